@@ -1,0 +1,76 @@
+//! The errors of the storage layer, each with a stable code.
+
+use std::fmt;
+
+use super::{Hash, Manifest};
+
+/// What went wrong while reading or writing chunks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// These chunks are not resident yet. Stores that load asynchronously answer this instead of
+    /// blocking; the caller loads the chunks in one batch and runs the same step again, which is
+    /// always safe because chunks never change.
+    Missing(Vec<Hash>),
+    /// A chunk that something refers to is not in the store.
+    NotFound(Hash),
+    /// The bytes stored under this hash do not hash to it.
+    Corrupt(Hash),
+    /// The chunk's bytes hash correctly but do not decode as the kind of chunk expected.
+    Malformed { hash: Hash, reason: &'static str },
+    /// A chunk larger than the store accepts.
+    TooLarge { bytes: usize, max: usize },
+    /// `flush` expected one manifest but the store holds another: someone else flushed first.
+    /// Nothing was written.
+    Conflict { current: Manifest },
+    /// A manifest's bytes do not decode.
+    BadManifest(&'static str),
+    /// The backend's IO failed; the store's state is as it was before the call.
+    Io(String),
+}
+
+impl Error {
+    /// A short stable identifier for programs (and the JS boundary) to match on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Missing(_) => "chunks_missing",
+            Error::NotFound(_) => "chunk_not_found",
+            Error::Corrupt(_) => "chunk_corrupt",
+            Error::Malformed { .. } => "chunk_malformed",
+            Error::TooLarge { .. } => "chunk_too_large",
+            Error::Conflict { .. } => "manifest_conflict",
+            Error::BadManifest(_) => "manifest_malformed",
+            Error::Io(_) => "io",
+        }
+    }
+
+    /// The hashes to load before retrying, when this is [`Error::Missing`].
+    pub fn missing(&self) -> Option<&[Hash]> {
+        match self {
+            Error::Missing(hashes) => Some(hashes),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Missing(hashes) => write!(f, "{} chunks are not loaded yet", hashes.len()),
+            Error::NotFound(hash) => write!(f, "chunk {hash} is not in the store"),
+            Error::Corrupt(hash) => write!(f, "chunk {hash} is corrupt: its bytes hash differently"),
+            Error::Malformed { hash, reason } => write!(f, "chunk {hash} is malformed: {reason}"),
+            Error::TooLarge { bytes, max } => {
+                write!(f, "a chunk of {bytes} bytes is larger than the limit of {max}")
+            }
+            Error::Conflict { current } => write!(
+                f,
+                "the manifest moved (now epoch {} root {:?}); nothing was written",
+                current.epoch, current.root
+            ),
+            Error::BadManifest(reason) => write!(f, "the manifest is malformed: {reason}"),
+            Error::Io(message) => write!(f, "storage IO failed: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}

@@ -1,0 +1,117 @@
+//! `MemoryStore`: a store held in process memory, shared by every handle made from it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use super::{Chunk, ChunkStore, Error, Hash, Manifest, CHUNK_BYTES_MAX};
+
+/// The published state that every handle of one memory store shares.
+#[derive(Default)]
+struct Published {
+    chunks: HashMap<Hash, Arc<[u8]>>,
+    manifest: Manifest,
+}
+
+/// A store in memory. Each handle has its own write buffer; [`MemoryStore::handle`] opens another
+/// handle onto the same published chunks and manifest, as a second tab would open the same
+/// database.
+#[derive(Default)]
+pub struct MemoryStore {
+    published: Arc<Mutex<Published>>,
+    buffer: HashMap<Hash, Chunk>,
+    buffered_bytes: usize,
+}
+
+impl MemoryStore {
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+
+    /// Another handle onto the same store, with an empty write buffer of its own.
+    pub fn handle(&self) -> MemoryStore {
+        MemoryStore { published: self.published.clone(), ..MemoryStore::default() }
+    }
+
+    /// Chunks and bytes waiting for the next flush.
+    pub fn buffered(&self) -> (usize, usize) {
+        (self.buffer.len(), self.buffered_bytes)
+    }
+
+    /// Chunks and bytes published.
+    pub fn published_size(&self) -> (usize, usize) {
+        let published = self.lock();
+        (published.chunks.len(), published.chunks.values().map(|data| data.len()).sum())
+    }
+
+    /// Replaces the published bytes stored under `hash`, as a failing disk would. Exists so the
+    /// conformance suite can check that corruption is detected; returns whether `hash` was there.
+    pub fn corrupt(&self, hash: Hash, bytes: &[u8]) -> bool {
+        match self.lock().chunks.get_mut(&hash) {
+            Some(data) => {
+                *data = bytes.into();
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Published> {
+        // A panic while holding the lock leaves plain maps behind, which are still consistent.
+        self.published.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl ChunkStore for MemoryStore {
+    fn get_many(&self, hashes: &[Hash]) -> Result<Vec<Option<Chunk>>, Error> {
+        let published = self.lock();
+        hashes
+            .iter()
+            .map(|hash| {
+                if let Some(chunk) = self.buffer.get(hash) {
+                    return Ok(Some(chunk.clone()));
+                }
+                match published.chunks.get(hash) {
+                    Some(data) => Chunk::verified(*hash, data.clone()).map(Some),
+                    None => Ok(None),
+                }
+            })
+            .collect()
+    }
+
+    fn has_many(&self, hashes: &[Hash]) -> Result<Vec<bool>, Error> {
+        let published = self.lock();
+        Ok(hashes
+            .iter()
+            .map(|hash| self.buffer.contains_key(hash) || published.chunks.contains_key(hash))
+            .collect())
+    }
+
+    fn put(&mut self, chunk: Chunk) -> Result<(), Error> {
+        if chunk.len() > CHUNK_BYTES_MAX {
+            return Err(Error::TooLarge { bytes: chunk.len(), max: CHUNK_BYTES_MAX });
+        }
+        let bytes = chunk.len();
+        if self.buffer.insert(chunk.hash(), chunk).is_none() {
+            self.buffered_bytes += bytes;
+        }
+        Ok(())
+    }
+
+    fn manifest(&self) -> Result<Manifest, Error> {
+        Ok(self.lock().manifest)
+    }
+
+    fn flush(&mut self, expected: &Manifest, new: &Manifest) -> Result<(), Error> {
+        let mut published = self.published.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if published.manifest != *expected {
+            return Err(Error::Conflict { current: published.manifest });
+        }
+        for (hash, chunk) in self.buffer.drain() {
+            published.chunks.entry(hash).or_insert_with(|| chunk.shared_data());
+        }
+        published.manifest = *new;
+        drop(published);
+        self.buffered_bytes = 0;
+        Ok(())
+    }
+}

@@ -1,0 +1,105 @@
+//! Values too large to sit inside a leaf: stored as a blob tree (chunk kind 0x02) of fixed-size
+//! leaves under internal nodes that list their children's hashes and byte lengths.
+
+use crate::chunk::{Chunk, Hash, HASH_BYTES};
+
+use super::cursor::Reader;
+use super::Error;
+
+pub(crate) const KIND_BLOB_NODE: u8 = 0x02;
+const BLOB_NODE_VERSION: u8 = 1;
+const HEADER_BYTES: usize = 4;
+/// Payload bytes per blob leaf.
+pub(crate) const BLOB_LEAF_BYTES: usize = 4096;
+/// Children per internal blob node.
+pub(crate) const BLOB_FANOUT: usize = 256;
+const BLOB_CHILD_BYTES: usize = HASH_BYTES + 8;
+const BLOB_LEVELS_MAX: u8 = 6;
+
+/// Writes `data` as a blob tree; returns its root. The shape depends only on the length.
+pub(crate) fn write(data: &[u8], out: &mut Vec<Chunk>) -> Hash {
+    let mut level_refs: Vec<(Hash, u64)> = data
+        .chunks(BLOB_LEAF_BYTES)
+        .map(|piece| {
+            let mut bytes = Vec::with_capacity(HEADER_BYTES + piece.len());
+            bytes.extend_from_slice(&[KIND_BLOB_NODE, BLOB_NODE_VERSION, 0, 0]);
+            bytes.extend_from_slice(piece);
+            let chunk = Chunk::new(bytes);
+            let hash = chunk.hash();
+            out.push(chunk);
+            (hash, piece.len() as u64)
+        })
+        .collect();
+    let mut level = 0u8;
+    while level_refs.len() > 1 {
+        level += 1;
+        level_refs = level_refs
+            .chunks(BLOB_FANOUT)
+            .map(|children| {
+                let mut bytes = Vec::with_capacity(HEADER_BYTES + children.len() * BLOB_CHILD_BYTES);
+                bytes.extend_from_slice(&[KIND_BLOB_NODE, BLOB_NODE_VERSION, level, 0]);
+                for (hash, len) in children {
+                    bytes.extend_from_slice(hash.as_bytes());
+                    bytes.extend_from_slice(&len.to_le_bytes());
+                }
+                let chunk = Chunk::new(bytes);
+                let hash = chunk.hash();
+                out.push(chunk);
+                (hash, children.iter().map(|(_, len)| len).sum())
+            })
+            .collect();
+    }
+    level_refs[0].0
+}
+
+/// Reads a blob tree of `len` bytes, one batched load per level.
+pub(crate) fn read(reader: &mut Reader, root: Hash, len: u64) -> Result<Vec<u8>, Error> {
+    let mut level_hashes = vec![root];
+    let mut expected_level: Option<u8> = None;
+    loop {
+        let chunks = reader.store().get_many(&level_hashes)?;
+        let mut next = Vec::new();
+        let mut out = Vec::new();
+        for (hash, chunk) in level_hashes.iter().zip(chunks) {
+            let chunk = chunk.ok_or(crate::chunk::Error::NotFound(*hash))?;
+            let data = chunk.data();
+            let malformed = |reason| Error::malformed(*hash, reason);
+            if data.len() < HEADER_BYTES
+                || data[0] != KIND_BLOB_NODE
+                || data[1] != BLOB_NODE_VERSION
+                || data[3] != 0
+            {
+                return Err(malformed("not a blob node"));
+            }
+            let level = data[2];
+            if level > BLOB_LEVELS_MAX || expected_level.is_some_and(|e| e != level) {
+                return Err(malformed("blob node at the wrong level"));
+            }
+            expected_level = Some(level);
+            let body = &data[HEADER_BYTES..];
+            if level == 0 {
+                out.extend_from_slice(body);
+            } else {
+                if body.is_empty() || body.len() % BLOB_CHILD_BYTES != 0 {
+                    return Err(malformed("blob node children are not whole"));
+                }
+                next.extend(body.chunks(BLOB_CHILD_BYTES).map(|c| Hash::from_slice(c).expect("20")));
+            }
+            // A hostile tree could list one leaf many times; stop before holding more than asked.
+            if out.len() as u64 > len || next.len() as u64 > len / BLOB_LEAF_BYTES as u64 + 1 {
+                return Err(Error::malformed(root, "blob is longer than its reference says"));
+            }
+        }
+        match expected_level {
+            Some(0) => {
+                if out.len() as u64 != len {
+                    return Err(Error::malformed(root, "blob length differs from its reference"));
+                }
+                return Ok(out);
+            }
+            Some(level) => expected_level = Some(level - 1),
+            None => unreachable!("a level has at least the root"),
+        }
+        level_hashes = next;
+    }
+}

@@ -1,0 +1,131 @@
+//! Builders that turn ordered entries into nodes: `LevelBuilder` chunks one level, `TreeBuilder`
+//! stacks levels to build a whole tree from sorted entries in one pass.
+
+use crate::chunk::{Chunk, Hash};
+
+use super::chunker::{entry_bytes, Chunker};
+use super::node::{ChildRef, NodeBuffer};
+
+/// A node just written by a builder, as its parent will list it.
+#[derive(Clone, Debug)]
+pub(crate) struct Emitted {
+    /// The node's last (largest) key.
+    pub key: Vec<u8>,
+    pub child: ChildRef,
+}
+
+/// Chunks one level: entries go in, finished nodes come out at each boundary.
+pub(crate) struct LevelBuilder {
+    level: u8,
+    chunker: Chunker,
+    buffer: NodeBuffer,
+    count: u64,
+}
+
+impl LevelBuilder {
+    pub fn new(level: u8) -> LevelBuilder {
+        LevelBuilder { level, chunker: Chunker::new(level), buffer: NodeBuffer::default(), count: 0 }
+    }
+
+    /// True when no entry is waiting: the previous entry (if any) ended a node.
+    pub fn at_boundary(&self) -> bool {
+        self.buffer.is_empty()
+    }
+
+    /// Adds an entry whose subtree holds `count` leaf entries (1 for a leaf entry). Returns the
+    /// node it completed, after appending that node's chunk to `out`.
+    pub fn push(
+        &mut self,
+        key: &[u8],
+        value: &[u8],
+        count: u64,
+        out: &mut Vec<Chunk>,
+    ) -> Option<Emitted> {
+        self.buffer.push(key, value);
+        self.count += count;
+        if self.chunker.push(key, entry_bytes(key, value)) {
+            Some(self.emit(out))
+        } else {
+            None
+        }
+    }
+
+    /// Ends the level: writes the partly filled last node, if any.
+    pub fn finish(&mut self, out: &mut Vec<Chunk>) -> Option<Emitted> {
+        (!self.buffer.is_empty()).then(|| self.emit(out))
+    }
+
+    fn emit(&mut self, out: &mut Vec<Chunk>) -> Emitted {
+        let key = self.buffer.last_key().expect("a node has entries").to_vec();
+        let chunk = self.buffer.encode(self.level);
+        let child = ChildRef { hash: chunk.hash(), count: self.count };
+        self.count = 0;
+        self.chunker = Chunker::new(self.level);
+        out.push(chunk);
+        Emitted { key, child }
+    }
+}
+
+/// Builds a whole tree from entries in ascending key order, holding one partial node per level.
+///
+/// The root is the only node of the lowest level that has exactly one node, which is also how
+/// edits leave a tree, so both paths give the same shape and hash.
+pub(crate) struct TreeBuilder {
+    levels: Vec<LevelState>,
+}
+
+struct LevelState {
+    builder: LevelBuilder,
+    nodes: u64,
+    last: Option<Hash>,
+}
+
+impl TreeBuilder {
+    /// A builder whose first entries are at `level` (0 for leaf entries).
+    pub fn new(level: u8) -> TreeBuilder {
+        TreeBuilder {
+            levels: vec![LevelState { builder: LevelBuilder::new(level), nodes: 0, last: None }],
+        }
+    }
+
+    pub fn push(&mut self, key: &[u8], value: &[u8], count: u64, out: &mut Vec<Chunk>) {
+        let emitted = self.levels[0].builder.push(key, value, count, out);
+        if let Some(emitted) = emitted {
+            self.cascade(0, emitted, out);
+        }
+    }
+
+    fn cascade(&mut self, from: usize, emitted: Emitted, out: &mut Vec<Chunk>) {
+        let mut index = from;
+        let mut pending = Some(emitted);
+        while let Some(emitted) = pending.take() {
+            self.levels[index].nodes += 1;
+            self.levels[index].last = Some(emitted.child.hash);
+            if self.levels.len() == index + 1 {
+                let level = self.levels[index].builder.level + 1;
+                assert!(level < super::TREE_LEVELS_MAX, "tree depth bound exceeded");
+                let builder = LevelBuilder::new(level);
+                self.levels.push(LevelState { builder, nodes: 0, last: None });
+            }
+            index += 1;
+            let value = emitted.child.encode();
+            pending =
+                self.levels[index].builder.push(&emitted.key, &value, emitted.child.count, out);
+        }
+    }
+
+    /// Writes the partial nodes and returns the root, or `None` when no entry was pushed.
+    pub fn finish(mut self, out: &mut Vec<Chunk>) -> Option<Hash> {
+        let mut index = 0;
+        loop {
+            if let Some(emitted) = self.levels[index].builder.finish(out) {
+                self.cascade(index, emitted, out);
+            }
+            match self.levels[index].nodes {
+                0 => return None,
+                1 => return self.levels[index].last,
+                _ => index += 1,
+            }
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! Where node boundaries fall. The decision after each entry depends only on that entry's key
+//! (through a 32-bit hash salted by the tree level) and the bytes accumulated since the last
+//! boundary, so a tree's shape is a function of its contents alone.
+//!
+//! The split probability follows the hazard of a Weibull distribution of shape 4: the chance
+//! that a node ends within the next entry grows with the cube of the node's size. Computing it in
+//! integers keeps every target bit-identical (floating-point `powf`/`exp` differ between libms).
+
+use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+use super::{NODE_BYTES_MAX, NODE_BYTES_MIN};
+
+/// The Weibull scale, in bytes. With shape 4 the mean node size is about 0.9 of it, which with
+/// per-entry overshoot lands near the 4 KiB target.
+pub(crate) const CHUNK_SCALE_BYTES: u128 = 4300;
+
+/// Bytes an entry adds to a node: key, encoded value, and its two 16-bit offsets.
+pub(crate) fn entry_bytes(key: &[u8], value: &[u8]) -> usize {
+    key.len() + value.len() + 4
+}
+
+/// The cumulative hazard `(size / scale)^4` as a 32.32 fixed-point number.
+fn cumulative_hazard(size: usize) -> u128 {
+    let size = size as u128;
+    (size * size * size * size << 32) / (CHUNK_SCALE_BYTES.pow(4))
+}
+
+/// The boundary hash of a key at a level: the low 32 bits of XXH3-64 seeded with the level.
+pub(crate) fn key_hash(key: &[u8], level: u8) -> u32 {
+    xxh3_64_with_seed(key, u64::from(level)) as u32
+}
+
+/// Chunking state of one level: bytes since the last boundary.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Chunker {
+    level: u8,
+    size: usize,
+}
+
+impl Chunker {
+    pub fn new(level: u8) -> Chunker {
+        Chunker { level, size: 0 }
+    }
+
+    /// Accounts for one more entry; returns true when a node boundary falls after it (and
+    /// resets).
+    pub fn push(&mut self, key: &[u8], entry_bytes: usize) -> bool {
+        let before = self.size;
+        let after = before + entry_bytes;
+        let boundary = if after < NODE_BYTES_MIN {
+            false
+        } else if after >= NODE_BYTES_MAX {
+            true
+        } else {
+            let threshold = cumulative_hazard(after) - cumulative_hazard(before);
+            u128::from(key_hash(key, self.level)) < threshold
+        };
+        self.size = if boundary { 0 } else { after };
+        boundary
+    }
+}

@@ -1,0 +1,216 @@
+//! Reading nodes (`Reader`, with batched readahead) and walking trees (`Cursor`).
+//!
+//! Every cursor move that needs a chunk loads it before changing any state, so a move that fails
+//! with `Missing` can be repeated after the chunks are loaded, exactly as if it had never run.
+
+use std::collections::HashMap;
+
+use crate::chunk::{ChunkStore, Hash};
+
+use super::node::Node;
+use super::Error;
+
+/// Leaves fetched in one batch when a scan enters a new stretch of the tree.
+pub(crate) const READAHEAD_NODES: usize = 32;
+
+/// Loads and decodes nodes from a store.
+pub(crate) struct Reader<'a> {
+    store: &'a dyn ChunkStore,
+    readahead: usize,
+    prefetched: HashMap<Hash, Node>,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(store: &'a dyn ChunkStore) -> Reader<'a> {
+        Reader { store, readahead: 0, prefetched: HashMap::new() }
+    }
+
+    /// A reader that, when it descends to a leaf, fetches up to `nodes` sibling leaves ahead
+    /// in the same batch.
+    pub fn with_readahead(store: &'a dyn ChunkStore, nodes: usize) -> Reader<'a> {
+        Reader { readahead: nodes, ..Reader::new(store) }
+    }
+
+    pub fn store(&self) -> &'a dyn ChunkStore {
+        self.store
+    }
+
+    pub fn node(&mut self, hash: Hash) -> Result<Node, Error> {
+        if let Some(node) = self.prefetched.remove(&hash) {
+            return Ok(node);
+        }
+        Node::decode(self.store.get(hash)?)
+    }
+
+    /// Loads several nodes in one batch.
+    pub fn nodes(&mut self, hashes: &[Hash]) -> Result<Vec<Node>, Error> {
+        let chunks = self.store.get_many(hashes)?;
+        hashes
+            .iter()
+            .zip(chunks)
+            .map(|(hash, chunk)| Node::decode(chunk.ok_or(crate::chunk::Error::NotFound(*hash))?))
+            .collect()
+    }
+
+    /// Loads child `index` of `parent`; with readahead, also the next leaves in `forward`
+    /// direction, so a scan asks the store once per stretch of leaves instead of once per leaf.
+    pub fn child(&mut self, parent: &Node, index: usize, forward: bool) -> Result<Node, Error> {
+        let hash = parent.child(index).hash;
+        if self.readahead == 0 || parent.level() != 1 || self.prefetched.contains_key(&hash) {
+            return self.node(hash);
+        }
+        let span: Vec<usize> = if forward {
+            (index..parent.len().min(index + self.readahead)).collect()
+        } else {
+            (index.saturating_sub(self.readahead - 1)..=index).rev().collect()
+        };
+        let hashes: Vec<Hash> = span.iter().map(|&i| parent.child(i).hash).collect();
+        let nodes = self.nodes(&hashes)?;
+        self.prefetched.clear();
+        self.prefetched.extend(hashes.into_iter().zip(nodes));
+        self.node(hash)
+    }
+}
+
+/// One step of a path through a tree: a node and a position in it.
+#[derive(Clone)]
+pub(crate) struct Frame {
+    pub node: Node,
+    pub index: usize,
+}
+
+/// A path from the root to a node at some level. The last frame is the current node and its
+/// index the current entry (`index == len` means "past this node's last entry").
+#[derive(Clone)]
+pub(crate) struct Cursor {
+    pub frames: Vec<Frame>,
+}
+
+impl Cursor {
+    /// A cursor at the root's first entry, for walks that descend one level at a time.
+    pub fn at_root(root: Node) -> Cursor {
+        Cursor { frames: vec![Frame { node: root, index: 0 }] }
+    }
+
+    /// Descends from `root` to `stop_level` towards `key`. Internal frames point at the first
+    /// child whose last key is `>= key`, or the last child; the bottom frame's index is the
+    /// first entry `>= key`, which is `len` only when `key` is past every key of the tree.
+    pub fn seek(reader: &mut Reader, root: Node, key: &[u8], stop_level: u8) -> Result<Cursor, Error> {
+        let mut frames = Vec::with_capacity(usize::from(root.level()) + 1);
+        let mut node = root;
+        loop {
+            let index = node.search(key);
+            if node.level() == stop_level {
+                frames.push(Frame { node, index });
+                return Ok(Cursor { frames });
+            }
+            let index = index.min(node.len() - 1);
+            let child = reader.child(&node, index, true)?;
+            frames.push(Frame { node, index });
+            node = child;
+        }
+    }
+
+    /// The first (or last) entry at `stop_level`.
+    pub fn edge(reader: &mut Reader, root: Node, stop_level: u8, forward: bool) -> Result<Cursor, Error> {
+        let mut cursor = Cursor { frames: Vec::new() };
+        cursor.push_edge(reader, root, stop_level, forward)?;
+        Ok(cursor)
+    }
+
+    /// Appends frames from `node` down to `stop_level`, always at the first (or last) entry.
+    /// Loads everything before changing `self`.
+    fn push_edge(&mut self, reader: &mut Reader, node: Node, stop_level: u8, forward: bool) -> Result<(), Error> {
+        let mut added = Vec::new();
+        let mut node = node;
+        loop {
+            let index = if forward { 0 } else { node.len().saturating_sub(1) };
+            if node.level() == stop_level {
+                added.push(Frame { node, index });
+                break;
+            }
+            let child = reader.child(&node, index, forward)?;
+            added.push(Frame { node, index });
+            node = child;
+        }
+        self.frames.extend(added);
+        Ok(())
+    }
+
+    pub fn top(&self) -> &Frame {
+        self.frames.last().expect("a cursor has a frame")
+    }
+
+    /// The current entry's key and encoded value, if the cursor is on an entry.
+    pub fn entry(&self) -> Option<(&[u8], &[u8])> {
+        let frame = self.frames.last()?;
+        (frame.index < frame.node.len())
+            .then(|| (frame.node.key(frame.index), frame.node.value(frame.index)))
+    }
+
+    /// Whether the current node is the last of its level.
+    pub fn on_last_node(&self) -> bool {
+        let ancestors = &self.frames[..self.frames.len() - 1];
+        ancestors.iter().all(|frame| frame.index + 1 == frame.node.len())
+    }
+
+    /// Moves to the next (or previous) node of the current level, at its first (or last) entry.
+    /// Returns false, unchanged, when there is none.
+    pub fn step_node(&mut self, reader: &mut Reader, forward: bool) -> Result<bool, Error> {
+        let depth = self.frames.len() - 1;
+        let pivot = (0..depth).rev().find(|&i| {
+            let frame = &self.frames[i];
+            if forward {
+                frame.index + 1 < frame.node.len()
+            } else {
+                frame.index > 0
+            }
+        });
+        let Some(pivot) = pivot else { return Ok(false) };
+        let level = self.top().node.level();
+        let parent = &self.frames[pivot];
+        let index = if forward { parent.index + 1 } else { parent.index - 1 };
+        let child = reader.child(&parent.node, index, forward)?;
+        let mut moved = Cursor { frames: self.frames[..=pivot].to_vec() };
+        moved.frames[pivot].index = index;
+        moved.push_edge(reader, child, level, forward)?;
+        *self = moved;
+        Ok(true)
+    }
+
+    /// Moves to the next (or previous) entry at the current level, crossing into neighbouring
+    /// nodes. Returns false, unchanged, at the end.
+    pub fn step_entry(&mut self, reader: &mut Reader, forward: bool) -> Result<bool, Error> {
+        let frame = self.frames.last_mut().expect("a cursor has a frame");
+        if forward && frame.index + 1 < frame.node.len() {
+            frame.index += 1;
+            return Ok(true);
+        }
+        if !forward && frame.index > 0 && frame.node.len() > 0 {
+            frame.index = frame.index.min(frame.node.len()) - 1;
+            return Ok(true);
+        }
+        self.step_node(reader, forward)
+    }
+
+    /// Moves to the next entry of the current node, or climbs to the parent's next entry when the
+    /// node is done. Needs no IO. Returns false when the whole tree is done.
+    pub fn step_up(&mut self) -> bool {
+        while let Some(frame) = self.frames.last_mut() {
+            frame.index += 1;
+            if frame.index < frame.node.len() {
+                return true;
+            }
+            self.frames.pop();
+        }
+        false
+    }
+
+    /// Descends into the child under the current entry, at its first entry.
+    pub fn descend(&mut self, reader: &mut Reader) -> Result<(), Error> {
+        let frame = self.top();
+        let child = reader.child(&frame.node, frame.index, true)?;
+        self.frames.push(Frame { node: child, index: 0 });
+        Ok(())
+    }
+}

@@ -1,0 +1,192 @@
+//! Diff of two maps. Two cursors walk the trees level by level; where both stand on child
+//! references of equal hash at the same level, the whole subtree is skipped without being read,
+//! so the cost follows the size of the difference, not of the maps.
+
+use std::cmp::Ordering;
+
+use crate::chunk::{ChunkStore, Hash};
+
+use super::cursor::{Cursor, Reader};
+use super::{decode_value, Error};
+
+/// One key's difference: `old` is the value in the map diffed from, `new` in the map diffed to.
+/// Exactly one of them is `None` for an added or removed key; both are set for a changed one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    pub key: Vec<u8>,
+    pub old: Option<Vec<u8>>,
+    pub new: Option<Vec<u8>>,
+}
+
+/// A difference with values still encoded (compared and merged without being materialised).
+pub(crate) struct RawChange {
+    pub key: Vec<u8>,
+    pub old: Option<Vec<u8>>,
+    pub new: Option<Vec<u8>>,
+}
+
+/// The walk behind [`Diff`]; yields encoded values.
+pub(crate) struct RawDiff<'a> {
+    pub(crate) reader: Reader<'a>,
+    roots: Option<(Hash, Hash)>,
+    from: Option<Cursor>,
+    to: Option<Cursor>,
+}
+
+fn start(reader: &mut Reader, root: Hash) -> Result<Option<Cursor>, Error> {
+    let node = reader.node(root)?;
+    Ok((node.len() > 0).then(|| Cursor::at_root(node)))
+}
+
+fn child_hash(cursor: &Cursor) -> Option<Hash> {
+    let frame = cursor.top();
+    (!frame.node.is_leaf()).then(|| frame.node.child(frame.index).hash)
+}
+
+fn level(cursor: &Option<Cursor>) -> u8 {
+    cursor.as_ref().map_or(0, |c| c.top().node.level())
+}
+
+/// Steps past the current entry (or subtree); drops the cursor when its tree is done.
+fn step(cursor: &mut Option<Cursor>) {
+    if let Some(c) = cursor {
+        if !c.step_up() {
+            *cursor = None;
+        }
+    }
+}
+
+impl<'a> RawDiff<'a> {
+    pub fn new(store: &'a dyn ChunkStore, from: Hash, to: Hash) -> RawDiff<'a> {
+        RawDiff { reader: Reader::new(store), roots: Some((from, to)), from: None, to: None }
+    }
+
+    pub fn next_raw(&mut self) -> Result<Option<RawChange>, Error> {
+        if let Some((from, to)) = self.roots {
+            if from != to {
+                let from_cursor = start(&mut self.reader, from)?;
+                let to_cursor = start(&mut self.reader, to)?;
+                self.from = from_cursor;
+                self.to = to_cursor;
+            }
+            self.roots = None;
+        }
+        loop {
+            let (from_level, to_level) = (level(&self.from), level(&self.to));
+            match (&self.from, &self.to) {
+                (None, None) => return Ok(None),
+                (Some(from), Some(to)) if from_level > 0 && from_level == to_level => {
+                    if child_hash(from) == child_hash(to) {
+                        step(&mut self.from);
+                        step(&mut self.to);
+                        continue;
+                    }
+                }
+                _ => {}
+            }
+            // Descend whichever side stands higher (both when level); load before moving.
+            let top = from_level.max(to_level);
+            if top > 0 {
+                let descend_from = self.from.is_some() && from_level == top;
+                let descend_to = self.to.is_some() && to_level == top;
+                let mut from_next = self.from.clone().filter(|_| descend_from);
+                let mut to_next = self.to.clone().filter(|_| descend_to);
+                if let Some(cursor) = &mut from_next {
+                    cursor.descend(&mut self.reader)?;
+                }
+                if let Some(cursor) = &mut to_next {
+                    cursor.descend(&mut self.reader)?;
+                }
+                if from_next.is_some() {
+                    self.from = from_next;
+                }
+                if to_next.is_some() {
+                    self.to = to_next;
+                }
+                continue;
+            }
+            let from_entry = self.from.as_ref().and_then(Cursor::entry);
+            let to_entry = self.to.as_ref().and_then(Cursor::entry);
+            let order = match (from_entry, to_entry) {
+                (Some((a, _)), Some((b, _))) => a.cmp(b),
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+                (None, None) => unreachable!("cursors on leaves stand on entries"),
+            };
+            let change = match order {
+                Ordering::Less => {
+                    let (key, old) = from_entry.expect("from is behind");
+                    let change = RawChange { key: key.to_vec(), old: Some(old.to_vec()), new: None };
+                    step(&mut self.from);
+                    change
+                }
+                Ordering::Greater => {
+                    let (key, new) = to_entry.expect("to is behind");
+                    let change = RawChange { key: key.to_vec(), old: None, new: Some(new.to_vec()) };
+                    step(&mut self.to);
+                    change
+                }
+                Ordering::Equal => {
+                    let ((key, old), (_, new)) = (from_entry.unwrap(), to_entry.unwrap());
+                    let change = (old != new).then(|| RawChange {
+                        key: key.to_vec(),
+                        old: Some(old.to_vec()),
+                        new: Some(new.to_vec()),
+                    });
+                    step(&mut self.from);
+                    step(&mut self.to);
+                    match change {
+                        Some(change) => change,
+                        None => continue,
+                    }
+                }
+            };
+            return Ok(Some(change));
+        }
+    }
+
+    /// Materialises an encoded value (reading its blob, if any).
+    pub fn decode(&mut self, encoded: &Option<Vec<u8>>) -> Result<Option<Vec<u8>>, Error> {
+        encoded.as_deref().map(|e| decode_value(&mut self.reader, e)).transpose()
+    }
+}
+
+/// An iterator over the differences between two maps, in key order. On `Err(Missing)` it keeps
+/// its place: load the chunks and call `next` again.
+pub struct Diff<'a> {
+    raw: RawDiff<'a>,
+    /// A change found but not yet returned because a value still had to be loaded.
+    pending: Option<RawChange>,
+}
+
+impl<'a> Diff<'a> {
+    pub(crate) fn new(store: &'a dyn ChunkStore, from: Hash, to: Hash) -> Diff<'a> {
+        Diff { raw: RawDiff::new(store, from, to), pending: None }
+    }
+
+    fn step(&mut self) -> Result<Option<Change>, Error> {
+        let raw = match self.pending.take() {
+            Some(raw) => raw,
+            None => match self.raw.next_raw()? {
+                Some(raw) => raw,
+                None => return Ok(None),
+            },
+        };
+        let decoded = self.raw.decode(&raw.old).and_then(|old| Ok((old, self.raw.decode(&raw.new)?)));
+        match decoded {
+            Ok((old, new)) => Ok(Some(Change { key: raw.key, old, new })),
+            Err(error) => {
+                self.pending = Some(raw);
+                Err(error)
+            }
+        }
+    }
+}
+
+impl Iterator for Diff<'_> {
+    type Item = Result<Change, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.step().transpose()
+    }
+}

@@ -1,0 +1,191 @@
+//! Batched edits. Each level is re-chunked only around the edits: from the start of the first
+//! node an edit touches until the chunker falls on an old node boundary again, after which the
+//! old nodes are reused as they are. The replaced and new nodes become the edits of the level
+//! above, up to the root.
+
+use std::collections::BTreeMap;
+
+use crate::chunk::{Chunk, ChunkStore, Hash};
+
+use super::build::{Emitted, LevelBuilder, TreeBuilder};
+use super::cursor::{Cursor, Reader};
+use super::node::{Node, NodeBuffer};
+use super::Error;
+
+/// Sorted, unique edits of one level: key → new encoded value, or `None` to delete.
+type Edits = Vec<(Vec<u8>, Option<Vec<u8>>)>;
+
+/// Applies sorted, unique, encoded edits to the tree under `root`. New chunks are appended to
+/// `out`; nothing is written to the store. Returns the new root.
+pub(crate) fn apply(
+    store: &dyn ChunkStore,
+    root: Hash,
+    edits: Edits,
+    out: &mut Vec<Chunk>,
+) -> Result<Hash, Error> {
+    let mut reader = Reader::new(store);
+    let root_node = reader.node(root)?;
+    let mut edits = edits;
+    for level in 0..=root_node.level() {
+        if edits.is_empty() {
+            return Ok(root);
+        }
+        let outcome = rechunk_level(&mut reader, &root_node, level, &edits, out)?;
+        if level < root_node.level() {
+            edits = outcome.parent_edits;
+            continue;
+        }
+        if outcome.parent_edits.is_empty() {
+            return Ok(root);
+        }
+        return finish_root(&mut reader, level, outcome.emitted, out);
+    }
+    unreachable!("the loop returns at the root level")
+}
+
+/// Turns the new nodes of the old root's level into a root: grows the tree when there are
+/// several, and drops single-child roots, so the shape matches a tree built from scratch.
+fn finish_root(
+    reader: &mut Reader,
+    level: u8,
+    emitted: Vec<Emitted>,
+    out: &mut Vec<Chunk>,
+) -> Result<Hash, Error> {
+    let mut root = match emitted.len() {
+        0 => {
+            let empty = NodeBuffer::default().encode(0);
+            let hash = empty.hash();
+            out.push(empty);
+            return Ok(hash);
+        }
+        1 => emitted[0].child.hash,
+        _ => {
+            let mut builder = TreeBuilder::new(level + 1);
+            for node in &emitted {
+                builder.push(&node.key, &node.child.encode(), node.child.count, out);
+            }
+            return Ok(builder.finish(out).expect("several nodes were pushed"));
+        }
+    };
+    loop {
+        let node = match out.iter().find(|chunk| chunk.hash() == root) {
+            Some(chunk) => Node::decode(chunk.clone())?,
+            None => reader.node(root)?,
+        };
+        if node.is_leaf() || node.len() > 1 {
+            return Ok(root);
+        }
+        root = node.child(0).hash;
+    }
+}
+
+struct LevelOutcome {
+    /// Edits for the level above: old nodes removed (keyed by their last key), new nodes added.
+    parent_edits: Edits,
+    /// The nodes written at this level, in order.
+    emitted: Vec<Emitted>,
+}
+
+/// Whether any edit in `edits` changes `node`.
+fn changes_node(node: &Node, edits: &[(Vec<u8>, Option<Vec<u8>>)]) -> bool {
+    edits.iter().any(|(key, value)| {
+        let index = node.search(key);
+        let present = index < node.len() && node.key(index) == key.as_slice();
+        match value {
+            None => present,
+            Some(value) => !present || node.value(index) != value.as_slice(),
+        }
+    })
+}
+
+/// How many of `edits` fall into `node` (all of them when it is the last node of its level).
+fn edits_in_node(node: &Node, last_node: bool, edits: &[(Vec<u8>, Option<Vec<u8>>)]) -> usize {
+    match node.last_key() {
+        Some(last) if !last_node => edits.partition_point(|(key, _)| key.as_slice() <= last),
+        _ => edits.len(),
+    }
+}
+
+fn rechunk_level(
+    reader: &mut Reader,
+    root: &Node,
+    level: u8,
+    edits: &[(Vec<u8>, Option<Vec<u8>>)],
+    out: &mut Vec<Chunk>,
+) -> Result<LevelOutcome, Error> {
+    let mut parent: BTreeMap<Vec<u8>, Option<Vec<u8>>> = BTreeMap::new();
+    let mut emitted = Vec::new();
+    let mut next = 0;
+    while next < edits.len() {
+        let mut cursor = Cursor::seek(reader, root.clone(), &edits[next].0, level)?;
+        let first = &cursor.top().node;
+        let taken = edits_in_node(first, cursor.on_last_node(), &edits[next..]);
+        if !changes_node(first, &edits[next..next + taken]) {
+            next += taken;
+            continue;
+        }
+        // Re-chunk from this node's start until a new boundary meets an old node's end.
+        let mut builder = LevelBuilder::new(level);
+        loop {
+            let node = cursor.top().node.clone();
+            let last_node = cursor.on_last_node();
+            let taken = edits_in_node(&node, last_node, &edits[next..]);
+            if let Some(last) = node.last_key() {
+                parent.entry(last.to_vec()).or_insert(None);
+            }
+            let mut push = |key: &[u8], value: &[u8], parent: &mut BTreeMap<_, _>| {
+                let count = if level == 0 { 1 } else { super::node::ChildRef::count_of(value) };
+                if let Some(done) = builder.push(key, value, count, out) {
+                    parent.insert(done.key.clone(), Some(done.child.encode().to_vec()));
+                    emitted.push(done);
+                }
+            };
+            merge_node(&node, &edits[next..next + taken], |key, value| {
+                push(key, value, &mut parent)
+            });
+            next += taken;
+            if last_node {
+                if let Some(done) = builder.finish(out) {
+                    parent.insert(done.key.clone(), Some(done.child.encode().to_vec()));
+                    emitted.push(done);
+                }
+                break;
+            }
+            if builder.at_boundary() {
+                break;
+            }
+            let moved = cursor.step_node(reader, true)?;
+            assert!(moved, "a node that is not the last of its level has a successor");
+        }
+    }
+    Ok(LevelOutcome { parent_edits: parent.into_iter().collect(), emitted })
+}
+
+/// Feeds the entries of `node` with `edits` applied, in key order, to `sink`.
+fn merge_node(node: &Node, edits: &[(Vec<u8>, Option<Vec<u8>>)], mut sink: impl FnMut(&[u8], &[u8])) {
+    let mut index = 0;
+    let mut edits = edits.iter().peekable();
+    loop {
+        let old = (index < node.len()).then(|| node.key(index));
+        match (old, edits.peek()) {
+            (None, None) => return,
+            (Some(key), None) => {
+                sink(key, node.value(index));
+                index += 1;
+            }
+            (Some(key), Some((edit_key, _))) if key < edit_key.as_slice() => {
+                sink(key, node.value(index));
+                index += 1;
+            }
+            (old, Some((edit_key, value))) => {
+                if old == Some(edit_key.as_slice()) {
+                    index += 1;
+                }
+                if let Some(value) = value {
+                    sink(edit_key, value);
+                }
+                edits.next();
+            }
+        }
+    }
+}

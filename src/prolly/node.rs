@@ -1,0 +1,248 @@
+//! The byte format of map nodes (chunk kind 0x01): decoding with full validation, and encoding
+//! from a buffer of entries. `docs/format.md` specifies the layout.
+
+use crate::chunk::{Chunk, Hash, HASH_BYTES};
+
+use super::{Error, KEY_BYTES_MAX, NODE_BYTES_HARD_MAX, TREE_LEVELS_MAX};
+
+pub(crate) const KIND_MAP_NODE: u8 = 0x01;
+pub(crate) const MAP_NODE_VERSION: u8 = 1;
+const HEADER_BYTES: usize = 6;
+
+/// Bytes of an internal node's value: child hash + subtree entry count (u64 little-endian).
+pub(crate) const CHILD_REF_BYTES: usize = HASH_BYTES + 8;
+
+/// Leaf value tags.
+pub(crate) const VALUE_INLINE: u8 = 0x00;
+pub(crate) const VALUE_BLOB: u8 = 0x01;
+/// Bytes of an out-of-line leaf value: tag + blob root hash + total length (u64 LE).
+pub(crate) const VALUE_BLOB_BYTES: usize = 1 + HASH_BYTES + 8;
+
+/// A child pointer of an internal node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ChildRef {
+    pub hash: Hash,
+    /// Leaf entries in the child's subtree.
+    pub count: u64,
+}
+
+impl ChildRef {
+    pub fn encode(&self) -> [u8; CHILD_REF_BYTES] {
+        let mut out = [0u8; CHILD_REF_BYTES];
+        out[..HASH_BYTES].copy_from_slice(self.hash.as_bytes());
+        out[HASH_BYTES..].copy_from_slice(&self.count.to_le_bytes());
+        out
+    }
+
+    /// The subtree entry count inside an encoded child reference.
+    pub fn count_of(encoded: &[u8]) -> u64 {
+        ChildRef::decode(encoded).count
+    }
+
+    fn decode(bytes: &[u8]) -> ChildRef {
+        debug_assert_eq!(bytes.len(), CHILD_REF_BYTES);
+        let hash = Hash::from_slice(bytes).expect("validated length");
+        let count = u64::from_le_bytes(bytes[HASH_BYTES..].try_into().expect("8 bytes"));
+        ChildRef { hash, count }
+    }
+}
+
+/// A decoded map node. Decoding validates the whole layout once, so the accessors below index
+/// without further checks. Cloning shares the bytes.
+#[derive(Clone)]
+pub(crate) struct Node {
+    chunk: Chunk,
+    level: u8,
+    len: usize,
+    keys_at: usize,
+    values_at: usize,
+}
+
+fn u16_at(data: &[u8], at: usize) -> usize {
+    u16::from_le_bytes([data[at], data[at + 1]]) as usize
+}
+
+impl Node {
+    /// Decodes and validates `chunk` as a map node.
+    pub fn decode(chunk: Chunk) -> Result<Node, Error> {
+        let malformed = |reason| Error::malformed(chunk.hash(), reason);
+        let data = chunk.data();
+        if data.len() < HEADER_BYTES || data.len() > NODE_BYTES_HARD_MAX {
+            return Err(malformed("map node size out of range"));
+        }
+        if data[0] != KIND_MAP_NODE {
+            return Err(malformed("not a map node"));
+        }
+        if data[1] != MAP_NODE_VERSION {
+            return Err(malformed("unknown map node version"));
+        }
+        let level = data[2];
+        if level >= TREE_LEVELS_MAX || data[3] != 0 {
+            return Err(malformed("bad map node level or reserved byte"));
+        }
+        let len = u16_at(data, 4);
+        if len == 0 && level > 0 {
+            return Err(malformed("an internal node has no children"));
+        }
+        let keys_at = HEADER_BYTES + 4 * (len + 1);
+        if data.len() < keys_at {
+            return Err(malformed("offset tables run past the end"));
+        }
+        let key_offset = |i: usize| u16_at(data, HEADER_BYTES + 2 * i);
+        let value_offset = |i: usize| u16_at(data, HEADER_BYTES + 2 * (len + 1) + 2 * i);
+        if key_offset(0) != 0 || value_offset(0) != 0 {
+            return Err(malformed("offset tables do not start at zero"));
+        }
+        let values_at = keys_at + key_offset(len);
+        if values_at + value_offset(len) != data.len() {
+            return Err(malformed("offset tables do not cover the node exactly"));
+        }
+        for i in 0..len {
+            if key_offset(i) > key_offset(i + 1) || value_offset(i) > value_offset(i + 1) {
+                return Err(malformed("offsets decrease"));
+            }
+        }
+        let node = Node { level, len, keys_at, values_at, chunk: chunk.clone() };
+        for i in 0..len {
+            if node.key(i).len() > KEY_BYTES_MAX {
+                return Err(malformed("a key is over the size limit"));
+            }
+            if i > 0 && node.key(i - 1) >= node.key(i) {
+                return Err(malformed("keys are not strictly ascending"));
+            }
+            let value = node.value(i);
+            let valid = if level > 0 {
+                value.len() == CHILD_REF_BYTES
+            } else {
+                match value.first() {
+                    Some(&VALUE_INLINE) => value.len() <= super::INLINE_VALUE_BYTES_MAX + 1,
+                    Some(&VALUE_BLOB) => value.len() == VALUE_BLOB_BYTES,
+                    _ => false,
+                }
+            };
+            if !valid {
+                return Err(malformed("a value is not a valid encoding"));
+            }
+        }
+        Ok(node)
+    }
+
+    pub fn level(&self) -> u8 {
+        self.level
+    }
+
+    pub fn is_leaf(&self) -> bool {
+        self.level == 0
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn byte_len(&self) -> usize {
+        self.chunk.len()
+    }
+
+    fn offset(&self, table: usize, i: usize) -> usize {
+        u16_at(self.chunk.data(), HEADER_BYTES + 2 * (table * (self.len + 1) + i))
+    }
+
+    pub fn key(&self, i: usize) -> &[u8] {
+        let data = self.chunk.data();
+        &data[self.keys_at + self.offset(0, i)..self.keys_at + self.offset(0, i + 1)]
+    }
+
+    /// The encoded value: a leaf value (tag + payload) or a child reference.
+    pub fn value(&self, i: usize) -> &[u8] {
+        let data = self.chunk.data();
+        &data[self.values_at + self.offset(1, i)..self.values_at + self.offset(1, i + 1)]
+    }
+
+    pub fn child(&self, i: usize) -> ChildRef {
+        debug_assert!(!self.is_leaf());
+        ChildRef::decode(self.value(i))
+    }
+
+    pub fn last_key(&self) -> Option<&[u8]> {
+        self.len.checked_sub(1).map(|i| self.key(i))
+    }
+
+    /// The index of the first key `>= key` (`len` when every key is smaller).
+    pub fn search(&self, key: &[u8]) -> usize {
+        let (mut low, mut high) = (0, self.len);
+        while low < high {
+            let mid = (low + high) / 2;
+            if self.key(mid) < key {
+                low = mid + 1;
+            } else {
+                high = mid;
+            }
+        }
+        low
+    }
+
+    /// Leaf entries under this node.
+    pub fn subtree_count(&self) -> u64 {
+        if self.is_leaf() {
+            self.len as u64
+        } else {
+            (0..self.len).map(|i| self.child(i).count).sum()
+        }
+    }
+}
+
+/// Entries collected for one node, in order, before encoding.
+#[derive(Default)]
+pub(crate) struct NodeBuffer {
+    keys: Vec<u8>,
+    key_ends: Vec<usize>,
+    values: Vec<u8>,
+    value_ends: Vec<usize>,
+}
+
+impl NodeBuffer {
+    pub fn push(&mut self, key: &[u8], value: &[u8]) {
+        debug_assert!(self.last_key().is_none_or(|last| last < key), "keys must ascend");
+        self.keys.extend_from_slice(key);
+        self.key_ends.push(self.keys.len());
+        self.values.extend_from_slice(value);
+        self.value_ends.push(self.values.len());
+    }
+
+    pub fn len(&self) -> usize {
+        self.key_ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.key_ends.is_empty()
+    }
+
+    pub fn last_key(&self) -> Option<&[u8]> {
+        let end = *self.key_ends.last()?;
+        let start = self.key_ends.len().checked_sub(2).map_or(0, |i| self.key_ends[i]);
+        Some(&self.keys[start..end])
+    }
+
+    /// Encodes the buffered entries as a node of `level` and empties the buffer.
+    pub fn encode(&mut self, level: u8) -> Chunk {
+        let len = self.len();
+        let total = HEADER_BYTES + 4 * (len + 1) + self.keys.len() + self.values.len();
+        assert!(total <= NODE_BYTES_HARD_MAX, "node of {total} bytes breaks the size bound");
+        let mut out = Vec::with_capacity(total);
+        out.extend_from_slice(&[KIND_MAP_NODE, MAP_NODE_VERSION, level, 0]);
+        out.extend_from_slice(&(len as u16).to_le_bytes());
+        for ends in [&self.key_ends, &self.value_ends] {
+            out.extend_from_slice(&0u16.to_le_bytes());
+            for &end in ends.iter() {
+                out.extend_from_slice(&(end as u16).to_le_bytes());
+            }
+        }
+        out.extend_from_slice(&self.keys);
+        out.extend_from_slice(&self.values);
+        self.keys.clear();
+        self.key_ends.clear();
+        self.values.clear();
+        self.value_ends.clear();
+        Chunk::new(out)
+    }
+}
