@@ -1,1 +1,20 @@
-fn main() {}
+//! Prolly benchmarks, native. Prints one line of JSON per figure (or a table with `--table`);
+//! `scripts/bench.sh` runs this and the same workloads in wasm under Node side by side.
+
+use std::time::Instant;
+
+use cambium::bench::{prolly_suite, Scale};
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let scale = if args.iter().any(|a| a == "--smoke") {
+        Scale::SMOKE
+    } else {
+        Scale::FULL
+    };
+    let origin = Instant::now();
+    let clock = move || origin.elapsed().as_secs_f64() * 1e3;
+    for figure in prolly_suite(&clock, scale) {
+        println!("{}", figure.to_json());
+    }
+}

@@ -5,3 +5,9 @@
 
 pub mod chunk;
 pub mod prolly;
+
+#[cfg(feature = "bench")]
+pub mod bench;
+
+#[cfg(target_arch = "wasm32")]
+mod js;

@@ -57,10 +57,15 @@ impl fmt::Display for Error {
         match self {
             Error::Missing(hashes) => write!(f, "{} chunks are not loaded yet", hashes.len()),
             Error::NotFound(hash) => write!(f, "chunk {hash} is not in the store"),
-            Error::Corrupt(hash) => write!(f, "chunk {hash} is corrupt: its bytes hash differently"),
+            Error::Corrupt(hash) => {
+                write!(f, "chunk {hash} is corrupt: its bytes hash differently")
+            }
             Error::Malformed { hash, reason } => write!(f, "chunk {hash} is malformed: {reason}"),
             Error::TooLarge { bytes, max } => {
-                write!(f, "a chunk of {bytes} bytes is larger than the limit of {max}")
+                write!(
+                    f,
+                    "a chunk of {bytes} bytes is larger than the limit of {max}"
+                )
             }
             Error::Conflict { current } => write!(
                 f,

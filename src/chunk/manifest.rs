@@ -20,15 +20,22 @@ pub struct Manifest {
 
 impl Manifest {
     /// The manifest of a store nothing was ever flushed to.
-    pub const EMPTY: Manifest = Manifest { root: None, epoch: 0 };
+    pub const EMPTY: Manifest = Manifest {
+        root: None,
+        epoch: 0,
+    };
 
     /// Encodes as `docs/format.md` specifies: magic, version, flags, two reserved bytes, epoch
-    /// (u64 little-endian), root hash (zeros when absent).
+    /// (u64 little-endian), root hash (zeros when absent), four reserved bytes.
     pub fn encode(&self) -> [u8; MANIFEST_BYTES] {
         let mut out = [0u8; MANIFEST_BYTES];
         out[..4].copy_from_slice(MAGIC);
         out[4] = FORMAT_VERSION;
-        out[5] = if self.root.is_some() { FLAG_HAS_ROOT } else { 0 };
+        out[5] = if self.root.is_some() {
+            FLAG_HAS_ROOT
+        } else {
+            0
+        };
         out[8..16].copy_from_slice(&self.epoch.to_le_bytes());
         if let Some(root) = self.root {
             out[16..16 + HASH_BYTES].copy_from_slice(root.as_bytes());
@@ -46,12 +53,18 @@ impl Manifest {
         if bytes[4] != FORMAT_VERSION {
             return Err(Error::BadManifest("unknown manifest format version"));
         }
-        if bytes[5] & !FLAG_HAS_ROOT != 0 || bytes[6] != 0 || bytes[7] != 0 {
+        let reserved = [
+            bytes[6], bytes[7], bytes[36], bytes[37], bytes[38], bytes[39],
+        ];
+        if bytes[5] & !FLAG_HAS_ROOT != 0 || reserved != [0; 6] {
             return Err(Error::BadManifest("reserved bits are set"));
         }
         let epoch = u64::from_le_bytes(bytes[8..16].try_into().expect("8 bytes"));
         let root = Hash::from_slice(&bytes[16..]).expect("20 bytes");
         let root = if bytes[5] & FLAG_HAS_ROOT != 0 {
+            if root == Hash::ZERO {
+                return Err(Error::BadManifest("the flagged root hash is all zeros"));
+            }
             Some(root)
         } else if root == Hash::ZERO {
             None

@@ -29,7 +29,10 @@ impl MemoryStore {
 
     /// Another handle onto the same store, with an empty write buffer of its own.
     pub fn handle(&self) -> MemoryStore {
-        MemoryStore { published: self.published.clone(), ..MemoryStore::default() }
+        MemoryStore {
+            published: self.published.clone(),
+            ..MemoryStore::default()
+        }
     }
 
     /// Chunks and bytes waiting for the next flush.
@@ -40,7 +43,10 @@ impl MemoryStore {
     /// Chunks and bytes published.
     pub fn published_size(&self) -> (usize, usize) {
         let published = self.lock();
-        (published.chunks.len(), published.chunks.values().map(|data| data.len()).sum())
+        (
+            published.chunks.len(),
+            published.chunks.values().map(|data| data.len()).sum(),
+        )
     }
 
     /// Replaces the published bytes stored under `hash`, as a failing disk would. Exists so the
@@ -57,7 +63,9 @@ impl MemoryStore {
 
     fn lock(&self) -> MutexGuard<'_, Published> {
         // A panic while holding the lock leaves plain maps behind, which are still consistent.
-        self.published.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.published
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -88,7 +96,10 @@ impl ChunkStore for MemoryStore {
 
     fn put(&mut self, chunk: Chunk) -> Result<(), Error> {
         if chunk.len() > CHUNK_BYTES_MAX {
-            return Err(Error::TooLarge { bytes: chunk.len(), max: CHUNK_BYTES_MAX });
+            return Err(Error::TooLarge {
+                bytes: chunk.len(),
+                max: CHUNK_BYTES_MAX,
+            });
         }
         let bytes = chunk.len();
         if self.buffer.insert(chunk.hash(), chunk).is_none() {
@@ -102,12 +113,20 @@ impl ChunkStore for MemoryStore {
     }
 
     fn flush(&mut self, expected: &Manifest, new: &Manifest) -> Result<(), Error> {
-        let mut published = self.published.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut published = self
+            .published
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if published.manifest != *expected {
-            return Err(Error::Conflict { current: published.manifest });
+            return Err(Error::Conflict {
+                current: published.manifest,
+            });
         }
         for (hash, chunk) in self.buffer.drain() {
-            published.chunks.entry(hash).or_insert_with(|| chunk.shared_data());
+            published
+                .chunks
+                .entry(hash)
+                .or_insert_with(|| chunk.shared_data());
         }
         published.manifest = *new;
         drop(published);

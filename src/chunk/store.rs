@@ -19,11 +19,14 @@ impl Chunk {
     /// Makes a chunk of `data`, computing its hash.
     pub fn new(data: impl Into<Arc<[u8]>>) -> Chunk {
         let data = data.into();
-        Chunk { hash: Hash::of(&data), data }
+        Chunk {
+            hash: Hash::of(&data),
+            data,
+        }
     }
 
     /// Accepts bytes received from outside (disk, network, backup) as the chunk `hash` only if
-    /// they hash to it (DESIGN.md invariant 4).
+    /// they hash to it, so nothing unverified is ever used.
     pub fn verified(hash: Hash, data: impl Into<Arc<[u8]>>) -> Result<Chunk, Error> {
         let data = data.into();
         if Hash::of(&data) != hash {

@@ -36,7 +36,8 @@ pub(crate) fn write(data: &[u8], out: &mut Vec<Chunk>) -> Hash {
         level_refs = level_refs
             .chunks(BLOB_FANOUT)
             .map(|children| {
-                let mut bytes = Vec::with_capacity(HEADER_BYTES + children.len() * BLOB_CHILD_BYTES);
+                let mut bytes =
+                    Vec::with_capacity(HEADER_BYTES + children.len() * BLOB_CHILD_BYTES);
                 bytes.extend_from_slice(&[KIND_BLOB_NODE, BLOB_NODE_VERSION, level, 0]);
                 for (hash, len) in children {
                     bytes.extend_from_slice(hash.as_bytes());
@@ -54,12 +55,31 @@ pub(crate) fn write(data: &[u8], out: &mut Vec<Chunk>) -> Hash {
 
 /// Reads a blob tree of `len` bytes, one batched load per level.
 pub(crate) fn read(reader: &mut Reader, root: Hash, len: u64) -> Result<Vec<u8>, Error> {
+    let mut out = Vec::new();
+    walk(reader, root, len, |_, leaf| out.extend_from_slice(leaf))?;
+    if out.len() as u64 != len {
+        return Err(Error::malformed(
+            root,
+            "blob length differs from its reference",
+        ));
+    }
+    Ok(out)
+}
+
+/// Visits every node of a blob tree of `len` bytes, level by level, with its hash and, for
+/// leaves, its payload. Loads one batch per level.
+pub(crate) fn walk(
+    reader: &mut Reader,
+    root: Hash,
+    len: u64,
+    mut visit: impl FnMut(Hash, &[u8]),
+) -> Result<(), Error> {
     let mut level_hashes = vec![root];
     let mut expected_level: Option<u8> = None;
+    let mut leaf_bytes = 0u64;
     loop {
         let chunks = reader.store().get_many(&level_hashes)?;
         let mut next = Vec::new();
-        let mut out = Vec::new();
         for (hash, chunk) in level_hashes.iter().zip(chunks) {
             let chunk = chunk.ok_or(crate::chunk::Error::NotFound(*hash))?;
             let data = chunk.data();
@@ -78,25 +98,28 @@ pub(crate) fn read(reader: &mut Reader, root: Hash, len: u64) -> Result<Vec<u8>,
             expected_level = Some(level);
             let body = &data[HEADER_BYTES..];
             if level == 0 {
-                out.extend_from_slice(body);
+                leaf_bytes += body.len() as u64;
+                visit(*hash, body);
             } else {
                 if body.is_empty() || body.len() % BLOB_CHILD_BYTES != 0 {
                     return Err(malformed("blob node children are not whole"));
                 }
-                next.extend(body.chunks(BLOB_CHILD_BYTES).map(|c| Hash::from_slice(c).expect("20")));
+                visit(*hash, &[]);
+                next.extend(
+                    body.chunks(BLOB_CHILD_BYTES)
+                        .map(|c| Hash::from_slice(c).expect("20")),
+                );
             }
             // A hostile tree could list one leaf many times; stop before holding more than asked.
-            if out.len() as u64 > len || next.len() as u64 > len / BLOB_LEAF_BYTES as u64 + 1 {
-                return Err(Error::malformed(root, "blob is longer than its reference says"));
+            if leaf_bytes > len || next.len() as u64 > len / BLOB_LEAF_BYTES as u64 + 1 {
+                return Err(Error::malformed(
+                    root,
+                    "blob is longer than its reference says",
+                ));
             }
         }
         match expected_level {
-            Some(0) => {
-                if out.len() as u64 != len {
-                    return Err(Error::malformed(root, "blob length differs from its reference"));
-                }
-                return Ok(out);
-            }
+            Some(0) => return Ok(()),
             Some(level) => expected_level = Some(level - 1),
             None => unreachable!("a level has at least the root"),
         }

@@ -24,7 +24,12 @@ pub(crate) struct LevelBuilder {
 
 impl LevelBuilder {
     pub fn new(level: u8) -> LevelBuilder {
-        LevelBuilder { level, chunker: Chunker::new(level), buffer: NodeBuffer::default(), count: 0 }
+        LevelBuilder {
+            level,
+            chunker: Chunker::new(level),
+            buffer: NodeBuffer::default(),
+            count: 0,
+        }
     }
 
     /// True when no entry is waiting: the previous entry (if any) ended a node.
@@ -58,7 +63,10 @@ impl LevelBuilder {
     fn emit(&mut self, out: &mut Vec<Chunk>) -> Emitted {
         let key = self.buffer.last_key().expect("a node has entries").to_vec();
         let chunk = self.buffer.encode(self.level);
-        let child = ChildRef { hash: chunk.hash(), count: self.count };
+        let child = ChildRef {
+            hash: chunk.hash(),
+            count: self.count,
+        };
         self.count = 0;
         self.chunker = Chunker::new(self.level);
         out.push(chunk);
@@ -69,48 +77,68 @@ impl LevelBuilder {
 /// Builds a whole tree from entries in ascending key order, holding one partial node per level.
 ///
 /// The root is the only node of the lowest level that has exactly one node, which is also how
-/// edits leave a tree, so both paths give the same shape and hash.
+/// edits leave a tree, so both paths give the same shape and hash. A level's first node is held
+/// back until a second one exists: a lone node is the root, and pushing it upward would write
+/// parent chunks nothing refers to.
 pub(crate) struct TreeBuilder {
     levels: Vec<LevelState>,
 }
 
 struct LevelState {
     builder: LevelBuilder,
+    /// The level's first node, until the level has a second one.
+    first: Option<Emitted>,
     nodes: u64,
-    last: Option<Hash>,
+}
+
+impl LevelState {
+    fn new(level: u8) -> LevelState {
+        LevelState {
+            builder: LevelBuilder::new(level),
+            first: None,
+            nodes: 0,
+        }
+    }
 }
 
 impl TreeBuilder {
     /// A builder whose first entries are at `level` (0 for leaf entries).
     pub fn new(level: u8) -> TreeBuilder {
         TreeBuilder {
-            levels: vec![LevelState { builder: LevelBuilder::new(level), nodes: 0, last: None }],
+            levels: vec![LevelState::new(level)],
         }
     }
 
     pub fn push(&mut self, key: &[u8], value: &[u8], count: u64, out: &mut Vec<Chunk>) {
-        let emitted = self.levels[0].builder.push(key, value, count, out);
-        if let Some(emitted) = emitted {
-            self.cascade(0, emitted, out);
+        if let Some(emitted) = self.levels[0].builder.push(key, value, count, out) {
+            self.completed(0, emitted, out);
         }
     }
 
-    fn cascade(&mut self, from: usize, emitted: Emitted, out: &mut Vec<Chunk>) {
-        let mut index = from;
-        let mut pending = Some(emitted);
-        while let Some(emitted) = pending.take() {
-            self.levels[index].nodes += 1;
-            self.levels[index].last = Some(emitted.child.hash);
-            if self.levels.len() == index + 1 {
-                let level = self.levels[index].builder.level + 1;
-                assert!(level < super::TREE_LEVELS_MAX, "tree depth bound exceeded");
-                let builder = LevelBuilder::new(level);
-                self.levels.push(LevelState { builder, nodes: 0, last: None });
+    /// Records a node completed at level `index` and passes it (with the held first node, once
+    /// there are two) to the level above.
+    fn completed(&mut self, index: usize, emitted: Emitted, out: &mut Vec<Chunk>) {
+        let state = &mut self.levels[index];
+        state.nodes += 1;
+        if state.nodes == 1 {
+            state.first = Some(emitted);
+            return;
+        }
+        let held = state.first.take();
+        if self.levels.len() == index + 1 {
+            let level = self.levels[index].builder.level + 1;
+            assert!(level < super::TREE_LEVELS_MAX, "tree depth bound exceeded");
+            self.levels.push(LevelState::new(level));
+        }
+        for node in held.into_iter().chain([emitted]) {
+            let value = node.child.encode();
+            let above =
+                self.levels[index + 1]
+                    .builder
+                    .push(&node.key, &value, node.child.count, out);
+            if let Some(above) = above {
+                self.completed(index + 1, above, out);
             }
-            index += 1;
-            let value = emitted.child.encode();
-            pending =
-                self.levels[index].builder.push(&emitted.key, &value, emitted.child.count, out);
         }
     }
 
@@ -119,11 +147,16 @@ impl TreeBuilder {
         let mut index = 0;
         loop {
             if let Some(emitted) = self.levels[index].builder.finish(out) {
-                self.cascade(index, emitted, out);
+                self.completed(index, emitted, out);
             }
             match self.levels[index].nodes {
                 0 => return None,
-                1 => return self.levels[index].last,
+                1 => {
+                    return self.levels[index]
+                        .first
+                        .as_ref()
+                        .map(|root| root.child.hash)
+                }
                 _ => index += 1,
             }
         }

@@ -22,13 +22,20 @@ pub(crate) struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     pub fn new(store: &'a dyn ChunkStore) -> Reader<'a> {
-        Reader { store, readahead: 0, prefetched: HashMap::new() }
+        Reader {
+            store,
+            readahead: 0,
+            prefetched: HashMap::new(),
+        }
     }
 
     /// A reader that, when it descends to a leaf, fetches up to `nodes` sibling leaves ahead
     /// in the same batch.
     pub fn with_readahead(store: &'a dyn ChunkStore, nodes: usize) -> Reader<'a> {
-        Reader { readahead: nodes, ..Reader::new(store) }
+        Reader {
+            readahead: nodes,
+            ..Reader::new(store)
+        }
     }
 
     pub fn store(&self) -> &'a dyn ChunkStore {
@@ -62,7 +69,9 @@ impl<'a> Reader<'a> {
         let span: Vec<usize> = if forward {
             (index..parent.len().min(index + self.readahead)).collect()
         } else {
-            (index.saturating_sub(self.readahead - 1)..=index).rev().collect()
+            (index.saturating_sub(self.readahead - 1)..=index)
+                .rev()
+                .collect()
         };
         let hashes: Vec<Hash> = span.iter().map(|&i| parent.child(i).hash).collect();
         let nodes = self.nodes(&hashes)?;
@@ -89,13 +98,23 @@ pub(crate) struct Cursor {
 impl Cursor {
     /// A cursor at the root's first entry, for walks that descend one level at a time.
     pub fn at_root(root: Node) -> Cursor {
-        Cursor { frames: vec![Frame { node: root, index: 0 }] }
+        Cursor {
+            frames: vec![Frame {
+                node: root,
+                index: 0,
+            }],
+        }
     }
 
     /// Descends from `root` to `stop_level` towards `key`. Internal frames point at the first
     /// child whose last key is `>= key`, or the last child; the bottom frame's index is the
     /// first entry `>= key`, which is `len` only when `key` is past every key of the tree.
-    pub fn seek(reader: &mut Reader, root: Node, key: &[u8], stop_level: u8) -> Result<Cursor, Error> {
+    pub fn seek(
+        reader: &mut Reader,
+        root: Node,
+        key: &[u8],
+        stop_level: u8,
+    ) -> Result<Cursor, Error> {
         let mut frames = Vec::with_capacity(usize::from(root.level()) + 1);
         let mut node = root;
         loop {
@@ -112,7 +131,12 @@ impl Cursor {
     }
 
     /// The first (or last) entry at `stop_level`.
-    pub fn edge(reader: &mut Reader, root: Node, stop_level: u8, forward: bool) -> Result<Cursor, Error> {
+    pub fn edge(
+        reader: &mut Reader,
+        root: Node,
+        stop_level: u8,
+        forward: bool,
+    ) -> Result<Cursor, Error> {
         let mut cursor = Cursor { frames: Vec::new() };
         cursor.push_edge(reader, root, stop_level, forward)?;
         Ok(cursor)
@@ -120,11 +144,21 @@ impl Cursor {
 
     /// Appends frames from `node` down to `stop_level`, always at the first (or last) entry.
     /// Loads everything before changing `self`.
-    fn push_edge(&mut self, reader: &mut Reader, node: Node, stop_level: u8, forward: bool) -> Result<(), Error> {
+    fn push_edge(
+        &mut self,
+        reader: &mut Reader,
+        node: Node,
+        stop_level: u8,
+        forward: bool,
+    ) -> Result<(), Error> {
         let mut added = Vec::new();
         let mut node = node;
         loop {
-            let index = if forward { 0 } else { node.len().saturating_sub(1) };
+            let index = if forward {
+                0
+            } else {
+                node.len().saturating_sub(1)
+            };
             if node.level() == stop_level {
                 added.push(Frame { node, index });
                 break;
@@ -151,7 +185,9 @@ impl Cursor {
     /// Whether the current node is the last of its level.
     pub fn on_last_node(&self) -> bool {
         let ancestors = &self.frames[..self.frames.len() - 1];
-        ancestors.iter().all(|frame| frame.index + 1 == frame.node.len())
+        ancestors
+            .iter()
+            .all(|frame| frame.index + 1 == frame.node.len())
     }
 
     /// Moves to the next (or previous) node of the current level, at its first (or last) entry.
@@ -169,9 +205,15 @@ impl Cursor {
         let Some(pivot) = pivot else { return Ok(false) };
         let level = self.top().node.level();
         let parent = &self.frames[pivot];
-        let index = if forward { parent.index + 1 } else { parent.index - 1 };
+        let index = if forward {
+            parent.index + 1
+        } else {
+            parent.index - 1
+        };
         let child = reader.child(&parent.node, index, forward)?;
-        let mut moved = Cursor { frames: self.frames[..=pivot].to_vec() };
+        let mut moved = Cursor {
+            frames: self.frames[..=pivot].to_vec(),
+        };
         moved.frames[pivot].index = index;
         moved.push_edge(reader, child, level, forward)?;
         *self = moved;
@@ -210,7 +252,10 @@ impl Cursor {
     pub fn descend(&mut self, reader: &mut Reader) -> Result<(), Error> {
         let frame = self.top();
         let child = reader.child(&frame.node, frame.index, true)?;
-        self.frames.push(Frame { node: child, index: 0 });
+        self.frames.push(Frame {
+            node: child,
+            index: 0,
+        });
         Ok(())
     }
 }

@@ -58,7 +58,12 @@ fn step(cursor: &mut Option<Cursor>) {
 
 impl<'a> RawDiff<'a> {
     pub fn new(store: &'a dyn ChunkStore, from: Hash, to: Hash) -> RawDiff<'a> {
-        RawDiff { reader: Reader::new(store), roots: Some((from, to)), from: None, to: None }
+        RawDiff {
+            reader: Reader::new(store),
+            roots: Some((from, to)),
+            from: None,
+            to: None,
+        }
     }
 
     pub fn next_raw(&mut self) -> Result<Option<RawChange>, Error> {
@@ -73,16 +78,15 @@ impl<'a> RawDiff<'a> {
         }
         loop {
             let (from_level, to_level) = (level(&self.from), level(&self.to));
-            match (&self.from, &self.to) {
-                (None, None) => return Ok(None),
-                (Some(from), Some(to)) if from_level > 0 && from_level == to_level => {
-                    if child_hash(from) == child_hash(to) {
-                        step(&mut self.from);
-                        step(&mut self.to);
-                        continue;
-                    }
+            if let (Some(from), Some(to)) = (&self.from, &self.to) {
+                if from_level > 0 && from_level == to_level && child_hash(from) == child_hash(to) {
+                    step(&mut self.from);
+                    step(&mut self.to);
+                    continue;
                 }
-                _ => {}
+            }
+            if self.from.is_none() && self.to.is_none() {
+                return Ok(None);
             }
             // Descend whichever side stands higher (both when level); load before moving.
             let top = from_level.max(to_level);
@@ -116,13 +120,21 @@ impl<'a> RawDiff<'a> {
             let change = match order {
                 Ordering::Less => {
                     let (key, old) = from_entry.expect("from is behind");
-                    let change = RawChange { key: key.to_vec(), old: Some(old.to_vec()), new: None };
+                    let change = RawChange {
+                        key: key.to_vec(),
+                        old: Some(old.to_vec()),
+                        new: None,
+                    };
                     step(&mut self.from);
                     change
                 }
                 Ordering::Greater => {
                     let (key, new) = to_entry.expect("to is behind");
-                    let change = RawChange { key: key.to_vec(), old: None, new: Some(new.to_vec()) };
+                    let change = RawChange {
+                        key: key.to_vec(),
+                        old: None,
+                        new: Some(new.to_vec()),
+                    };
                     step(&mut self.to);
                     change
                 }
@@ -147,7 +159,10 @@ impl<'a> RawDiff<'a> {
 
     /// Materialises an encoded value (reading its blob, if any).
     pub fn decode(&mut self, encoded: &Option<Vec<u8>>) -> Result<Option<Vec<u8>>, Error> {
-        encoded.as_deref().map(|e| decode_value(&mut self.reader, e)).transpose()
+        encoded
+            .as_deref()
+            .map(|e| decode_value(&mut self.reader, e))
+            .transpose()
     }
 }
 
@@ -161,7 +176,10 @@ pub struct Diff<'a> {
 
 impl<'a> Diff<'a> {
     pub(crate) fn new(store: &'a dyn ChunkStore, from: Hash, to: Hash) -> Diff<'a> {
-        Diff { raw: RawDiff::new(store, from, to), pending: None }
+        Diff {
+            raw: RawDiff::new(store, from, to),
+            pending: None,
+        }
     }
 
     fn step(&mut self) -> Result<Option<Change>, Error> {
@@ -172,9 +190,16 @@ impl<'a> Diff<'a> {
                 None => return Ok(None),
             },
         };
-        let decoded = self.raw.decode(&raw.old).and_then(|old| Ok((old, self.raw.decode(&raw.new)?)));
+        let decoded = self
+            .raw
+            .decode(&raw.old)
+            .and_then(|old| Ok((old, self.raw.decode(&raw.new)?)));
         match decoded {
-            Ok((old, new)) => Ok(Some(Change { key: raw.key, old, new })),
+            Ok((old, new)) => Ok(Some(Change {
+                key: raw.key,
+                old,
+                new,
+            })),
             Err(error) => {
                 self.pending = Some(raw);
                 Err(error)

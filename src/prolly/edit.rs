@@ -75,6 +75,8 @@ fn finish_root(
         if node.is_leaf() || node.len() > 1 {
             return Ok(root);
         }
+        // A single-child node above the root is not part of the tree: do not write it.
+        out.retain(|chunk| chunk.hash() != root);
         root = node.child(0).hash;
     }
 }
@@ -134,7 +136,11 @@ fn rechunk_level(
                 parent.entry(last.to_vec()).or_insert(None);
             }
             let mut push = |key: &[u8], value: &[u8], parent: &mut BTreeMap<_, _>| {
-                let count = if level == 0 { 1 } else { super::node::ChildRef::count_of(value) };
+                let count = if level == 0 {
+                    1
+                } else {
+                    super::node::ChildRef::count_of(value)
+                };
                 if let Some(done) = builder.push(key, value, count, out) {
                     parent.insert(done.key.clone(), Some(done.child.encode().to_vec()));
                     emitted.push(done);
@@ -155,14 +161,24 @@ fn rechunk_level(
                 break;
             }
             let moved = cursor.step_node(reader, true)?;
-            assert!(moved, "a node that is not the last of its level has a successor");
+            assert!(
+                moved,
+                "a node that is not the last of its level has a successor"
+            );
         }
     }
-    Ok(LevelOutcome { parent_edits: parent.into_iter().collect(), emitted })
+    Ok(LevelOutcome {
+        parent_edits: parent.into_iter().collect(),
+        emitted,
+    })
 }
 
 /// Feeds the entries of `node` with `edits` applied, in key order, to `sink`.
-fn merge_node(node: &Node, edits: &[(Vec<u8>, Option<Vec<u8>>)], mut sink: impl FnMut(&[u8], &[u8])) {
+fn merge_node(
+    node: &Node,
+    edits: &[(Vec<u8>, Option<Vec<u8>>)],
+    mut sink: impl FnMut(&[u8], &[u8]),
+) {
     let mut index = 0;
     let mut edits = edits.iter().peekable();
     loop {

@@ -47,7 +47,11 @@ pub(crate) fn merge(
     mut policy: impl FnMut(&Conflict) -> Resolution,
 ) -> Result<MergeOutcome, Error> {
     if base == theirs || ours == theirs {
-        return Ok(MergeOutcome { map: *ours, conflicts: Vec::new(), applied: 0 });
+        return Ok(MergeOutcome {
+            map: *ours,
+            conflicts: Vec::new(),
+            applied: 0,
+        });
     }
     let mut edits: Vec<(Vec<u8>, Option<Vec<u8>>)> = Vec::new();
     let mut conflicts = Vec::new();
@@ -65,7 +69,15 @@ pub(crate) fn merge(
             match our_next.take_if(|ours| ours.key == their.key) {
                 None => edits.push((their.key.clone(), their_diff.decode(&their.new)?)),
                 Some(our) => {
-                    resolve(&mut our_diff, &mut their_diff, our, their, &mut policy, &mut edits, &mut conflicts)?;
+                    resolve(
+                        &mut our_diff,
+                        &mut their_diff,
+                        our,
+                        their,
+                        &mut policy,
+                        &mut edits,
+                        &mut conflicts,
+                    )?;
                     our_next = our_diff.next_raw()?;
                 }
             }
@@ -74,7 +86,11 @@ pub(crate) fn merge(
     }
     let applied = edits.len();
     let map = ours.edit(store, edits)?;
-    Ok(MergeOutcome { map, conflicts, applied })
+    Ok(MergeOutcome {
+        map,
+        conflicts,
+        applied,
+    })
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -25,7 +25,7 @@ use crate::chunk::{self, Chunk, ChunkStore, Hash};
 
 pub use diff::{Change, Diff};
 pub use merge::{Conflict, MergeOutcome, Resolution};
-pub use range::{Order, Range};
+pub use range::{Entry, Order, Range};
 
 /// Largest key, in bytes (MySQL's InnoDB index key limit).
 pub const KEY_BYTES_MAX: usize = 3072;
@@ -47,8 +47,14 @@ pub const TREE_LEVELS_MAX: u8 = 64;
 pub enum Error {
     /// Reading or writing chunks failed (including [`chunk::Error::Missing`]: load and retry).
     Store(chunk::Error),
-    KeyTooLarge { bytes: usize, max: usize },
-    ValueTooLarge { bytes: usize, max: usize },
+    KeyTooLarge {
+        bytes: usize,
+        max: usize,
+    },
+    ValueTooLarge {
+        bytes: usize,
+        max: usize,
+    },
     /// Entries handed to [`Map::build`] were not in strictly ascending key order.
     Unsorted,
 }
@@ -127,7 +133,10 @@ impl fmt::Debug for Map {
 
 fn check_key(key: &[u8]) -> Result<(), Error> {
     if key.len() > KEY_BYTES_MAX {
-        return Err(Error::KeyTooLarge { bytes: key.len(), max: KEY_BYTES_MAX });
+        return Err(Error::KeyTooLarge {
+            bytes: key.len(),
+            max: KEY_BYTES_MAX,
+        });
     }
     Ok(())
 }
@@ -136,7 +145,10 @@ fn check_key(key: &[u8]) -> Result<(), Error> {
 /// `out`.
 fn encode_value(value: &[u8], out: &mut Vec<Chunk>) -> Result<Vec<u8>, Error> {
     if value.len() > VALUE_BYTES_MAX {
-        return Err(Error::ValueTooLarge { bytes: value.len(), max: VALUE_BYTES_MAX });
+        return Err(Error::ValueTooLarge {
+            bytes: value.len(),
+            max: VALUE_BYTES_MAX,
+        });
     }
     if value.len() <= INLINE_VALUE_BYTES_MAX {
         let mut encoded = Vec::with_capacity(value.len() + 1);
@@ -152,15 +164,20 @@ fn encode_value(value: &[u8], out: &mut Vec<Chunk>) -> Result<Vec<u8>, Error> {
     Ok(encoded)
 }
 
+/// The blob root and length of an out-of-line leaf value, `None` for an inline one.
+fn blob_ref(encoded: &[u8]) -> Option<(Hash, u64)> {
+    (encoded[0] == node::VALUE_BLOB).then(|| {
+        let root = Hash::from_slice(&encoded[1..]).expect("validated blob reference");
+        let len = u64::from_le_bytes(encoded[21..29].try_into().expect("8 bytes"));
+        (root, len)
+    })
+}
+
 /// Turns an encoded leaf value (validated when its node was decoded) back into the value.
 fn decode_value(reader: &mut cursor::Reader, encoded: &[u8]) -> Result<Vec<u8>, Error> {
-    match encoded[0] {
-        node::VALUE_INLINE => Ok(encoded[1..].to_vec()),
-        _ => {
-            let root = Hash::from_slice(&encoded[1..]).expect("validated blob reference");
-            let len = u64::from_le_bytes(encoded[21..29].try_into().expect("8 bytes"));
-            blob::read(reader, root, len)
-        }
+    match blob_ref(encoded) {
+        None => Ok(encoded[1..].to_vec()),
+        Some((root, len)) => blob::read(reader, root, len),
     }
 }
 
@@ -278,7 +295,10 @@ impl Map {
             check_key(key)?;
             if let Some(value) = value {
                 if value.len() > VALUE_BYTES_MAX {
-                    return Err(Error::ValueTooLarge { bytes: value.len(), max: VALUE_BYTES_MAX });
+                    return Err(Error::ValueTooLarge {
+                        bytes: value.len(),
+                        max: VALUE_BYTES_MAX,
+                    });
                 }
             }
         }
@@ -322,33 +342,63 @@ impl Map {
         merge::merge(base, ours, theirs, store, policy)
     }
 
-    /// Walks the whole tree and reports its shape.
-    pub fn stats(&self, store: &dyn ChunkStore) -> Result<Stats, Error> {
-        let mut reader = cursor::Reader::new(store);
-        let root = reader.node(self.root)?;
-        let mut stats = Stats { depth: root.level() + 1, ..Stats::default() };
-        let mut level = vec![root];
+    /// Visits every map node of the tree, a level at a time, loading each level in batches.
+    fn walk_nodes(
+        &self,
+        reader: &mut cursor::Reader,
+        mut visit: impl FnMut(&node::Node),
+    ) -> Result<(), Error> {
+        /// Nodes asked for in one batch while walking a level.
+        const WALK_BATCH_NODES: usize = 1024;
+        let mut level = vec![reader.node(self.root)?];
         while !level.is_empty() {
             let mut children = Vec::new();
             for node in &level {
-                stats.chunks += 1;
-                stats.bytes += node.byte_len() as u64;
-                if node.is_leaf() {
-                    stats.leaf_chunks += 1;
-                    stats.leaf_bytes += node.byte_len() as u64;
-                    stats.entries += node.len() as u64;
-                } else {
+                visit(node);
+                if !node.is_leaf() {
                     children.extend((0..node.len()).map(|i| node.child(i).hash));
                 }
             }
-            level = children
-                .chunks(1024)
-                .map(|batch| reader.nodes(batch))
-                .collect::<Result<Vec<_>, Error>>()?
-                .into_iter()
-                .flatten()
-                .collect();
+            level = Vec::with_capacity(children.len());
+            for batch in children.chunks(WALK_BATCH_NODES) {
+                level.extend(reader.nodes(batch)?);
+            }
         }
+        Ok(())
+    }
+
+    /// Walks the whole tree and reports its shape.
+    pub fn stats(&self, store: &dyn ChunkStore) -> Result<Stats, Error> {
+        let mut reader = cursor::Reader::new(store);
+        let mut stats = Stats::default();
+        self.walk_nodes(&mut reader, |node| {
+            stats.depth = stats.depth.max(node.level() + 1);
+            stats.chunks += 1;
+            stats.bytes += node.byte_len() as u64;
+            if node.is_leaf() {
+                stats.leaf_chunks += 1;
+                stats.leaf_bytes += node.byte_len() as u64;
+                stats.entries += node.len() as u64;
+            }
+        })?;
         Ok(stats)
+    }
+
+    /// Every chunk of the map: its nodes and the blob trees of its large values. This is what
+    /// garbage collection keeps and what a push must make sure the other side has.
+    pub fn chunk_hashes(&self, store: &dyn ChunkStore) -> Result<Vec<Hash>, Error> {
+        let mut reader = cursor::Reader::new(store);
+        let mut hashes = Vec::new();
+        let mut blobs = Vec::new();
+        self.walk_nodes(&mut reader, |node| {
+            hashes.push(node.hash());
+            if node.is_leaf() {
+                blobs.extend((0..node.len()).filter_map(|i| blob_ref(node.value(i))));
+            }
+        })?;
+        for (root, len) in blobs {
+            blob::walk(&mut reader, root, len, |hash, _| hashes.push(hash))?;
+        }
+        Ok(hashes)
     }
 }

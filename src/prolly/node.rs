@@ -18,6 +18,13 @@ pub(crate) const VALUE_BLOB: u8 = 0x01;
 /// Bytes of an out-of-line leaf value: tag + blob root hash + total length (u64 LE).
 pub(crate) const VALUE_BLOB_BYTES: usize = 1 + HASH_BYTES + 8;
 
+/// Whether an out-of-line value's length is one that only a blob may hold: values that fit
+/// inline are always stored inline, so the same contents always give the same node bytes.
+fn blob_len_is_canonical(value: &[u8]) -> bool {
+    let len = u64::from_le_bytes(value[1 + HASH_BYTES..].try_into().expect("8 bytes"));
+    len > super::INLINE_VALUE_BYTES_MAX as u64 && len <= super::VALUE_BYTES_MAX as u64
+}
+
 /// A child pointer of an internal node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct ChildRef {
@@ -102,7 +109,13 @@ impl Node {
                 return Err(malformed("offsets decrease"));
             }
         }
-        let node = Node { level, len, keys_at, values_at, chunk: chunk.clone() };
+        let node = Node {
+            level,
+            len,
+            keys_at,
+            values_at,
+            chunk: chunk.clone(),
+        };
         for i in 0..len {
             if node.key(i).len() > KEY_BYTES_MAX {
                 return Err(malformed("a key is over the size limit"));
@@ -116,7 +129,9 @@ impl Node {
             } else {
                 match value.first() {
                     Some(&VALUE_INLINE) => value.len() <= super::INLINE_VALUE_BYTES_MAX + 1,
-                    Some(&VALUE_BLOB) => value.len() == VALUE_BLOB_BYTES,
+                    Some(&VALUE_BLOB) => {
+                        value.len() == VALUE_BLOB_BYTES && blob_len_is_canonical(value)
+                    }
                     _ => false,
                 }
             };
@@ -125,6 +140,10 @@ impl Node {
             }
         }
         Ok(node)
+    }
+
+    pub fn hash(&self) -> Hash {
+        self.chunk.hash()
     }
 
     pub fn level(&self) -> u8 {
@@ -144,7 +163,10 @@ impl Node {
     }
 
     fn offset(&self, table: usize, i: usize) -> usize {
-        u16_at(self.chunk.data(), HEADER_BYTES + 2 * (table * (self.len + 1) + i))
+        u16_at(
+            self.chunk.data(),
+            HEADER_BYTES + 2 * (table * (self.len + 1) + i),
+        )
     }
 
     pub fn key(&self, i: usize) -> &[u8] {
@@ -202,7 +224,10 @@ pub(crate) struct NodeBuffer {
 
 impl NodeBuffer {
     pub fn push(&mut self, key: &[u8], value: &[u8]) {
-        debug_assert!(self.last_key().is_none_or(|last| last < key), "keys must ascend");
+        debug_assert!(
+            self.last_key().is_none_or(|last| last < key),
+            "keys must ascend"
+        );
         self.keys.extend_from_slice(key);
         self.key_ends.push(self.keys.len());
         self.values.extend_from_slice(value);
@@ -219,7 +244,11 @@ impl NodeBuffer {
 
     pub fn last_key(&self) -> Option<&[u8]> {
         let end = *self.key_ends.last()?;
-        let start = self.key_ends.len().checked_sub(2).map_or(0, |i| self.key_ends[i]);
+        let start = self
+            .key_ends
+            .len()
+            .checked_sub(2)
+            .map_or(0, |i| self.key_ends[i]);
         Some(&self.keys[start..end])
     }
 
@@ -227,7 +256,10 @@ impl NodeBuffer {
     pub fn encode(&mut self, level: u8) -> Chunk {
         let len = self.len();
         let total = HEADER_BYTES + 4 * (len + 1) + self.keys.len() + self.values.len();
-        assert!(total <= NODE_BYTES_HARD_MAX, "node of {total} bytes breaks the size bound");
+        assert!(
+            total <= NODE_BYTES_HARD_MAX,
+            "node of {total} bytes breaks the size bound"
+        );
         let mut out = Vec::with_capacity(total);
         out.extend_from_slice(&[KIND_MAP_NODE, MAP_NODE_VERSION, level, 0]);
         out.extend_from_slice(&(len as u16).to_le_bytes());

@@ -7,6 +7,9 @@ use crate::chunk::{ChunkStore, Hash};
 use super::cursor::{Cursor, Reader, READAHEAD_NODES};
 use super::{decode_value, Error};
 
+/// A key and its value.
+pub type Entry = (Vec<u8>, Vec<u8>);
+
 /// Scan direction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Order {
@@ -59,7 +62,11 @@ impl<'a> Range<'a> {
             return Ok(None);
         }
         let reader = &mut self.reader;
-        let (start, inclusive) = match if self.forward { &self.lower } else { &self.upper } {
+        let (start, inclusive) = match if self.forward {
+            &self.lower
+        } else {
+            &self.upper
+        } {
             Bound::Unbounded => {
                 return Ok(Some(Cursor::edge(reader, root, 0, self.forward)?));
             }
@@ -80,7 +87,11 @@ impl<'a> Range<'a> {
     }
 
     fn in_range(&self, key: &[u8]) -> bool {
-        let bound = if self.forward { &self.upper } else { &self.lower };
+        let bound = if self.forward {
+            &self.upper
+        } else {
+            &self.lower
+        };
         match bound {
             Bound::Unbounded => true,
             Bound::Included(limit) if self.forward => key <= limit.as_slice(),
@@ -90,7 +101,7 @@ impl<'a> Range<'a> {
         }
     }
 
-    fn step(&mut self) -> Result<Option<(Vec<u8>, Vec<u8>)>, Error> {
+    fn step(&mut self) -> Result<Option<Entry>, Error> {
         loop {
             match &mut self.state {
                 State::Done => return Ok(None),
@@ -102,7 +113,8 @@ impl<'a> Range<'a> {
                 }
                 State::Yielded(cursor) => {
                     if cursor.step_entry(&mut self.reader, self.forward)? {
-                        let State::Yielded(cursor) = std::mem::replace(&mut self.state, State::Done)
+                        let State::Yielded(cursor) =
+                            std::mem::replace(&mut self.state, State::Done)
                         else {
                             unreachable!()
                         };
@@ -131,7 +143,7 @@ impl<'a> Range<'a> {
 }
 
 impl Iterator for Range<'_> {
-    type Item = Result<(Vec<u8>, Vec<u8>), Error>;
+    type Item = Result<Entry, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
         self.step().transpose()

@@ -55,7 +55,11 @@ pub struct ColdStore {
 
 impl ColdStore {
     pub fn new(inner: MemoryStore) -> ColdStore {
-        ColdStore { inner, resident: RefCell::new(HashSet::new()), trips: Cell::new(0) }
+        ColdStore {
+            inner,
+            resident: RefCell::new(HashSet::new()),
+            trips: Cell::new(0),
+        }
     }
 
     pub fn load(&self, hashes: &[Hash]) {
@@ -64,7 +68,10 @@ impl ColdStore {
     }
 
     /// Runs `step` until it stops answering `Missing`, loading what it asks for each time.
-    pub fn drive<T, E: MissingError>(&self, mut step: impl FnMut() -> Result<T, E>) -> Result<T, E> {
+    pub fn drive<T, E: MissingError>(
+        &self,
+        mut step: impl FnMut() -> Result<T, E>,
+    ) -> Result<T, E> {
         loop {
             match step() {
                 Err(error) if error.missing_hashes().is_some() => {
@@ -98,7 +105,11 @@ impl MissingError for cambium::prolly::Error {
 impl ChunkStore for ColdStore {
     fn get_many(&self, hashes: &[Hash]) -> Result<Vec<Option<Chunk>>, Error> {
         let resident = self.resident.borrow();
-        let missing: Vec<Hash> = hashes.iter().filter(|h| !resident.contains(h)).copied().collect();
+        let missing: Vec<Hash> = hashes
+            .iter()
+            .filter(|h| !resident.contains(h))
+            .copied()
+            .collect();
         if !missing.is_empty() {
             return Err(Error::Missing(missing));
         }

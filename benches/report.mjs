@@ -1,0 +1,50 @@
+// Merges the native and wasm figures of the prolly benchmarks into one table and rewrites the
+// section between the prolly markers of docs/benchmarks.md.
+//   node benches/report.mjs native.jsonl wasm.jsonl docs/benchmarks.md
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+
+const [nativePath, wasmPath, docPath] = process.argv.slice(2);
+const read = (path) =>
+  readFileSync(path, 'utf8').split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
+const native = read(nativePath);
+const wasm = new Map(read(wasmPath).map((figure) => [figure.name, figure]));
+
+const throughput = new Set(['MB/s', 'entries/s']);
+const time = new Set(['µs', 'ms']);
+const show = (value) => {
+  if (value >= 1e6) return `${(value / 1e6).toFixed(2)} M`;
+  if (value >= 1e4) return `${(value / 1e3).toFixed(0)} k`;
+  if (value >= 100) return value.toFixed(0);
+  return value.toFixed(value >= 10 ? 1 : 2).replace(/\.?0+$/, '') || '0';
+};
+const cell = (figure) =>
+  figure.runs > 1 ? `${show(figure.median)} (${show(figure.min)}–${show(figure.max)})` : show(figure.median);
+
+const rows = native.map((n) => {
+  const w = wasm.get(n.name);
+  let ratio = '';
+  if (w && throughput.has(n.unit)) ratio = `${(n.median / w.median).toFixed(2)}×`;
+  if (w && time.has(n.unit)) ratio = `${(w.median / n.median).toFixed(2)}×`;
+  return `| ${n.name} | ${n.unit} | ${cell(n)} | ${w ? cell(w) : '—'} | ${ratio} |`;
+});
+
+const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+const table = [
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${cpu}, ${os.cpus().length} cores, Node ${process.version}.`,
+  'Medians of the runs shown, with the range in brackets; "wasm cost" is how many times slower the',
+  'wasm build is than native for that figure.',
+  '',
+  '| figure | unit | native | wasm (Node) | wasm cost |',
+  '| --- | --- | --- | --- | --- |',
+  ...rows,
+].join('\n');
+
+const begin = '<!-- prolly:begin -->';
+const end = '<!-- prolly:end -->';
+const doc = readFileSync(docPath, 'utf8');
+const start = doc.indexOf(begin);
+const stop = doc.indexOf(end);
+if (start < 0 || stop < start) throw new Error(`${docPath} lacks the ${begin} … ${end} markers`);
+writeFileSync(docPath, `${doc.slice(0, start + begin.length)}\n${table}\n${doc.slice(stop)}`);
+console.log(table);

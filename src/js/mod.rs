@@ -1,0 +1,4 @@
+//! The wasm-bindgen layer: one file per exported JS surface, conversions in one place.
+
+#[cfg(feature = "bench")]
+mod bench;
