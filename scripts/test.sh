@@ -7,7 +7,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh --browser
 export PATH="$HOME/.cargo/bin:$PATH"
 
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# Every step's output is kept so the totals of all test runs can be printed at the end.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+step() { printf '\n\033[1m== %s\033[0m\n' "$*" | tee -a "$log"; }
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -19,12 +22,17 @@ step "cargo clippy (wasm32)"
 cargo clippy --all-targets --all-features --target wasm32-unknown-unknown -- -D warnings
 
 step "cargo test (native)"
-cargo test --all-features
+cargo test --all-features 2>&1 | tee -a "$log"
 
 step "wasm-pack test --headless --chrome"
-WASM_BINDGEN_USE_BROWSER=1 wasm-pack test --headless --chrome
+WASM_BINDGEN_USE_BROWSER=1 wasm-pack test --headless --chrome 2>&1 | tee -a "$log"
 
 step "wasm-pack test --node"
-wasm-pack test --node
+wasm-pack test --node 2>&1 | tee -a "$log"
 
-step "all tests passed"
+totals=$(grep -oE 'test result: [A-Za-z]+\. [0-9]+ passed; [0-9]+ failed' "$log" |
+  awk '{ passed += $4; failed += $6 } END { print passed + 0, failed + 0 }')
+read -r passed failed <<<"$totals"
+[ "$passed" -gt 0 ] || { echo "no test ran" >&2; exit 1; }
+echo
+echo "$passed passed, $failed failed"

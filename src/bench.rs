@@ -185,45 +185,26 @@ pub fn prolly_suite(clock: &dyn Fn() -> f64, scale: Scale) -> Vec<Figure> {
     }
     chunks.sort_by(f64::total_cmp);
     bytes.sort_by(f64::total_cmp);
-    let within = chunks
-        .iter()
-        .filter(|&&c| c <= f64::from(stats.depth) + 1.0)
-        .count();
-    figures.push(Figure::of(
-        "one-entry edit: chunks written (p50)",
-        "chunks",
-        vec![percentile(&chunks, 0.5)],
-    ));
-    figures.push(Figure::of(
-        "one-entry edit: chunks written (p99)",
-        "chunks",
-        vec![percentile(&chunks, 0.99)],
-    ));
-    figures.push(Figure::of(
-        "one-entry edit: chunks written (max)",
-        "chunks",
-        vec![percentile(&chunks, 1.0)],
-    ));
+    let depth_limit = f64::from(stats.depth) + 1.0;
+    let within = chunks.iter().filter(|&&c| c <= depth_limit).count() as f64;
     figures.push(Figure::of(
         "one-entry edit: share within depth+1 chunks",
         "%",
-        vec![within as f64 * 100.0 / chunks.len() as f64],
+        vec![within * 100.0 / chunks.len() as f64],
     ));
-    figures.push(Figure::of(
-        "one-entry edit: bytes written (p50)",
-        "KiB",
-        vec![percentile(&bytes, 0.5) / 1024.0],
-    ));
-    figures.push(Figure::of(
-        "one-entry edit: bytes written (p99)",
-        "KiB",
-        vec![percentile(&bytes, 0.99) / 1024.0],
-    ));
-    figures.push(Figure::of(
-        "one-entry edit: bytes written (max)",
-        "KiB",
-        vec![percentile(&bytes, 1.0) / 1024.0],
-    ));
+    for (what, unit, sorted, divisor) in [
+        ("chunks", "chunks", &chunks, 1.0),
+        ("bytes", "KiB", &bytes, 1024.0),
+    ] {
+        for (label, p) in [("p50", 0.5), ("p99", 0.99), ("max", 1.0)] {
+            let name = format!("one-entry edit: {what} written ({label})");
+            figures.push(Figure::of(
+                name,
+                unit,
+                vec![percentile(sorted, p) / divisor],
+            ));
+        }
+    }
     drop(store);
 
     for &size in scale.diff_sizes {

@@ -11,7 +11,7 @@ use std::ops::Bound;
 
 use cambium::chunk::{ChunkStore, MemoryStore};
 use cambium::prolly::{Change, Conflict, Error, Map, Order, Resolution, KEY_BYTES_MAX};
-use support::{key, value, ColdStore, Rng};
+use support::{key, publish, value, ColdStore, Rng};
 
 type Model = BTreeMap<Vec<u8>, Vec<u8>>;
 
@@ -429,9 +429,7 @@ fn edge_cases() {
 fn one_entry_edit_writes_a_path() {
     let mut store = MemoryStore::new();
     let map = Map::build(&mut store, (0..200_000u64).map(|i| (key(i), value(i, 0)))).unwrap();
-    store
-        .flush(&store.manifest().unwrap(), &cambium::chunk::Manifest::EMPTY)
-        .unwrap();
+    publish(&mut store);
     let depth = map.stats(&store).unwrap().depth as usize;
     let mut rng = Rng::new(5);
     for _ in 0..200 {
@@ -466,11 +464,7 @@ fn cold_store_operations_resume_after_missing() {
     let with_blob = map
         .edit(&mut warm, [(key(3), Some(vec![1u8; 50_000]))])
         .unwrap();
-    warm.flush(
-        &cambium::chunk::Manifest::EMPTY,
-        &cambium::chunk::Manifest::EMPTY,
-    )
-    .unwrap();
+    publish(&mut warm);
     let leaves = map.stats(&warm).unwrap().leaf_chunks as usize;
 
     let cold = ColdStore::new(warm.handle());
@@ -554,23 +548,13 @@ fn writes_are_exactly_the_new_tree() {
     let mut handle = base_store.handle();
     let built = Map::build(&mut handle, (0..20_000u64).map(|i| (key(i), value(i, 0)))).unwrap();
     check(&built, &handle, None);
-    handle
-        .flush(
-            &cambium::chunk::Manifest::EMPTY,
-            &cambium::chunk::Manifest::EMPTY,
-        )
-        .unwrap();
+    publish(&mut handle);
     let mut handle = base_store.handle();
     let map = built
         .edit(&mut handle, [(key(3), Some(vec![9u8; 30_000]))])
         .unwrap();
     check(&map, &handle, Some(&built));
-    handle
-        .flush(
-            &cambium::chunk::Manifest::EMPTY,
-            &cambium::chunk::Manifest::EMPTY,
-        )
-        .unwrap();
+    publish(&mut handle);
     // Shrinking to a handful of entries drops levels; growing back adds them.
     let mut edit_handle = base_store.handle();
     let small = map
@@ -578,8 +562,7 @@ fn writes_are_exactly_the_new_tree() {
         .unwrap();
     assert_eq!(small.stats(&edit_handle).unwrap().depth, 1);
     check(&small, &edit_handle, Some(&map));
-    let nothing = cambium::chunk::Manifest::EMPTY;
-    edit_handle.flush(&nothing, &nothing).unwrap();
+    publish(&mut edit_handle);
     let mut grow_handle = edit_handle.handle();
     let grown = small
         .edit(

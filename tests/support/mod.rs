@@ -45,6 +45,12 @@ pub fn value(i: u64, version: u64) -> Vec<u8> {
     format!("value {i} v{version}").into_bytes()
 }
 
+/// Publishes a handle's buffered chunks without moving the manifest, so other handles see them.
+pub fn publish(store: &mut MemoryStore) {
+    let manifest = store.manifest().expect("manifest");
+    store.flush(&manifest, &manifest).expect("flush");
+}
+
 /// A store in front of a `MemoryStore` that, like an IndexedDB-backed cache, answers `Missing`
 /// for chunks not loaded yet. `load` makes chunks resident; `trips` counts the loads.
 pub struct ColdStore {
