@@ -1,10 +1,12 @@
 //! Cambium: a version-controlled SQL database for offline-first web apps.
 //!
-//! The core (`chunk`, `prolly`) is synchronous, does no IO and knows no JavaScript; see
+//! The core (`chunk`, `prolly`, `row`, `history`) is synchronous, does no IO and knows no JavaScript; see
 //! `ARCHITECTURE.md` for the map of modules and the invariants that hold between them.
 
 pub mod chunk;
+pub mod history;
 pub mod prolly;
+pub mod row;
 
 #[cfg(feature = "bench")]
 pub mod bench;

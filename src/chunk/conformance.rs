@@ -4,7 +4,9 @@
 //! A backend provides a [`Harness`] that opens handles onto one shared store and can damage a
 //! stored chunk the way a failing disk would.
 
-use super::{Chunk, ChunkStore, Error, Hash, Manifest, CHUNK_BYTES_MAX};
+use std::collections::HashSet;
+
+use super::{Chunk, ChunkStore, Error, GcStats, Hash, Manifest, CHUNK_BYTES_MAX};
 
 /// What the suite needs from a backend under test.
 pub trait Harness {
@@ -255,6 +257,60 @@ pub fn oversized_chunk_is_refused<H: Harness>(harness: &mut H) {
     assert_eq!(store.has_many(&[big.hash()]).expect("has"), vec![false]);
 }
 
+/// Garbage collection removes exactly the chunks not kept, and refuses to run against a
+/// manifest that moved (its keep set could miss chunks published meanwhile).
+pub fn garbage_collection_keeps_only_what_is_kept<H: Harness>(harness: &mut H) {
+    let mut store = harness.open();
+    let chunks: Vec<Chunk> = (0..20).map(|i| chunk(&format!("gc {i}"))).collect();
+    for c in &chunks {
+        store.put(c.clone()).expect("put");
+    }
+    let published = manifest(&chunks[0], 0);
+    store.flush(&Manifest::EMPTY, &published).expect("flush");
+    let keep: HashSet<Hash> = chunks.iter().step_by(2).map(Chunk::hash).collect();
+    let mut rival = harness.open();
+    rival
+        .flush(&published, &manifest(&chunks[2], 0))
+        .expect("rival moves the manifest");
+    let stale = store.collect_garbage(&published, &keep);
+    assert_eq!(
+        stale,
+        Err(Error::Conflict {
+            current: manifest(&chunks[2], 0)
+        })
+    );
+    assert!(store
+        .has_many(&chunks.iter().map(Chunk::hash).collect::<Vec<_>>())
+        .expect("has")
+        .iter()
+        .all(|h| *h));
+    let stats = store
+        .collect_garbage(&manifest(&chunks[2], 0), &keep)
+        .expect("gc");
+    let removed_bytes: u64 = chunks
+        .iter()
+        .skip(1)
+        .step_by(2)
+        .map(|c| c.len() as u64)
+        .sum();
+    assert_eq!(
+        stats,
+        GcStats {
+            removed_chunks: 10,
+            removed_bytes,
+            kept_chunks: 10
+        }
+    );
+    let reader = harness.open();
+    for (i, c) in chunks.iter().enumerate() {
+        assert_eq!(
+            reader.has_many(&[c.hash()]).expect("has")[0],
+            i % 2 == 0,
+            "chunk {i}"
+        );
+    }
+}
+
 /// Generates one test per conformance case for the harness that `$make` builds.
 #[macro_export]
 macro_rules! chunk_store_conformance {
@@ -262,7 +318,8 @@ macro_rules! chunk_store_conformance {
         $crate::chunk_store_conformance!(@cases $make;
             empty_store, put_then_flush_publishes, batched_reads_keep_order, put_is_idempotent,
             missing_chunk_is_reported, corrupt_chunk_is_detected, lost_cas_race_writes_nothing,
-            epoch_is_compared, flush_is_atomic, manifest_only_flush, oversized_chunk_is_refused);
+            epoch_is_compared, flush_is_atomic, manifest_only_flush, oversized_chunk_is_refused,
+            garbage_collection_keeps_only_what_is_kept);
     };
     (@cases $make:expr; $($case:ident),*) => {
         $(

@@ -1,9 +1,9 @@
 //! `MemoryStore`: a store held in process memory, shared by every handle made from it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::{Chunk, ChunkStore, Error, Hash, Manifest, CHUNK_BYTES_MAX};
+use super::{Chunk, ChunkStore, Error, GcStats, Hash, Manifest, CHUNK_BYTES_MAX};
 
 /// The published state that every handle of one memory store shares.
 #[derive(Default)]
@@ -132,5 +132,30 @@ impl ChunkStore for MemoryStore {
         drop(published);
         self.buffered_bytes = 0;
         Ok(())
+    }
+
+    fn collect_garbage(
+        &mut self,
+        expected: &Manifest,
+        keep: &HashSet<Hash>,
+    ) -> Result<GcStats, Error> {
+        assert!(self.buffer.is_empty(), "flush before collecting garbage");
+        let mut published = self.lock();
+        if published.manifest != *expected {
+            return Err(Error::Conflict {
+                current: published.manifest,
+            });
+        }
+        let mut stats = GcStats::default();
+        published.chunks.retain(|hash, data| {
+            let kept = keep.contains(hash);
+            if !kept {
+                stats.removed_chunks += 1;
+                stats.removed_bytes += data.len() as u64;
+            }
+            kept
+        });
+        stats.kept_chunks = published.chunks.len() as u64;
+        Ok(stats)
     }
 }

@@ -18,4 +18,4 @@ pub use error::Error;
 pub use hash::{Hash, ParseHashError, HASH_BYTES, HASH_TEXT_CHARS};
 pub use manifest::{Manifest, MANIFEST_BYTES};
 pub use memory::MemoryStore;
-pub use store::{Chunk, ChunkStore, CHUNK_BYTES_MAX};
+pub use store::{Chunk, ChunkStore, GcStats, CHUNK_BYTES_MAX};

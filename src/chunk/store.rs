@@ -1,5 +1,6 @@
 //! `Chunk` and the `ChunkStore` contract.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use super::{Error, Hash, Manifest};
@@ -63,6 +64,14 @@ impl std::fmt::Debug for Chunk {
     }
 }
 
+/// What a garbage collection removed and kept.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GcStats {
+    pub removed_chunks: u64,
+    pub removed_bytes: u64,
+    pub kept_chunks: u64,
+}
+
 /// The storage contract. Every backend implements it and passes [`super::conformance`].
 ///
 /// Reads are batched. Writes are buffered by `put` and become visible to other handles only when
@@ -89,6 +98,15 @@ pub trait ChunkStore {
     /// if the published manifest still equals `expected`. Otherwise fails with
     /// [`Error::Conflict`] and writes nothing; the buffer is kept so the caller can retry.
     fn flush(&mut self, expected: &Manifest, new: &Manifest) -> Result<(), Error>;
+
+    /// Removes every published chunk not in `keep`, if the manifest still equals `expected`
+    /// (otherwise [`Error::Conflict`] and nothing is removed: chunks published since `keep` was
+    /// computed may be missing from it). The write buffer must be empty.
+    fn collect_garbage(
+        &mut self,
+        expected: &Manifest,
+        keep: &HashSet<Hash>,
+    ) -> Result<GcStats, Error>;
 
     /// Fetches one chunk that must exist.
     fn get(&self, hash: Hash) -> Result<Chunk, Error> {

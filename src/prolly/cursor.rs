@@ -46,6 +46,9 @@ impl<'a> Reader<'a> {
         if let Some(node) = self.prefetched.remove(&hash) {
             return Ok(node);
         }
+        if hash == super::node::empty_leaf_hash() {
+            return Node::decode(super::node::empty_leaf());
+        }
         Node::decode(self.store.get(hash)?)
     }
 

@@ -9,7 +9,7 @@ use crate::chunk::{Chunk, ChunkStore, Hash};
 
 use super::build::{Emitted, LevelBuilder, TreeBuilder};
 use super::cursor::{Cursor, Reader};
-use super::node::{Node, NodeBuffer};
+use super::node::Node;
 use super::Error;
 
 /// Sorted, unique edits of one level: key → new encoded value, or `None` to delete.
@@ -53,7 +53,7 @@ fn finish_root(
 ) -> Result<Hash, Error> {
     let mut root = match emitted.len() {
         0 => {
-            let empty = NodeBuffer::default().encode(0);
+            let empty = super::node::empty_leaf();
             let hash = empty.hash();
             out.push(empty);
             return Ok(hash);

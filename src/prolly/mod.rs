@@ -198,6 +198,14 @@ impl Map {
         self.root
     }
 
+    /// The empty map, without writing anything: every reader recognises its root hash, so it
+    /// is readable from any store.
+    pub fn empty_unwritten() -> Map {
+        Map {
+            root: node::empty_leaf_hash(),
+        }
+    }
+
     /// An empty map; writes its single empty leaf.
     pub fn empty(store: &mut dyn ChunkStore) -> Result<Map, Error> {
         Map::build(store, std::iter::empty::<(&[u8], &[u8])>())
@@ -235,7 +243,7 @@ impl Map {
         let root = match builder.finish(&mut out) {
             Some(root) => root,
             None => {
-                let empty = node::NodeBuffer::default().encode(0);
+                let empty = node::empty_leaf();
                 let hash = empty.hash();
                 out.push(empty);
                 hash
@@ -387,18 +395,67 @@ impl Map {
     /// Every chunk of the map: its nodes and the blob trees of its large values. This is what
     /// garbage collection keeps and what a push must make sure the other side has.
     pub fn chunk_hashes(&self, store: &dyn ChunkStore) -> Result<Vec<Hash>, Error> {
-        let mut reader = cursor::Reader::new(store);
+        let mut seen = std::collections::HashSet::new();
         let mut hashes = Vec::new();
-        let mut blobs = Vec::new();
-        self.walk_nodes(&mut reader, |node| {
-            hashes.push(node.hash());
-            if node.is_leaf() {
-                blobs.extend((0..node.len()).filter_map(|i| blob_ref(node.value(i))));
-            }
-        })?;
-        for (root, len) in blobs {
-            blob::walk(&mut reader, root, len, |hash, _| hashes.push(hash))?;
-        }
+        self.walk_chunks(store, &mut seen, &mut |hash| hashes.push(hash))?;
         Ok(hashes)
+    }
+
+    /// Adds the map's chunks to `seen`, without descending into subtrees already in it, so many
+    /// versions of one map cost only their differences.
+    pub fn collect_chunks(
+        &self,
+        store: &dyn ChunkStore,
+        seen: &mut std::collections::HashSet<Hash>,
+    ) -> Result<(), Error> {
+        self.walk_chunks(store, seen, &mut |_| ())
+    }
+
+    fn walk_chunks(
+        &self,
+        store: &dyn ChunkStore,
+        seen: &mut std::collections::HashSet<Hash>,
+        visit: &mut dyn FnMut(Hash),
+    ) -> Result<(), Error> {
+        /// Nodes asked for in one batch while walking a level.
+        const WALK_BATCH_NODES: usize = 1024;
+        let mut reader = cursor::Reader::new(store);
+        if !seen.insert(self.root) {
+            return Ok(());
+        }
+        visit(self.root);
+        let mut level = vec![reader.node(self.root)?];
+        let mut blobs = Vec::new();
+        while !level.is_empty() {
+            let mut children = Vec::new();
+            for node in &level {
+                if node.is_leaf() {
+                    blobs.extend((0..node.len()).filter_map(|i| blob_ref(node.value(i))));
+                    continue;
+                }
+                for i in 0..node.len() {
+                    let child = node.child(i).hash;
+                    if seen.insert(child) {
+                        visit(child);
+                        children.push(child);
+                    }
+                }
+            }
+            level = Vec::with_capacity(children.len());
+            for batch in children.chunks(WALK_BATCH_NODES) {
+                level.extend(reader.nodes(batch)?);
+            }
+        }
+        for (root, len) in blobs {
+            if seen.contains(&root) {
+                continue;
+            }
+            blob::walk(&mut reader, root, len, |hash, _| {
+                if seen.insert(hash) {
+                    visit(hash);
+                }
+            })?;
+        }
+        Ok(())
     }
 }

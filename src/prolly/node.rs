@@ -142,10 +142,6 @@ impl Node {
         Ok(node)
     }
 
-    pub fn hash(&self) -> Hash {
-        self.chunk.hash()
-    }
-
     pub fn level(&self) -> u8 {
         self.level
     }
@@ -211,6 +207,17 @@ impl Node {
             (0..self.len).map(|i| self.child(i).count).sum()
         }
     }
+}
+
+/// The empty leaf: the whole tree of an empty map.
+pub(crate) fn empty_leaf() -> Chunk {
+    NodeBuffer::default().encode(0)
+}
+
+/// The empty leaf's hash, computed once.
+pub(crate) fn empty_leaf_hash() -> Hash {
+    static HASH: std::sync::OnceLock<Hash> = std::sync::OnceLock::new();
+    *HASH.get_or_init(|| empty_leaf().hash())
 }
 
 /// Entries collected for one node, in order, before encoding.

@@ -6,6 +6,8 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
 
+use cambium::chunk::GcStats;
+
 use cambium::chunk::{Chunk, ChunkStore, Error, Hash, Manifest, MemoryStore};
 
 /// SplitMix64: tiny, fast, and the same sequence on every target.
@@ -137,5 +139,13 @@ impl ChunkStore for ColdStore {
 
     fn flush(&mut self, expected: &Manifest, new: &Manifest) -> Result<(), Error> {
         self.inner.flush(expected, new)
+    }
+
+    fn collect_garbage(
+        &mut self,
+        expected: &Manifest,
+        keep: &HashSet<Hash>,
+    ) -> Result<GcStats, Error> {
+        self.inner.collect_garbage(expected, keep)
     }
 }

@@ -1,0 +1,143 @@
+//! The canonical encoding of a row's non-key cells: `(tag, value)` pairs sorted by tag, NULLs
+//! left out. One row has one encoding, so equal rows have equal bytes, and a missing tag reads as
+//! NULL, so a table gains a nullable column without rewriting its rows.
+
+use super::{
+    canonical_float, float_bits_are_canonical, uvarint_bytes, write_bytes, write_uvarint, Error,
+    Reader, Tag, Value, CELLS_MAX, ROW_BYTES_MAX, TEXT_BYTES_MAX, TYPE_BYTES, TYPE_FLOAT, TYPE_INT,
+    TYPE_TEXT, TYPE_UINT,
+};
+
+/// The first byte of every encoded row, so a later layout can be told apart.
+const CELLS_VERSION: u8 = 0x01;
+
+/// Bytes of a cell's type byte and body; `None` for NULL, which is not written.
+fn body_bytes(value: &Value) -> Option<usize> {
+    Some(
+        1 + match value {
+            Value::Null => return None,
+            Value::Int(_) | Value::UInt(_) | Value::Float(_) => 8,
+            Value::Text(text) => uvarint_bytes(text.len() as u64) + text.len(),
+            Value::Bytes(bytes) => uvarint_bytes(bytes.len() as u64) + bytes.len(),
+        },
+    )
+}
+
+fn check_text(len: usize) -> Result<(), Error> {
+    if len > TEXT_BYTES_MAX {
+        return Err(Error::TooLarge {
+            bytes: len,
+            max: TEXT_BYTES_MAX,
+        });
+    }
+    Ok(())
+}
+
+/// Encodes a row's cells in canonical form, whatever order they come in: sorted by tag, NULL
+/// cells dropped. An all-NULL row is the single version byte.
+///
+/// Refuses a tag given twice (even if one of them is NULL), NaN, more than [`CELLS_MAX`] cells,
+/// a Text or Bytes cell over [`TEXT_BYTES_MAX`] and a row over [`ROW_BYTES_MAX`].
+pub fn encode_cells(cells: &[(Tag, Value)]) -> Result<Vec<u8>, Error> {
+    if cells.len() > CELLS_MAX {
+        return Err(Error::TooMany {
+            what: "cells",
+            count: cells.len(),
+            max: CELLS_MAX,
+        });
+    }
+    let mut sorted: Vec<&(Tag, Value)> = cells.iter().collect();
+    sorted.sort_by_key(|(tag, _)| *tag);
+    if let Some(pair) = sorted.windows(2).find(|pair| pair[0].0 == pair[1].0) {
+        return Err(Error::DuplicateTag(pair[0].0));
+    }
+    let mut bytes = 1;
+    for (tag, value) in &sorted {
+        match value {
+            Value::Text(text) => check_text(text.len())?,
+            Value::Bytes(data) => check_text(data.len())?,
+            _ => {}
+        }
+        if let Some(body) = body_bytes(value) {
+            bytes += uvarint_bytes(u64::from(*tag)) + body;
+        }
+    }
+    if bytes > ROW_BYTES_MAX {
+        return Err(Error::TooLarge {
+            bytes,
+            max: ROW_BYTES_MAX,
+        });
+    }
+    let mut out = Vec::with_capacity(bytes);
+    out.push(CELLS_VERSION);
+    for (tag, value) in sorted {
+        if value.is_null() {
+            continue;
+        }
+        write_uvarint(&mut out, u64::from(*tag));
+        match value {
+            Value::Null => unreachable!("NULL cells are skipped above"),
+            Value::Int(n) => {
+                out.push(TYPE_INT);
+                out.extend_from_slice(&n.to_le_bytes());
+            }
+            Value::UInt(n) => {
+                out.push(TYPE_UINT);
+                out.extend_from_slice(&n.to_le_bytes());
+            }
+            Value::Float(x) => {
+                out.push(TYPE_FLOAT);
+                out.extend_from_slice(&canonical_float(*x)?.to_bits().to_le_bytes());
+            }
+            Value::Text(text) => {
+                out.push(TYPE_TEXT);
+                write_bytes(&mut out, text.as_bytes());
+            }
+            Value::Bytes(data) => {
+                out.push(TYPE_BYTES);
+                write_bytes(&mut out, data);
+            }
+        }
+    }
+    debug_assert_eq!(out.len(), bytes);
+    Ok(out)
+}
+
+/// Decodes bytes made by [`encode_cells`], in tag order. Refuses anything not in canonical form:
+/// another version byte, tags not strictly ascending, NULL or unknown type bytes, over-long
+/// LEB128, NaN or -0.0, Text that is not UTF-8, truncation, trailing bytes, and limits passed.
+pub fn decode_cells(bytes: &[u8]) -> Result<Vec<(Tag, Value)>, Error> {
+    if bytes.len() > ROW_BYTES_MAX {
+        return Err(Error::Malformed("a row is over the size limit"));
+    }
+    let mut reader = Reader::new(bytes);
+    if reader.u8()? != CELLS_VERSION {
+        return Err(Error::Malformed("unknown row version"));
+    }
+    let mut cells: Vec<(Tag, Value)> = Vec::new();
+    while !reader.is_empty() {
+        if cells.len() == CELLS_MAX {
+            return Err(Error::Malformed("a row holds too many cells"));
+        }
+        let tag = reader.tag()?;
+        if cells.last().is_some_and(|(last, _)| *last >= tag) {
+            return Err(Error::Malformed("row tags are not strictly ascending"));
+        }
+        let value = match reader.u8()? {
+            TYPE_INT => Value::Int(i64::from_le_bytes(reader.array8()?)),
+            TYPE_UINT => Value::UInt(u64::from_le_bytes(reader.array8()?)),
+            TYPE_FLOAT => {
+                let bits = u64::from_le_bytes(reader.array8()?);
+                if !float_bits_are_canonical(bits) {
+                    return Err(Error::Malformed("a row float is NaN or -0.0"));
+                }
+                Value::Float(f64::from_bits(bits))
+            }
+            TYPE_TEXT => Value::Text(reader.text(TEXT_BYTES_MAX)?.to_owned()),
+            TYPE_BYTES => Value::Bytes(reader.bytes(TEXT_BYTES_MAX)?.to_vec()),
+            _ => return Err(Error::Malformed("unknown or NULL type byte in a row")),
+        };
+        cells.push((tag, value));
+    }
+    Ok(cells)
+}
