@@ -1,5 +1,5 @@
-// Merges the native and wasm figures of the prolly benchmarks into one table and rewrites the
-// section between the prolly markers of docs/benchmarks.md.
+// Merges the native and wasm figures of the core benchmarks into one table and rewrites the
+// section between the core markers of docs/benchmarks.md.
 //   node benches/report.mjs native.jsonl wasm.jsonl docs/benchmarks.md
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -40,8 +40,8 @@ const table = [
   ...rows,
 ].join('\n');
 
-const begin = '<!-- prolly:begin -->';
-const end = '<!-- prolly:end -->';
+const begin = '<!-- core:begin -->';
+const end = '<!-- core:end -->';
 const doc = readFileSync(docPath, 'utf8');
 const start = doc.indexOf(begin);
 const stop = doc.indexOf(end);

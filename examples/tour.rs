@@ -98,7 +98,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let merged = Map::merge(&base, &ours, &theirs, &mut handle, |_| Resolution::Conflict)?;
     println!(
         "merge theirs into ours: {} applied, {} conflict(s) in {:.2?}",
-        merged.applied,
+        merged.changes.len(),
         merged.conflicts.len(),
         started.elapsed()
     );

@@ -1,9 +1,11 @@
-//! Benchmark workloads for the prolly layer, shared by the native bench program
-//! (`benches/prolly.rs`) and the wasm build run under Node (`benches/prolly-wasm.mjs`), so both
-//! measure exactly the same work. The caller hands in the clock; nothing here reads one.
+//! Benchmark workloads for the storage engine and the history layer, shared by the native bench
+//! program (`benches/prolly.rs`) and the wasm build run under Node (`benches/prolly-wasm.mjs`),
+//! so both measure exactly the same work. The caller hands in the clock; nothing here reads one.
 
 use crate::chunk::{ChunkStore, Hash, Manifest, MemoryStore};
+use crate::history::{self, CommitOptions, MergeOptions, Repo, ResetMode, Signature, Table};
 use crate::prolly::Map;
+use crate::row::{self, Column, Schema, Value};
 
 /// One measured figure: the median of several runs and the spread around it.
 #[derive(Clone, Debug)]
@@ -46,6 +48,13 @@ pub struct Scale {
     pub repeats: usize,
     pub diff_sizes: &'static [u64],
     pub edits: usize,
+    /// Rows of the table a one-row commit changes.
+    pub commit_rows: u64,
+    /// Rows of the table two branches merge, and rows each branch changes.
+    pub merge_rows: u64,
+    pub merge_changes: u64,
+    /// Commits in the history merge base walks.
+    pub history_commits: u64,
 }
 
 impl Scale {
@@ -54,12 +63,20 @@ impl Scale {
         repeats: 5,
         diff_sizes: &[10_000, 100_000, 1_000_000],
         edits: 1000,
+        commit_rows: 1_000_000,
+        merge_rows: 100_000,
+        merge_changes: 2_000,
+        history_commits: 10_000,
     };
     pub const SMOKE: Scale = Scale {
         entries: 20_000,
         repeats: 2,
         diff_sizes: &[1_000, 20_000],
         edits: 50,
+        commit_rows: 20_000,
+        merge_rows: 5_000,
+        merge_changes: 200,
+        history_commits: 300,
     };
 }
 
@@ -227,6 +244,239 @@ pub fn prolly_suite(clock: &dyn Fn() -> f64, scale: Scale) -> Vec<Figure> {
             "µs",
             samples,
         ));
+    }
+    figures
+}
+
+fn author(time_ms: i64) -> Signature {
+    Signature::new("Bench", "bench@example.com", time_ms)
+}
+
+/// A table of `rows` rows: `id` primary key, an integer and a short text.
+fn bench_table(store: &mut MemoryStore, rows: u64) -> Table {
+    let column = |tag, name: &str, sql_type: &str| Column {
+        tag,
+        name: name.into(),
+        sql_type: sql_type.into(),
+        nullable: tag != 1,
+        default: None,
+        auto_increment: false,
+    };
+    let schema = Schema {
+        columns: vec![
+            column(1, "id", "BIGINT"),
+            column(2, "n", "BIGINT"),
+            column(3, "note", "TEXT"),
+        ],
+        primary_key: vec![1],
+        indexes: Vec::new(),
+    };
+    let mut table = Table::create(store, schema).expect("table");
+    let entries = (0..rows).map(|i| {
+        let key = row::encode_key(&[Value::Int(i as i64)]).expect("key");
+        let cells = [
+            (2, Value::Int(i as i64)),
+            (3, Value::Text(format!("row {i}"))),
+        ];
+        (key, row::encode_cells(&cells).expect("cells"))
+    });
+    table.rows = Map::build(store, entries).expect("rows");
+    table
+}
+
+fn row_edit(id: u64, tag: u32, value: Value) -> (Vec<u8>, Option<Vec<u8>>) {
+    let key = row::encode_key(&[Value::Int(id as i64)]).expect("key");
+    let cells = if tag == 2 {
+        [(2, value), (3, Value::Text(format!("row {id}")))]
+    } else {
+        [(2, Value::Int(id as i64)), (3, value)]
+    };
+    (key, Some(row::encode_cells(&cells).expect("cells")))
+}
+
+/// A published repository whose `main` holds `table` as `t`.
+fn repo_with(store: &mut MemoryStore, table: &Table) {
+    let mut repo = Repo::init(store, &author(0)).expect("init");
+    let mut root = repo.working_root("main").expect("root");
+    root.tables
+        .insert("t".into(), table.write(repo.store_mut()).expect("table"));
+    repo.set_working_root("main", &root).expect("working");
+    let options = CommitOptions {
+        all: true,
+        ..CommitOptions::new("load", author(1))
+    };
+    repo.commit_staged("main", &options).expect("commit");
+    repo.publish().expect("publish");
+}
+
+/// Commits `edits` to table `t` on `branch`.
+fn commit_edits(
+    repo: &mut Repo,
+    branch: &str,
+    edits: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    time: i64,
+) -> Hash {
+    let mut root = repo.working_root(branch).expect("root");
+    let table = repo.table(&root, "t").expect("table");
+    let table = table.edit_rows(repo.store_mut(), edits).expect("edit");
+    root.tables
+        .insert("t".into(), table.write(repo.store_mut()).expect("write"));
+    repo.set_working_root(branch, &root).expect("working");
+    let options = CommitOptions {
+        all: true,
+        ..CommitOptions::new("edit", author(time))
+    };
+    repo.commit_staged(branch, &options).expect("commit").hash
+}
+
+/// Runs the history workloads. `clock` returns milliseconds from any fixed origin.
+pub fn history_suite(clock: &dyn Fn() -> f64, scale: Scale) -> Vec<Figure> {
+    let mut figures = Vec::new();
+
+    let mut store = MemoryStore::new();
+    let table = bench_table(&mut store, scale.commit_rows);
+    repo_with(&mut store, &table);
+    let mut times = Vec::new();
+    let mut chunks = Vec::new();
+    let mut bytes = Vec::new();
+    for n in 0..scale.repeats * 4 {
+        let mut handle = store.handle();
+        let (before_chunks, before_bytes) = store.published_size();
+        let ((), ms) = timed(clock, || {
+            let mut repo = Repo::open(&mut handle).expect("open");
+            let id = (n as u64 * 7919) % scale.commit_rows;
+            commit_edits(
+                &mut repo,
+                "main",
+                vec![row_edit(id, 2, Value::Int(-1))],
+                10 + n as i64,
+            );
+            repo.publish().expect("publish");
+        });
+        let (after_chunks, after_bytes) = store.published_size();
+        times.push(ms);
+        chunks.push((after_chunks - before_chunks) as f64);
+        bytes.push((after_bytes - before_bytes) as f64 / 1024.0);
+    }
+    let name = format!("commit one changed row, {} rows", scale.commit_rows);
+    figures.push(Figure::of(format!("{name}: time"), "ms", times));
+    figures.push(Figure::of(
+        format!("{name}: chunks written"),
+        "chunks",
+        chunks,
+    ));
+    figures.push(Figure::of(format!("{name}: bytes written"), "KiB", bytes));
+    drop(store);
+
+    let mut store = MemoryStore::new();
+    let table = bench_table(&mut store, scale.merge_rows);
+    repo_with(&mut store, &table);
+    let mut handle = store.handle();
+    let mut repo = Repo::open(&mut handle).expect("open");
+    let base = repo.branch_head("main").expect("main");
+    repo.create_branch("other", base, false).expect("branch");
+    let mut rng = Lcg(11);
+    let stride = scale.merge_rows / scale.merge_changes;
+    let ours = (0..scale.merge_changes)
+        .map(|i| row_edit(i * stride + rng.below(stride), 2, Value::Int(-7)))
+        .collect();
+    let theirs = (0..scale.merge_changes)
+        .map(|i| {
+            row_edit(
+                i * stride + rng.below(stride),
+                3,
+                Value::Text("theirs".into()),
+            )
+        })
+        .collect();
+    let our_head = commit_edits(&mut repo, "main", ours, 20);
+    let their_head = commit_edits(&mut repo, "other", theirs, 21);
+    let (ours_root, theirs_root) = (
+        repo.commit(our_head).expect("c").root,
+        repo.commit(their_head).expect("c").root,
+    );
+    let samples = (0..scale.repeats * 4)
+        .map(|_| {
+            repo.reset("main", our_head, ResetMode::Hard)
+                .expect("reset");
+            let (outcome, ms) = timed(clock, || {
+                repo.merge(
+                    "main",
+                    their_head,
+                    "other",
+                    &author(30),
+                    &MergeOptions::default(),
+                )
+                .expect("merge")
+            });
+            assert!(
+                matches!(outcome, history::MergeOutcome::Committed { .. }),
+                "the bench merge is clean"
+            );
+            ms
+        })
+        .collect();
+    let name = format!(
+        "merge {0} + {0} changed rows, {1} rows",
+        scale.merge_changes, scale.merge_rows
+    );
+    figures.push(Figure::of(name, "ms", samples));
+    let (ours_root, theirs_root) = (
+        repo.root(ours_root).expect("root"),
+        repo.root(theirs_root).expect("root"),
+    );
+    let samples = (0..scale.repeats * 4)
+        .map(|_| {
+            let (diffs, ms) = timed(clock, || {
+                history::diff_roots(repo.store(), &ours_root, &theirs_root, false).expect("diff")
+            });
+            assert_eq!(diffs.len(), 1);
+            ms
+        })
+        .collect();
+    let name = format!("diff summary of those branches ({} rows)", scale.merge_rows);
+    figures.push(Figure::of(name, "ms", samples));
+    drop(repo);
+    drop(store);
+
+    let mut store = MemoryStore::new();
+    let mut repo = Repo::init(&mut store, &author(0)).expect("init");
+    let mut fork_points = Vec::new();
+    for n in 1..scale.history_commits {
+        let options = CommitOptions {
+            allow_empty: true,
+            ..CommitOptions::new(&format!("c{n}"), author(n as i64))
+        };
+        let commit = repo.commit_staged("main", &options).expect("commit");
+        if n == scale.history_commits - 10 || n == scale.history_commits / 2 {
+            fork_points.push(commit.hash);
+        }
+    }
+    let tip = repo.branch_head("main").expect("main");
+    for (fork, label) in fork_points.iter().zip(["half way back", "10 commits back"]) {
+        repo.create_branch("fork", *fork, true).expect("branch");
+        for n in 0..10 {
+            let options = CommitOptions {
+                allow_empty: true,
+                ..CommitOptions::new(&format!("f{n}"), author(-n))
+            };
+            repo.commit_staged("fork", &options).expect("commit");
+        }
+        let fork_tip = repo.branch_head("fork").expect("fork");
+        let samples = (0..scale.repeats * 4)
+            .map(|_| {
+                let (base, ms) = timed(clock, || {
+                    repo.merge_base(tip, fork_tip).expect("merge base")
+                });
+                assert_eq!(base, Some(*fork));
+                ms
+            })
+            .collect();
+        let name = format!(
+            "merge base, {} commits, fork {label}",
+            scale.history_commits
+        );
+        figures.push(Figure::of(name, "ms", samples));
     }
     figures
 }

@@ -293,7 +293,15 @@ fn merge_policy_can_merge_values_itself() {
         entries(&outcome.map, &store),
         vec![(b"a".to_vec(), b"ourstheirs".to_vec())]
     );
-    assert_eq!(outcome.applied, 2);
+    assert_eq!(outcome.changes.len(), 2);
+    assert_eq!(
+        outcome.changes[1],
+        Change {
+            key: b"b".to_vec(),
+            old: Some(b"1".to_vec()),
+            new: None
+        }
+    );
     // Trivial merges return a side unchanged.
     let same = Map::merge(&base, &ours, &base, &mut store, |_| Resolution::Conflict).unwrap();
     assert_eq!(same.map, ours);

@@ -5,10 +5,18 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::{Chunk, ChunkStore, Error, GcStats, Hash, Manifest, CHUNK_BYTES_MAX};
 
+/// Bytes held under a hash, and whether they are known to hash to it.
+struct Stored {
+    data: Arc<[u8]>,
+    /// True for bytes that came in as a `Chunk`, whose hash was computed from them; false for
+    /// bytes of other origin, which are verified on every read.
+    trusted: bool,
+}
+
 /// The published state that every handle of one memory store shares.
 #[derive(Default)]
 struct Published {
-    chunks: HashMap<Hash, Arc<[u8]>>,
+    chunks: HashMap<Hash, Stored>,
     manifest: Manifest,
 }
 
@@ -45,7 +53,11 @@ impl MemoryStore {
         let published = self.lock();
         (
             published.chunks.len(),
-            published.chunks.values().map(|data| data.len()).sum(),
+            published
+                .chunks
+                .values()
+                .map(|stored| stored.data.len())
+                .sum(),
         )
     }
 
@@ -53,8 +65,11 @@ impl MemoryStore {
     /// conformance suite can check that corruption is detected; returns whether `hash` was there.
     pub fn corrupt(&self, hash: Hash, bytes: &[u8]) -> bool {
         match self.lock().chunks.get_mut(&hash) {
-            Some(data) => {
-                *data = bytes.into();
+            Some(stored) => {
+                *stored = Stored {
+                    data: bytes.into(),
+                    trusted: false,
+                };
                 true
             }
             None => false,
@@ -79,7 +94,14 @@ impl ChunkStore for MemoryStore {
                     return Ok(Some(chunk.clone()));
                 }
                 match published.chunks.get(hash) {
-                    Some(data) => Chunk::verified(*hash, data.clone()).map(Some),
+                    Some(Stored {
+                        data,
+                        trusted: true,
+                    }) => Ok(Some(Chunk::trusted(*hash, data.clone()))),
+                    Some(Stored {
+                        data,
+                        trusted: false,
+                    }) => Chunk::verified(*hash, data.clone()).map(Some),
                     None => Ok(None),
                 }
             })
@@ -123,10 +145,10 @@ impl ChunkStore for MemoryStore {
             });
         }
         for (hash, chunk) in self.buffer.drain() {
-            published
-                .chunks
-                .entry(hash)
-                .or_insert_with(|| chunk.shared_data());
+            published.chunks.entry(hash).or_insert_with(|| Stored {
+                data: chunk.shared_data(),
+                trusted: true,
+            });
         }
         published.manifest = *new;
         drop(published);
@@ -147,11 +169,11 @@ impl ChunkStore for MemoryStore {
             });
         }
         let mut stats = GcStats::default();
-        published.chunks.retain(|hash, data| {
+        published.chunks.retain(|hash, stored| {
             let kept = keep.contains(hash);
             if !kept {
                 stats.removed_chunks += 1;
-                stats.removed_bytes += data.len() as u64;
+                stats.removed_bytes += stored.data.len() as u64;
             }
             kept
         });

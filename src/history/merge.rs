@@ -185,12 +185,9 @@ fn merge_table(
     };
     if table.schema.indexes != ours.schema.indexes {
         table = table.rebuild_indexes(store)?;
-    } else {
-        let changes: Vec<prolly::Change> = ours
-            .rows
-            .diff(&table.rows, store)
-            .collect::<Result<_, _>>()?;
-        let changes: Vec<RowChange> = changes
+    } else if !table.indexes.is_empty() {
+        let changes: Vec<RowChange> = outcome
+            .changes
             .iter()
             .map(|c| RowChange {
                 key: &c.key,
@@ -210,7 +207,7 @@ fn merge_table(
             theirs: c.theirs,
         })
         .collect();
-    Ok((table, conflicts, outcome.applied))
+    Ok((table, conflicts, outcome.changes.len()))
 }
 
 /// Rewrites every row without the cells of columns outside `columns`.

@@ -3,7 +3,7 @@
 
 use crate::chunk::ChunkStore;
 
-use super::diff::{RawChange, RawDiff};
+use super::diff::{Change, RawChange, RawDiff};
 use super::{Error, Map};
 
 /// A key both sides changed differently. Values are materialised; `None` means absent (deleted,
@@ -35,8 +35,9 @@ pub struct MergeOutcome {
     pub map: Map,
     /// Keys the policy left in conflict; the merged map holds our value for each.
     pub conflicts: Vec<Conflict>,
-    /// Keys whose value the merge changed in ours.
-    pub applied: usize,
+    /// What the merge changed in ours, in key order: `old` is our value, `new` the merged one.
+    /// Callers that keep derived data (secondary indexes) update it from these.
+    pub changes: Vec<Change>,
 }
 
 pub(crate) fn merge(
@@ -50,10 +51,10 @@ pub(crate) fn merge(
         return Ok(MergeOutcome {
             map: *ours,
             conflicts: Vec::new(),
-            applied: 0,
+            changes: Vec::new(),
         });
     }
-    let mut edits: Vec<(Vec<u8>, Option<Vec<u8>>)> = Vec::new();
+    let mut changes = Vec::new();
     let mut conflicts = Vec::new();
     {
         let reader: &dyn ChunkStore = store;
@@ -67,44 +68,49 @@ pub(crate) fn merge(
                 our_next = our_diff.next_raw()?;
             }
             match our_next.take_if(|ours| ours.key == their.key) {
-                None => edits.push((their.key.clone(), their_diff.decode(&their.new)?)),
+                // Only theirs changed the key, so our value is still the base value.
+                None => changes.push(Change {
+                    old: their_diff.decode(&their.old)?,
+                    new: their_diff.decode(&their.new)?,
+                    key: their.key,
+                }),
                 Some(our) => {
-                    resolve(
+                    if let Some(change) = resolve(
                         &mut our_diff,
                         &mut their_diff,
                         our,
                         their,
                         &mut policy,
-                        &mut edits,
                         &mut conflicts,
-                    )?;
+                    )? {
+                        changes.push(change);
+                    }
                     our_next = our_diff.next_raw()?;
                 }
             }
             their_next = their_diff.next_raw()?;
         }
     }
-    let applied = edits.len();
+    let edits = changes.iter().map(|c| (c.key.clone(), c.new.clone()));
     let map = ours.edit(store, edits)?;
     Ok(MergeOutcome {
         map,
         conflicts,
-        applied,
+        changes,
     })
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Settles a key both sides changed: nothing to do when they agree, else the policy decides.
 fn resolve(
     our_diff: &mut RawDiff,
     their_diff: &mut RawDiff,
     ours: RawChange,
     theirs: RawChange,
     policy: &mut impl FnMut(&Conflict) -> Resolution,
-    edits: &mut Vec<(Vec<u8>, Option<Vec<u8>>)>,
     conflicts: &mut Vec<Conflict>,
-) -> Result<(), Error> {
+) -> Result<Option<Change>, Error> {
     if ours.new == theirs.new {
-        return Ok(());
+        return Ok(None);
     }
     let conflict = Conflict {
         key: theirs.key,
@@ -112,15 +118,19 @@ fn resolve(
         ours: our_diff.decode(&ours.new)?,
         theirs: their_diff.decode(&theirs.new)?,
     };
-    match policy(&conflict) {
-        Resolution::Ours => {}
-        Resolution::Theirs => edits.push((conflict.key, conflict.theirs)),
-        Resolution::Value(value) => {
-            if value != conflict.ours {
-                edits.push((conflict.key, value));
-            }
+    let new = match policy(&conflict) {
+        Resolution::Ours => return Ok(None),
+        Resolution::Theirs => conflict.theirs,
+        Resolution::Value(value) if value == conflict.ours => return Ok(None),
+        Resolution::Value(value) => value,
+        Resolution::Conflict => {
+            conflicts.push(conflict);
+            return Ok(None);
         }
-        Resolution::Conflict => conflicts.push(conflict),
-    }
-    Ok(())
+    };
+    Ok(Some(Change {
+        key: conflict.key,
+        old: conflict.ours,
+        new,
+    }))
 }

@@ -51,7 +51,7 @@ pub fn encode_cells(cells: &[(Tag, Value)]) -> Result<Vec<u8>, Error> {
     if let Some(pair) = sorted.windows(2).find(|pair| pair[0].0 == pair[1].0) {
         return Err(Error::DuplicateTag(pair[0].0));
     }
-    let mut bytes = 1;
+    let mut bytes: usize = 1;
     for (tag, value) in &sorted {
         match value {
             Value::Text(text) => check_text(text.len())?,
@@ -59,7 +59,9 @@ pub fn encode_cells(cells: &[(Tag, Value)]) -> Result<Vec<u8>, Error> {
             _ => {}
         }
         if let Some(body) = body_bytes(value) {
-            bytes += uvarint_bytes(u64::from(*tag)) + body;
+            // Saturating: on a 32-bit target many large cells could overflow a usize, and such
+            // a row is refused below anyway.
+            bytes = bytes.saturating_add(uvarint_bytes(u64::from(*tag)) + body);
         }
     }
     if bytes > ROW_BYTES_MAX {

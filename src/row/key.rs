@@ -19,16 +19,19 @@ const TERMINATOR: u8 = 0x00;
 /// Bytes that [`encode_key`] writes for `value`, computed without encoding it so that an
 /// oversized key is refused before it is copied.
 fn encoded_bytes(value: &Value) -> usize {
-    1 + match value {
+    1usize.saturating_add(match value {
         Value::Null => 0,
         Value::Int(_) | Value::UInt(_) | Value::Float(_) => 8,
         Value::Text(text) => escaped_bytes(text.as_bytes()),
         Value::Bytes(bytes) => escaped_bytes(bytes),
-    }
+    })
 }
 
 fn escaped_bytes(bytes: &[u8]) -> usize {
-    bytes.len() + bytes.iter().filter(|&&b| b == ESCAPE).count() + 2
+    // Saturating, because on a 32-bit target a huge string's escaped size need not fit a usize;
+    // anything near that is refused as too large anyway.
+    let zeros = bytes.iter().filter(|&&b| b == ESCAPE).count();
+    bytes.len().saturating_add(zeros).saturating_add(2)
 }
 
 fn float_key_bits(value: f64) -> u64 {
@@ -74,7 +77,9 @@ pub fn encode_key(values: &[Value]) -> Result<Vec<u8>, Error> {
             max: KEY_VALUES_MAX,
         });
     }
-    let bytes: usize = values.iter().map(encoded_bytes).sum();
+    let bytes = values.iter().fold(0usize, |sum, value| {
+        sum.saturating_add(encoded_bytes(value))
+    });
     if bytes > KEY_BYTES_MAX {
         return Err(Error::KeyTooLarge {
             bytes,
