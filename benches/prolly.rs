@@ -7,11 +7,7 @@ use cambium::bench::{history_suite, prolly_suite, Scale};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let scale = if args.iter().any(|a| a == "--smoke") {
-        Scale::SMOKE
-    } else {
-        Scale::FULL
-    };
+    let scale = if args.iter().any(|a| a == "--smoke") { Scale::SMOKE } else { Scale::FULL };
     let origin = Instant::now();
     let clock = move || origin.elapsed().as_secs_f64() * 1e3;
     let mut figures = prolly_suite(&clock, scale);

@@ -17,26 +17,13 @@ fn value(i: u64, note: &str) -> Vec<u8> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let entries: u64 = std::env::args()
-        .nth(1)
-        .map(|n| n.parse())
-        .transpose()?
-        .unwrap_or(1_000_000);
+    let entries: u64 = std::env::args().nth(1).map(|n| n.parse()).transpose()?.unwrap_or(1_000_000);
     let mut store = MemoryStore::new();
 
     let started = Instant::now();
-    let base = Map::build(
-        &mut store,
-        (0..entries).map(|i| (key(i), value(i, "created"))),
-    )?;
+    let base = Map::build(&mut store, (0..entries).map(|i| (key(i), value(i, "created"))))?;
     let built = started.elapsed();
-    store.flush(
-        &Manifest::EMPTY,
-        &Manifest {
-            root: Some(base.root()),
-            epoch: 0,
-        },
-    )?;
+    store.flush(&Manifest::EMPTY, &Manifest { root: Some(base.root()), epoch: 0 })?;
     let stats = base.stats(&store)?;
     println!(
         "built a map of {entries} entries in {built:.2?} ({:.2} M entries/s)",
@@ -54,9 +41,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut handle = store.handle();
     let ours = base.edit(
         &mut handle,
-        (0..entries)
-            .step_by(10_000)
-            .map(|i| (key(i), Some(value(i, "edited on ours")))),
+        (0..entries).step_by(10_000).map(|i| (key(i), Some(value(i, "edited on ours")))),
     )?;
     let (chunks, bytes) = handle.buffered();
     println!(
@@ -76,15 +61,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let started = Instant::now();
     let changes: Vec<_> = base.diff(&theirs, &handle).collect::<Result<_, _>>()?;
-    println!(
-        "diff base..theirs: {} changes in {:.2?}",
-        changes.len(),
-        started.elapsed()
-    );
+    println!("diff base..theirs: {} changes in {:.2?}", changes.len(), started.elapsed());
     for change in &changes {
         let show = |v: &Option<Vec<u8>>| {
-            v.as_deref()
-                .map_or("∅".into(), |v| String::from_utf8_lossy(v).into_owned())
+            v.as_deref().map_or("∅".into(), |v| String::from_utf8_lossy(v).into_owned())
         };
         println!(
             "  {}: {} → {}",
@@ -107,22 +87,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     // Theirs deleted one entry and added one, so the merge keeps the count.
     assert_eq!(merged.map.count(&handle)?, entries);
-    println!(
-        "merged map: {} entries, root {}",
-        merged.map.count(&handle)?,
-        merged.map.root()
-    );
+    println!("merged map: {} entries, root {}", merged.map.count(&handle)?, merged.map.root());
     let manifest = handle.manifest()?;
-    handle.flush(
-        &manifest,
-        &Manifest {
-            root: Some(merged.map.root()),
-            epoch: 0,
-        },
-    )?;
-    println!(
-        "flushed: store now holds {} chunks",
-        store.published_size().0
-    );
+    handle.flush(&manifest, &Manifest { root: Some(merged.map.root()), epoch: 0 })?;
+    println!("flushed: store now holds {} chunks", store.published_size().0);
     Ok(())
 }

@@ -104,10 +104,8 @@ struct Lcg(u64);
 
 impl Lcg {
     fn below(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
+        self.0 =
+            self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         (self.0 >> 16) % n
     }
 }
@@ -115,15 +113,7 @@ impl Lcg {
 fn build(entries: u64) -> (MemoryStore, Map) {
     let mut store = MemoryStore::new();
     let map = Map::build(&mut store, (0..entries).map(|i| (key(i), value(i, 0)))).expect("build");
-    store
-        .flush(
-            &Manifest::EMPTY,
-            &Manifest {
-                root: Some(map.root()),
-                epoch: 0,
-            },
-        )
-        .expect("flush");
+    store.flush(&Manifest::EMPTY, &Manifest { root: Some(map.root()), epoch: 0 }).expect("flush");
     (store, map)
 }
 
@@ -141,15 +131,12 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 pub fn prolly_suite(clock: &dyn Fn() -> f64, scale: Scale) -> Vec<Figure> {
     let mut figures = Vec::new();
 
-    let data: Vec<u8> = (0..32u32 << 20)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
-        .collect();
+    let data: Vec<u8> =
+        (0..32u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     let samples = (0..scale.repeats)
         .map(|_| {
             let (_, ms) = timed(clock, || {
-                data.chunks(4096)
-                    .map(Hash::of)
-                    .fold(0u8, |a, h| a ^ h.as_bytes()[0])
+                data.chunks(4096).map(Hash::of).fold(0u8, |a, h| a ^ h.as_bytes()[0])
             });
             data.len() as f64 / 1e6 / (ms / 1e3)
         })
@@ -162,19 +149,11 @@ pub fn prolly_suite(clock: &dyn Fn() -> f64, scale: Scale) -> Vec<Figure> {
             scale.entries as f64 / (ms / 1e3)
         })
         .collect();
-    figures.push(Figure::of(
-        format!("bulk build {} entries", scale.entries),
-        "entries/s",
-        samples,
-    ));
+    figures.push(Figure::of(format!("bulk build {} entries", scale.entries), "entries/s", samples));
 
     let (store, map) = build(scale.entries);
     let stats = map.stats(&store).expect("stats");
-    figures.push(Figure::of(
-        "tree depth",
-        "levels",
-        vec![f64::from(stats.depth)],
-    ));
+    figures.push(Figure::of("tree depth", "levels", vec![f64::from(stats.depth)]));
     figures.push(Figure::of(
         "mean leaf size",
         "bytes",
@@ -209,17 +188,12 @@ pub fn prolly_suite(clock: &dyn Fn() -> f64, scale: Scale) -> Vec<Figure> {
         "%",
         vec![within * 100.0 / chunks.len() as f64],
     ));
-    for (what, unit, sorted, divisor) in [
-        ("chunks", "chunks", &chunks, 1.0),
-        ("bytes", "KiB", &bytes, 1024.0),
-    ] {
+    for (what, unit, sorted, divisor) in
+        [("chunks", "chunks", &chunks, 1.0), ("bytes", "KiB", &bytes, 1024.0)]
+    {
         for (label, p) in [("p50", 0.5), ("p99", 0.99), ("max", 1.0)] {
             let name = format!("one-entry edit: {what} written ({label})");
-            figures.push(Figure::of(
-                name,
-                unit,
-                vec![percentile(sorted, p) / divisor],
-            ));
+            figures.push(Figure::of(name, unit, vec![percentile(sorted, p) / divisor]));
         }
     }
     drop(store);
@@ -227,10 +201,7 @@ pub fn prolly_suite(clock: &dyn Fn() -> f64, scale: Scale) -> Vec<Figure> {
     for &size in scale.diff_sizes {
         let (mut store, map) = build(size);
         let changed = map
-            .edit(
-                &mut store,
-                [(key(size / 2).to_vec(), Some(value(size, 9).to_vec()))],
-            )
+            .edit(&mut store, [(key(size / 2).to_vec(), Some(value(size, 9).to_vec()))])
             .expect("edit");
         let samples = (0..scale.repeats * 40)
             .map(|_| {
@@ -239,11 +210,7 @@ pub fn prolly_suite(clock: &dyn Fn() -> f64, scale: Scale) -> Vec<Figure> {
                 ms * 1e3
             })
             .collect();
-        figures.push(Figure::of(
-            format!("diff of one change, {size} entries"),
-            "µs",
-            samples,
-        ));
+        figures.push(Figure::of(format!("diff of one change, {size} entries"), "µs", samples));
     }
     figures
 }
@@ -274,10 +241,7 @@ fn bench_table(store: &mut MemoryStore, rows: u64) -> Table {
     let mut table = Table::create(store, schema).expect("table");
     let entries = (0..rows).map(|i| {
         let key = row::encode_key(&[Value::Int(i as i64)]).expect("key");
-        let cells = [
-            (2, Value::Int(i as i64)),
-            (3, Value::Text(format!("row {i}"))),
-        ];
+        let cells = [(2, Value::Int(i as i64)), (3, Value::Text(format!("row {i}")))];
         (key, row::encode_cells(&cells).expect("cells"))
     });
     table.rows = Map::build(store, entries).expect("rows");
@@ -298,13 +262,9 @@ fn row_edit(id: u64, tag: u32, value: Value) -> (Vec<u8>, Option<Vec<u8>>) {
 fn repo_with(store: &mut MemoryStore, table: &Table) {
     let mut repo = Repo::init(store, &author(0)).expect("init");
     let mut root = repo.working_root("main").expect("root");
-    root.tables
-        .insert("t".into(), table.write(repo.store_mut()).expect("table"));
+    root.tables.insert("t".into(), table.write(repo.store_mut()).expect("table"));
     repo.set_working_root("main", &root).expect("working");
-    let options = CommitOptions {
-        all: true,
-        ..CommitOptions::new("load", author(1))
-    };
+    let options = CommitOptions { all: true, ..CommitOptions::new("load", author(1)) };
     repo.commit_staged("main", &options).expect("commit");
     repo.publish().expect("publish");
 }
@@ -319,13 +279,9 @@ fn commit_edits(
     let mut root = repo.working_root(branch).expect("root");
     let table = repo.table(&root, "t").expect("table");
     let table = table.edit_rows(repo.store_mut(), edits).expect("edit");
-    root.tables
-        .insert("t".into(), table.write(repo.store_mut()).expect("write"));
+    root.tables.insert("t".into(), table.write(repo.store_mut()).expect("write"));
     repo.set_working_root(branch, &root).expect("working");
-    let options = CommitOptions {
-        all: true,
-        ..CommitOptions::new("edit", author(time))
-    };
+    let options = CommitOptions { all: true, ..CommitOptions::new("edit", author(time)) };
     repo.commit_staged(branch, &options).expect("commit").hash
 }
 
@@ -345,12 +301,7 @@ pub fn history_suite(clock: &dyn Fn() -> f64, scale: Scale) -> Vec<Figure> {
         let ((), ms) = timed(clock, || {
             let mut repo = Repo::open(&mut handle).expect("open");
             let id = (n as u64 * 7919) % scale.commit_rows;
-            commit_edits(
-                &mut repo,
-                "main",
-                vec![row_edit(id, 2, Value::Int(-1))],
-                10 + n as i64,
-            );
+            commit_edits(&mut repo, "main", vec![row_edit(id, 2, Value::Int(-1))], 10 + n as i64);
             repo.publish().expect("publish");
         });
         let (after_chunks, after_bytes) = store.published_size();
@@ -360,11 +311,7 @@ pub fn history_suite(clock: &dyn Fn() -> f64, scale: Scale) -> Vec<Figure> {
     }
     let name = format!("commit one changed row, {} rows", scale.commit_rows);
     figures.push(Figure::of(format!("{name}: time"), "ms", times));
-    figures.push(Figure::of(
-        format!("{name}: chunks written"),
-        "chunks",
-        chunks,
-    ));
+    figures.push(Figure::of(format!("{name}: chunks written"), "chunks", chunks));
     figures.push(Figure::of(format!("{name}: bytes written"), "KiB", bytes));
     drop(store);
 
@@ -381,33 +328,18 @@ pub fn history_suite(clock: &dyn Fn() -> f64, scale: Scale) -> Vec<Figure> {
         .map(|i| row_edit(i * stride + rng.below(stride), 2, Value::Int(-7)))
         .collect();
     let theirs = (0..scale.merge_changes)
-        .map(|i| {
-            row_edit(
-                i * stride + rng.below(stride),
-                3,
-                Value::Text("theirs".into()),
-            )
-        })
+        .map(|i| row_edit(i * stride + rng.below(stride), 3, Value::Text("theirs".into())))
         .collect();
     let our_head = commit_edits(&mut repo, "main", ours, 20);
     let their_head = commit_edits(&mut repo, "other", theirs, 21);
-    let (ours_root, theirs_root) = (
-        repo.commit(our_head).expect("c").root,
-        repo.commit(their_head).expect("c").root,
-    );
+    let (ours_root, theirs_root) =
+        (repo.commit(our_head).expect("c").root, repo.commit(their_head).expect("c").root);
     let samples = (0..scale.repeats * 4)
         .map(|_| {
-            repo.reset("main", our_head, ResetMode::Hard)
-                .expect("reset");
+            repo.reset("main", our_head, ResetMode::Hard).expect("reset");
             let (outcome, ms) = timed(clock, || {
-                repo.merge(
-                    "main",
-                    their_head,
-                    "other",
-                    &author(30),
-                    &MergeOptions::default(),
-                )
-                .expect("merge")
+                repo.merge("main", their_head, "other", &author(30), &MergeOptions::default())
+                    .expect("merge")
             });
             assert!(
                 matches!(outcome, history::MergeOutcome::Committed { .. }),
@@ -416,15 +348,11 @@ pub fn history_suite(clock: &dyn Fn() -> f64, scale: Scale) -> Vec<Figure> {
             ms
         })
         .collect();
-    let name = format!(
-        "merge {0} + {0} changed rows, {1} rows",
-        scale.merge_changes, scale.merge_rows
-    );
+    let name =
+        format!("merge {0} + {0} changed rows, {1} rows", scale.merge_changes, scale.merge_rows);
     figures.push(Figure::of(name, "ms", samples));
-    let (ours_root, theirs_root) = (
-        repo.root(ours_root).expect("root"),
-        repo.root(theirs_root).expect("root"),
-    );
+    let (ours_root, theirs_root) =
+        (repo.root(ours_root).expect("root"), repo.root(theirs_root).expect("root"));
     let samples = (0..scale.repeats * 4)
         .map(|_| {
             let (diffs, ms) = timed(clock, || {
@@ -465,17 +393,13 @@ pub fn history_suite(clock: &dyn Fn() -> f64, scale: Scale) -> Vec<Figure> {
         let fork_tip = repo.branch_head("fork").expect("fork");
         let samples = (0..scale.repeats * 4)
             .map(|_| {
-                let (base, ms) = timed(clock, || {
-                    repo.merge_base(tip, fork_tip).expect("merge base")
-                });
+                let (base, ms) =
+                    timed(clock, || repo.merge_base(tip, fork_tip).expect("merge base"));
                 assert_eq!(base, Some(*fork));
                 ms
             })
             .collect();
-        let name = format!(
-            "merge base, {} commits, fork {label}",
-            scale.history_commits
-        );
+        let name = format!("merge base, {} commits, fork {label}", scale.history_commits);
         figures.push(Figure::of(name, "ms", samples));
     }
     figures

@@ -7,15 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 /// Core modules, lowest layer first. A module may use only modules listed before it.
-const CORE: &[&str] = &[
-    "chunk",
-    "prolly",
-    "row",
-    "history",
-    "sql",
-    "sync",
-    "replication",
-];
+const CORE: &[&str] = &["chunk", "prolly", "row", "history", "sql", "sync", "replication"];
 
 /// Names that mean JavaScript bindings, IO, the clock, threads or ambient randomness.
 const FORBIDDEN: &[&str] = &[
@@ -70,10 +62,7 @@ fn violations(source: &str, layer: usize) -> Vec<String> {
             if code.contains(&format!("crate::{higher}"))
                 || code.contains(&format!("super::super::{higher}"))
             {
-                found.push(format!(
-                    "line {}: depends on the higher layer `{higher}`",
-                    number + 1
-                ));
+                found.push(format!("line {}: depends on the higher layer `{higher}`", number + 1));
             }
         }
     }
@@ -100,10 +89,7 @@ fn core_is_pure_and_layered() {
             }
         }
     }
-    assert!(
-        checked >= 10,
-        "the scan found only {checked} core files: is the layout right?"
-    );
+    assert!(checked >= 10, "the scan found only {checked} core files: is the layout right?");
     assert!(
         problems.is_empty(),
         "the core breaks ARCHITECTURE.md invariants:\n{}",
@@ -116,13 +102,7 @@ fn the_scan_catches_violations() {
     assert!(violations("use wasm_bindgen::prelude::*;", 0).len() == 1);
     assert!(violations("let t = std::time::Instant::now();", 1).len() == 1);
     assert!(violations("let f = std::fs::read(p);", 1).len() == 1);
-    assert!(
-        violations("use crate::prolly::Map;", 0).len() == 1,
-        "chunk may not use prolly"
-    );
-    assert!(
-        violations("use crate::chunk::Hash;", 1).is_empty(),
-        "prolly may use chunk"
-    );
+    assert!(violations("use crate::prolly::Map;", 0).len() == 1, "chunk may not use prolly");
+    assert!(violations("use crate::chunk::Hash;", 1).is_empty(), "prolly may use chunk");
     assert!(violations("// a comment naming web_sys is fine", 0).is_empty());
 }

@@ -13,10 +13,7 @@ impl conformance::Harness for MemoryHarness {
         self.0.handle()
     }
     fn corrupt(&mut self, hash: Hash, bytes: &[u8]) {
-        assert!(
-            self.0.corrupt(hash, bytes),
-            "the chunk to corrupt must be published"
-        );
+        assert!(self.0.corrupt(hash, bytes), "the chunk to corrupt must be published");
     }
 }
 
@@ -48,29 +45,17 @@ fn hash_text_order_is_byte_order() {
 #[test]
 fn bad_hash_text_is_refused() {
     assert_eq!(Hash::parse(""), Err(ParseHashError::Length(0)));
-    assert_eq!(
-        Hash::parse(&"0".repeat(33)),
-        Err(ParseHashError::Length(33))
-    );
+    assert_eq!(Hash::parse(&"0".repeat(33)), Err(ParseHashError::Length(33)));
     let mut text = "0".repeat(31);
     text.push('w');
-    assert_eq!(
-        Hash::parse(&text),
-        Err(ParseHashError::Character { position: 31 })
-    );
-    assert!(
-        Hash::parse(&"A".repeat(32)).is_err(),
-        "the text form is lower case only"
-    );
+    assert_eq!(Hash::parse(&text), Err(ParseHashError::Character { position: 31 }));
+    assert!(Hash::parse(&"A".repeat(32)).is_err(), "the text form is lower case only");
 }
 
 #[test]
 fn golden_hashes() {
     // BLAKE3 truncated to 20 bytes, computed independently of this crate, pinned across targets.
-    assert_eq!(
-        Hash::of(b"").to_string(),
-        "ls9kjeflv6gqd8209nl3dn6996dsm9e9"
-    );
+    assert_eq!(Hash::of(b"").to_string(), "ls9kjeflv6gqd8209nl3dn6996dsm9e9");
     assert_eq!(Hash::of(b"cambium").to_string(), GOLDEN_CAMBIUM);
 }
 
@@ -79,32 +64,17 @@ const GOLDEN_CAMBIUM: &str = "mc2un5otf76n42tn9k5ls8o11d8aqc4i";
 #[test]
 fn verified_chunks_check_their_hash() {
     let chunk = Chunk::new(b"bytes".to_vec());
-    assert_eq!(
-        Chunk::verified(chunk.hash(), b"bytes".to_vec()),
-        Ok(chunk.clone())
-    );
-    assert_eq!(
-        Chunk::verified(chunk.hash(), b"bytez".to_vec()),
-        Err(Error::Corrupt(chunk.hash()))
-    );
+    assert_eq!(Chunk::verified(chunk.hash(), b"bytes".to_vec()), Ok(chunk.clone()));
+    assert_eq!(Chunk::verified(chunk.hash(), b"bytez".to_vec()), Err(Error::Corrupt(chunk.hash())));
 }
 
 #[test]
 fn manifest_round_trips_and_refuses_garbage() {
     let cases = [
         Manifest::EMPTY,
-        Manifest {
-            root: Some(Hash::of(b"root")),
-            epoch: 0,
-        },
-        Manifest {
-            root: Some(Hash::of(b"root")),
-            epoch: u64::MAX,
-        },
-        Manifest {
-            root: None,
-            epoch: 7,
-        },
+        Manifest { root: Some(Hash::of(b"root")), epoch: 0 },
+        Manifest { root: Some(Hash::of(b"root")), epoch: u64::MAX },
+        Manifest { root: None, epoch: 7 },
     ];
     for manifest in cases {
         assert_eq!(Manifest::decode(&manifest.encode()), Ok(manifest));
@@ -114,15 +84,9 @@ fn manifest_round_trips_and_refuses_garbage() {
     for (at, byte) in [(0, b'X'), (4, 2), (5, 2), (6, 1), (7, 1), (36, 1), (39, 1)] {
         let mut bad = good;
         bad[at] = byte;
-        assert!(
-            matches!(Manifest::decode(&bad), Err(Error::BadManifest(_))),
-            "byte {at}"
-        );
+        assert!(matches!(Manifest::decode(&bad), Err(Error::BadManifest(_))), "byte {at}");
     }
     let mut unflagged = good;
     unflagged[5] = 0;
-    assert!(
-        Manifest::decode(&unflagged).is_err(),
-        "a root hash without its flag"
-    );
+    assert!(Manifest::decode(&unflagged).is_err(), "a root hash without its flag");
 }

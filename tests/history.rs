@@ -30,17 +30,9 @@ fn schema() -> Schema {
         auto_increment: false,
     };
     Schema {
-        columns: vec![
-            column(ID, "id", "INT"),
-            column(A, "a", "INT"),
-            column(B, "b", "VARCHAR(8)"),
-        ],
+        columns: vec![column(ID, "id", "INT"), column(A, "a", "INT"), column(B, "b", "VARCHAR(8)")],
         primary_key: vec![ID],
-        indexes: vec![IndexDef {
-            name: "by_a".into(),
-            columns: vec![A],
-            unique: false,
-        }],
+        indexes: vec![IndexDef { name: "by_a".into(), columns: vec![A], unique: false }],
     }
 }
 
@@ -88,17 +80,11 @@ fn read_rows(store: &dyn ChunkStore, root: &RootValue) -> Option<Rows> {
         .iter(store)
         .map(|entry| {
             let (k, v) = entry.unwrap();
-            let Value::Int(id) = row::decode_key(&k).unwrap()[0] else {
-                panic!("bad key")
-            };
+            let Value::Int(id) = row::decode_key(&k).unwrap()[0] else { panic!("bad key") };
             (id, decode_cells(&v))
         })
         .collect();
-    let index: Vec<Vec<u8>> = table.indexes[0]
-        .1
-        .iter(store)
-        .map(|e| e.unwrap().0)
-        .collect();
+    let index: Vec<Vec<u8>> = table.indexes[0].1.iter(store).map(|e| e.unwrap().0).collect();
     let mut expected: Vec<Vec<u8>> = rows
         .iter()
         .map(|(id, c)| {
@@ -123,18 +109,13 @@ fn write_rows(repo: &mut Repo, branch: &str, rows: &Rows) {
     };
     let current = read_rows(repo.store(), &root).unwrap_or_default();
     let mut edits = Vec::new();
-    for id in current
-        .keys()
-        .chain(rows.keys())
-        .collect::<std::collections::BTreeSet<_>>()
-    {
+    for id in current.keys().chain(rows.keys()).collect::<std::collections::BTreeSet<_>>() {
         if current.get(id) != rows.get(id) {
             edits.push((key(*id), rows.get(id).map(cells)));
         }
     }
     let table = table.edit_rows(repo.store_mut(), edits).unwrap();
-    root.tables
-        .insert("t".into(), table.write(repo.store_mut()).unwrap());
+    root.tables.insert("t".into(), table.write(repo.store_mut()).unwrap());
     repo.set_working_root(branch, &root).unwrap();
 }
 
@@ -166,11 +147,8 @@ fn model_merge_row(
 }
 
 fn model_merge(base: &Rows, ours: &Rows, theirs: &Rows) -> (Rows, Vec<i64>) {
-    let ids: std::collections::BTreeSet<&i64> = base
-        .keys()
-        .chain(ours.keys())
-        .chain(theirs.keys())
-        .collect();
+    let ids: std::collections::BTreeSet<&i64> =
+        base.keys().chain(ours.keys()).chain(theirs.keys()).collect();
     let mut merged = Rows::new();
     let mut conflicts = Vec::new();
     for id in ids {
@@ -311,13 +289,7 @@ fn random_histories_agree_with_model() {
                         .iter()
                         .all(|c| *c == base || !ancestors(&parents, *c).contains(&base)));
                     let outcome = repo
-                        .merge(
-                            &current,
-                            theirs,
-                            &other,
-                            &sig(time),
-                            &MergeOptions::default(),
-                        )
+                        .merge(&current, theirs, &other, &sig(time), &MergeOptions::default())
                         .unwrap();
                     let kind = match outcome {
                         MergeOutcome::UpToDate => "up to date",
@@ -443,26 +415,11 @@ fn merge_matrix() {
             "insert other",
             Box::new(|b: Option<&Cells>| b.is_none().then_some(Some((Some(8), None)))),
         ),
-        (
-            "update a",
-            Box::new(|b: Option<&Cells>| b.map(|b| Some((Some(2), b.1.clone())))),
-        ),
-        (
-            "update a again",
-            Box::new(|b: Option<&Cells>| b.map(|b| Some((Some(3), b.1.clone())))),
-        ),
-        (
-            "update b",
-            Box::new(|b: Option<&Cells>| b.map(|b| Some((b.0, Some("q".into()))))),
-        ),
-        (
-            "null a",
-            Box::new(|b: Option<&Cells>| b.map(|b| Some((None, b.1.clone())))),
-        ),
-        (
-            "update both",
-            Box::new(|b: Option<&Cells>| b.map(|_| Some((Some(2), Some("q".into()))))),
-        ),
+        ("update a", Box::new(|b: Option<&Cells>| b.map(|b| Some((Some(2), b.1.clone()))))),
+        ("update a again", Box::new(|b: Option<&Cells>| b.map(|b| Some((Some(3), b.1.clone()))))),
+        ("update b", Box::new(|b: Option<&Cells>| b.map(|b| Some((b.0, Some("q".into())))))),
+        ("null a", Box::new(|b: Option<&Cells>| b.map(|b| Some((None, b.1.clone()))))),
+        ("update both", Box::new(|b: Option<&Cells>| b.map(|_| Some((Some(2), Some("q".into())))))),
         ("delete", Box::new(|b: Option<&Cells>| b.map(|_| None))),
     ];
     let mut cases = 0;
@@ -482,13 +439,9 @@ fn merge_matrix() {
                     rows.insert(1, b.clone());
                 }
                 write_rows(&mut repo, "main", &rows);
-                let options = CommitOptions {
-                    all: true,
-                    ..CommitOptions::new("base", sig(1))
-                };
+                let options = CommitOptions { all: true, ..CommitOptions::new("base", sig(1)) };
                 let base_commit = repo.commit_staged("main", &options).unwrap();
-                repo.create_branch("other", base_commit.hash, false)
-                    .unwrap();
+                repo.create_branch("other", base_commit.hash, false).unwrap();
                 let side = |rows: &Rows, row: &Option<Cells>| {
                     let mut rows = rows.clone();
                     match row {
@@ -509,13 +462,7 @@ fn merge_matrix() {
                 }
                 let theirs_head = repo.branch_head("other").unwrap();
                 let outcome = repo
-                    .merge(
-                        "main",
-                        theirs_head,
-                        "other",
-                        &sig(3),
-                        &MergeOptions::default(),
-                    )
+                    .merge("main", theirs_head, "other", &sig(3), &MergeOptions::default())
                     .unwrap();
                 let expected = model_merge_row(base.as_ref(), our_row.as_ref(), their_row.as_ref());
                 let label = format!("base {base:?}, ours {our_name}, theirs {their_name}");
@@ -529,18 +476,10 @@ fn merge_matrix() {
                     }
                     Err(()) => {
                         conflicts_seen += 1;
-                        assert_eq!(
-                            outcome,
-                            MergeOutcome::Uncommitted { conflicts: 1 },
-                            "{label}"
-                        );
+                        assert_eq!(outcome, MergeOutcome::Uncommitted { conflicts: 1 }, "{label}");
                         let conflict = &repo.conflicts("main", "t").unwrap()[0];
                         assert_eq!(conflict.base.as_deref().map(decode_cells), base, "{label}");
-                        assert_eq!(
-                            conflict.ours.as_deref().map(decode_cells),
-                            our_row,
-                            "{label}"
-                        );
+                        assert_eq!(conflict.ours.as_deref().map(decode_cells), our_row, "{label}");
                         assert_eq!(
                             conflict.theirs.as_deref().map(decode_cells),
                             their_row,
@@ -552,10 +491,7 @@ fn merge_matrix() {
         }
     }
     assert_eq!(cases, 4 * 4 + 7 * 7);
-    assert!(
-        conflicts_seen >= 20,
-        "the matrix must include conflicts, saw {conflicts_seen}"
-    );
+    assert!(conflicts_seen >= 20, "the matrix must include conflicts, saw {conflicts_seen}");
 }
 
 #[test]
@@ -568,10 +504,8 @@ fn pinned_commit_hashes() {
         "main",
         &Rows::from([(1, (Some(5), Some("x".into()))), (2, (None, None))]),
     );
-    let options = CommitOptions {
-        all: true,
-        ..CommitOptions::new("two rows", sig(1_700_000_060_000))
-    };
+    let options =
+        CommitOptions { all: true, ..CommitOptions::new("two rows", sig(1_700_000_060_000)) };
     let second = repo.commit_staged("main", &options).unwrap();
     assert_eq!(first.to_string(), PINNED_INIT);
     assert_eq!(second.hash.to_string(), PINNED_SECOND);
@@ -585,11 +519,8 @@ const PINNED_SECOND_ROOT: &str = "5gnrg0ar706dnaqceual7tsbd10ek58i";
 /// Commits `rows` on `branch` and returns the commit's hash.
 fn commit_rows(repo: &mut Repo, branch: &str, rows: &Rows, message: &str, time: i64) -> Hash {
     write_rows(repo, branch, rows);
-    let options = CommitOptions {
-        all: true,
-        allow_empty: true,
-        ..CommitOptions::new(message, sig(time))
-    };
+    let options =
+        CommitOptions { all: true, allow_empty: true, ..CommitOptions::new(message, sig(time)) };
     repo.commit_staged(branch, &options).unwrap().hash
 }
 
@@ -597,42 +528,18 @@ fn commit_rows(repo: &mut Repo, branch: &str, rows: &Rows, message: &str, time: 
 fn branches_tags_and_their_errors() {
     let mut store = MemoryStore::new();
     let mut repo = Repo::init(&mut store, &sig(0)).unwrap();
-    let c1 = commit_rows(
-        &mut repo,
-        "main",
-        &Rows::from([(1, (Some(1), None))]),
-        "one",
-        1,
-    );
+    let c1 = commit_rows(&mut repo, "main", &Rows::from([(1, (Some(1), None))]), "one", 1);
     repo.create_branch("feature", c1, false).unwrap();
-    assert_eq!(
-        repo.create_branch("feature", c1, false).unwrap_err().code(),
-        "already_exists"
-    );
+    assert_eq!(repo.create_branch("feature", c1, false).unwrap_err().code(), "already_exists");
     for bad in ["", "-x", "a..b", "a b", "x.lock", "HEAD", "a~1", "a:b"] {
-        assert_eq!(
-            repo.create_branch(bad, c1, false).unwrap_err().code(),
-            "bad_name",
-            "{bad:?}"
-        );
+        assert_eq!(repo.create_branch(bad, c1, false).unwrap_err().code(), "bad_name", "{bad:?}");
     }
-    let c2 = commit_rows(
-        &mut repo,
-        "feature",
-        &Rows::from([(1, (Some(2), None))]),
-        "two",
-        2,
-    );
+    let c2 = commit_rows(&mut repo, "feature", &Rows::from([(1, (Some(2), None))]), "two", 2);
     assert_eq!(
         repo.delete_branch("feature", false).unwrap_err(),
-        Error::NotMerged {
-            branch: "feature".into()
-        }
+        Error::NotMerged { branch: "feature".into() }
     );
-    assert_eq!(
-        repo.delete_branch("main", true).unwrap_err().code(),
-        "current_branch"
-    );
+    assert_eq!(repo.delete_branch("main", true).unwrap_err().code(), "current_branch");
     repo.rename_branch("feature", "topic", false).unwrap();
     assert_eq!(repo.branch_head("topic").unwrap(), c2);
     assert_eq!(
@@ -640,19 +547,13 @@ fn branches_tags_and_their_errors() {
         repo.root(repo.commit(c2).unwrap().root).unwrap()
     );
     assert_eq!(
-        repo.branches()
-            .iter()
-            .map(|(n, _)| n.as_str())
-            .collect::<Vec<_>>(),
+        repo.branches().iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
         ["main", "topic"]
     );
     repo.switch_branch("topic").unwrap();
     assert_eq!(repo.resolve("HEAD").unwrap(), c2);
     assert_eq!(repo.resolve("HEAD~1").unwrap(), c1);
-    assert_eq!(
-        repo.resolve("topic^^").unwrap(),
-        repo.resolve("main~1").unwrap()
-    );
+    assert_eq!(repo.resolve("topic^^").unwrap(), repo.resolve("main~1").unwrap());
     assert_eq!(repo.resolve(&c2.to_string()).unwrap(), c2);
     assert_eq!(repo.resolve("HEAD~9").unwrap_err().code(), "not_found");
     assert_eq!(repo.switch_branch("nope").unwrap_err().code(), "not_found");
@@ -660,10 +561,7 @@ fn branches_tags_and_their_errors() {
     let tag = repo.create_tag("v1", c1, &sig(5), "first release").unwrap();
     assert_eq!(repo.resolve("v1").unwrap(), c1);
     assert_eq!(repo.tags().unwrap(), vec![("v1".to_string(), tag)]);
-    assert_eq!(
-        repo.create_tag("v1", c2, &sig(6), "").unwrap_err().code(),
-        "already_exists"
-    );
+    assert_eq!(repo.create_tag("v1", c2, &sig(6), "").unwrap_err().code(), "already_exists");
     repo.delete_tag("v1").unwrap();
     assert_eq!(repo.delete_tag("v1").unwrap_err().code(), "not_found");
 
@@ -674,71 +572,39 @@ fn branches_tags_and_their_errors() {
             c2,
             "topic",
             &sig(7),
-            &MergeOptions {
-                ff_only: true,
-                ..MergeOptions::default()
-            }
+            &MergeOptions { ff_only: true, ..MergeOptions::default() }
         )
         .unwrap(),
         MergeOutcome::FastForward { commit: c2 }
     );
     repo.delete_branch("topic", false).unwrap();
     let log = repo.log(c2, Some(2)).unwrap();
-    assert_eq!(
-        log.iter().map(|c| c.message.as_str()).collect::<Vec<_>>(),
-        ["two", "one"]
-    );
-    assert_eq!(
-        repo.log(c2, None).unwrap().last().unwrap().message,
-        cambium::history::INIT_MESSAGE
-    );
+    assert_eq!(log.iter().map(|c| c.message.as_str()).collect::<Vec<_>>(), ["two", "one"]);
+    assert_eq!(repo.log(c2, None).unwrap().last().unwrap().message, cambium::history::INIT_MESSAGE);
 }
 
 #[test]
 fn staging_status_reset_and_amend() {
     let mut store = MemoryStore::new();
     let mut repo = Repo::init(&mut store, &sig(0)).unwrap();
-    let c1 = commit_rows(
-        &mut repo,
-        "main",
-        &Rows::from([(1, (Some(1), None))]),
-        "one",
-        1,
-    );
+    let c1 = commit_rows(&mut repo, "main", &Rows::from([(1, (Some(1), None))]), "one", 1);
     assert_eq!(
-        repo.commit_staged("main", &CommitOptions::new("nothing", sig(2)))
-            .unwrap_err(),
+        repo.commit_staged("main", &CommitOptions::new("nothing", sig(2))).unwrap_err(),
         Error::NothingToCommit
     );
-    let empty = CommitOptions {
-        allow_empty: true,
-        ..CommitOptions::new("empty", sig(2))
-    };
+    let empty = CommitOptions { allow_empty: true, ..CommitOptions::new("empty", sig(2)) };
     let c2 = repo.commit_staged("main", &empty).unwrap().hash;
     write_rows(&mut repo, "main", &Rows::from([(1, (Some(9), None))]));
     let status = repo.status("main").unwrap();
-    assert_eq!(
-        (status.staged.len(), status.unstaged.as_slice()),
-        (0, &["t".to_string()][..])
-    );
+    assert_eq!((status.staged.len(), status.unstaged.as_slice()), (0, &["t".to_string()][..]));
     repo.add("main", Some(&["t"])).unwrap();
     let status = repo.status("main").unwrap();
-    assert_eq!(
-        (status.staged.as_slice(), status.unstaged.len()),
-        (&["t".to_string()][..], 0)
-    );
-    assert_eq!(
-        repo.add("main", Some(&["missing"])).unwrap_err().code(),
-        "not_found"
-    );
+    assert_eq!((status.staged.as_slice(), status.unstaged.len()), (&["t".to_string()][..], 0));
+    assert_eq!(repo.add("main", Some(&["missing"])).unwrap_err().code(), "not_found");
     repo.unstage("main", None).unwrap();
     assert_eq!(repo.status("main").unwrap().staged.len(), 0);
     // Amend replaces the head commit, keeping its parents.
-    let amend = CommitOptions {
-        all: true,
-        amend: true,
-        ..CommitOptions::new("amended", sig(3))
-    };
+    let amend = CommitOptions { all: true, amend: true, ..CommitOptions::new("amended", sig(3)) };
     let amended = repo.commit_staged("main", &amend).unwrap();
     assert_eq!(amended.parents, vec![c1]);
     assert_eq!(head_rows(&repo, "main"), Rows::from([(1, (Some(9), None))]));
@@ -751,10 +617,7 @@ fn staging_status_reset_and_amend() {
     repo.reset("main", c1, ResetMode::Hard).unwrap();
     assert_eq!(
         repo.status("main").unwrap(),
-        cambium::history::Status {
-            branch: "main".into(),
-            ..Default::default()
-        }
+        cambium::history::Status { branch: "main".into(), ..Default::default() }
     );
 }
 
@@ -795,11 +658,7 @@ fn diff_between_roots_cell_by_cell() {
     let initial = root(&repo, repo.resolve("HEAD~2").unwrap());
     let added = diff_roots(repo.store(), &initial, &root(&repo, c2), false).unwrap();
     assert_eq!(
-        (
-            added[0].change,
-            added[0].summary.rows_added,
-            added[0].rows.len()
-        ),
+        (added[0].change, added[0].summary.rows_added, added[0].rows.len()),
         (TableChange::Added, 2, 0)
     );
 }
@@ -818,29 +677,18 @@ fn revert_cherry_pick_and_abort() {
     ours.insert(1, (Some(10), None));
     commit_rows(&mut repo, "main", &ours, "edit one", 3);
     let picked = repo.cherry_pick("main", c2, &sig(4)).unwrap();
-    let MergeOutcome::Committed { commit } = picked else {
-        panic!("{picked:?}")
-    };
+    let MergeOutcome::Committed { commit } = picked else { panic!("{picked:?}") };
     let commit = repo.commit(commit).unwrap();
-    assert_eq!(
-        (commit.message.as_str(), commit.author.time_ms),
-        ("add three", 2)
-    );
+    assert_eq!((commit.message.as_str(), commit.author.time_ms), ("add three", 2));
     let mut expected = ours.clone();
     expected.insert(3, (Some(3), None));
     assert_eq!(head_rows(&repo, "main"), expected);
     let reverted = repo.revert("main", commit.hash, &sig(5)).unwrap();
     assert!(matches!(reverted, MergeOutcome::Committed { .. }));
     assert_eq!(head_rows(&repo, "main"), ours);
-    assert_eq!(
-        repo.commit(repo.resolve("HEAD").unwrap()).unwrap().message,
-        "Revert \"add three\""
-    );
+    assert_eq!(repo.commit(repo.resolve("HEAD").unwrap()).unwrap().message, "Revert \"add three\"");
     let first = repo.log(c1, None).unwrap().last().unwrap().hash;
-    assert_eq!(
-        repo.revert("main", first, &sig(6)).unwrap_err().code(),
-        "no_parent"
-    );
+    assert_eq!(repo.revert("main", first, &sig(6)).unwrap_err().code(), "no_parent");
 
     // A conflicting merge can be aborted, restoring the branch as it was.
     let mut theirs = changed.clone();
@@ -848,22 +696,16 @@ fn revert_cherry_pick_and_abort() {
     commit_rows(&mut repo, "other", &theirs, "conflict", 7);
     let before = repo.working_set("main").unwrap();
     let other = repo.branch_head("other").unwrap();
-    let outcome = repo
-        .merge("main", other, "other", &sig(8), &MergeOptions::default())
-        .unwrap();
+    let outcome = repo.merge("main", other, "other", &sig(8), &MergeOptions::default()).unwrap();
     assert_eq!(outcome, MergeOutcome::Uncommitted { conflicts: 1 });
     assert!(repo.status("main").unwrap().merging);
     assert_eq!(
-        repo.merge("main", other, "other", &sig(8), &MergeOptions::default())
-            .unwrap_err(),
+        repo.merge("main", other, "other", &sig(8), &MergeOptions::default()).unwrap_err(),
         Error::MergeInProgress
     );
     repo.abort_merge("main").unwrap();
     assert_eq!(repo.working_set("main").unwrap(), before);
-    assert_eq!(
-        repo.abort_merge("main").unwrap_err(),
-        Error::NoMergeInProgress
-    );
+    assert_eq!(repo.abort_merge("main").unwrap_err(), Error::NoMergeInProgress);
 }
 
 /// A schema change on one side merges with row changes on the other.
@@ -871,30 +713,20 @@ fn revert_cherry_pick_and_abort() {
 fn schema_change_on_one_side_merges() {
     let mut store = MemoryStore::new();
     let mut repo = Repo::init(&mut store, &sig(0)).unwrap();
-    let base = Rows::from([
-        (1, (Some(1), Some("x".into()))),
-        (2, (Some(2), Some("y".into()))),
-    ]);
+    let base = Rows::from([(1, (Some(1), Some("x".into()))), (2, (Some(2), Some("y".into())))]);
     let c1 = commit_rows(&mut repo, "main", &base, "base", 1);
     repo.create_branch("other", c1, false).unwrap();
     // Ours drops column b.
     let mut root = repo.working_root("main").unwrap();
     let mut table = repo.table(&root, "t").unwrap();
     table.schema.columns.retain(|c| c.tag != B);
-    let edits = base
-        .iter()
-        .map(|(id, c)| (key(*id), Some(cells(&(c.0, None)))))
-        .collect();
+    let edits = base.iter().map(|(id, c)| (key(*id), Some(cells(&(c.0, None))))).collect();
     let table = table.edit_rows(repo.store_mut(), edits).unwrap();
-    root.tables
-        .insert("t".into(), table.write(repo.store_mut()).unwrap());
+    root.tables.insert("t".into(), table.write(repo.store_mut()).unwrap());
     repo.set_working_root("main", &root).unwrap();
     repo.commit_staged(
         "main",
-        &CommitOptions {
-            all: true,
-            ..CommitOptions::new("drop b", sig(2))
-        },
+        &CommitOptions { all: true, ..CommitOptions::new("drop b", sig(2)) },
     )
     .unwrap();
     // Theirs changes b of row 1 and a of row 2.
@@ -902,21 +734,13 @@ fn schema_change_on_one_side_merges() {
     theirs.insert(1, (Some(1), Some("z".into())));
     theirs.insert(2, (Some(5), Some("y".into())));
     let other = commit_rows(&mut repo, "other", &theirs, "edit", 3);
-    let outcome = repo
-        .merge("main", other, "other", &sig(4), &MergeOptions::default())
-        .unwrap();
-    assert!(
-        matches!(outcome, MergeOutcome::Committed { .. }),
-        "{outcome:?}"
-    );
+    let outcome = repo.merge("main", other, "other", &sig(4), &MergeOptions::default()).unwrap();
+    assert!(matches!(outcome, MergeOutcome::Committed { .. }), "{outcome:?}");
     let head = repo.commit(repo.branch_head("main").unwrap()).unwrap();
     let merged = repo.table(&repo.root(head.root).unwrap(), "t").unwrap();
     assert!(merged.schema.column(B).is_none());
     let rows = read_rows(repo.store(), &repo.root(head.root).unwrap()).unwrap();
-    assert_eq!(
-        rows,
-        Rows::from([(1, (Some(1), None)), (2, (Some(5), None))])
-    );
+    assert_eq!(rows, Rows::from([(1, (Some(1), None)), (2, (Some(5), None))]));
 }
 
 #[test]
@@ -936,14 +760,11 @@ fn gc_keeps_everything_reachable_and_frees_the_rest() {
             commit_rows(&mut repo, branch, &rows, &format!("s{step}"), step);
             if step % 7 == 6 {
                 let history = repo.log(repo.branch_head(branch).unwrap(), None).unwrap();
-                repo.reset(branch, history[history.len() / 2].hash, ResetMode::Hard)
-                    .unwrap();
+                repo.reset(branch, history[history.len() / 2].hash, ResetMode::Hard).unwrap();
             }
         }
         // Some garbage that only a dropped branch refers to.
-        let big: Rows = (0..3_000)
-            .map(|i| (i, (Some(i), Some("garbage".into()))))
-            .collect();
+        let big: Rows = (0..3_000).map(|i| (i, (Some(i), Some("garbage".into())))).collect();
         let head = repo.branch_head("main").unwrap();
         repo.create_branch("doomed", head, false).unwrap();
         commit_rows(&mut repo, "doomed", &big, "big", 99);
@@ -955,10 +776,7 @@ fn gc_keeps_everything_reachable_and_frees_the_rest() {
         let expected: Vec<(Rows, Vec<Hash>)> = heads
             .iter()
             .map(|(b, h)| {
-                (
-                    head_rows(&repo, b),
-                    repo.log(*h, None).unwrap().iter().map(|c| c.hash).collect(),
-                )
+                (head_rows(&repo, b), repo.log(*h, None).unwrap().iter().map(|c| c.hash).collect())
             })
             .collect();
         let working = read_rows(repo.store(), &repo.working_root("main").unwrap());
@@ -970,22 +788,14 @@ fn gc_keeps_everything_reachable_and_frees_the_rest() {
         // Everything reachable is still readable, rows and history alike.
         for ((branch, head), (rows, log)) in heads.iter().zip(&expected) {
             assert_eq!(&head_rows(&repo, branch), rows);
-            let again: Vec<Hash> = repo
-                .log(*head, None)
-                .unwrap()
-                .iter()
-                .map(|c| c.hash)
-                .collect();
+            let again: Vec<Hash> = repo.log(*head, None).unwrap().iter().map(|c| c.hash).collect();
             assert_eq!(&again, log);
             for commit in log {
                 let root = repo.root(repo.commit(*commit).unwrap().root).unwrap();
                 read_rows(repo.store(), &root);
             }
         }
-        assert_eq!(
-            read_rows(repo.store(), &repo.working_root("main").unwrap()),
-            working
-        );
+        assert_eq!(read_rows(repo.store(), &repo.working_root("main").unwrap()), working);
         // A second collection finds nothing more to free.
         assert_eq!(repo.gc().unwrap().removed_chunks, 0);
     }

@@ -29,11 +29,7 @@ fn model_diff(from: &Model, to: &Model) -> Vec<Change> {
     keys.dedup();
     keys.into_iter()
         .filter(|k| from.get(*k) != to.get(*k))
-        .map(|k| Change {
-            key: k.clone(),
-            old: from.get(k).cloned(),
-            new: to.get(k).cloned(),
-        })
+        .map(|k| Change { key: k.clone(), old: from.get(k).cloned(), new: to.get(k).cloned() })
         .collect()
 }
 
@@ -96,17 +92,10 @@ fn random_edit_sequences_agree_with_model() {
             map = map.edit(&mut store, edits.clone()).unwrap();
             apply_model(&mut model, &edits);
 
-            assert_eq!(
-                entries(&map, &store),
-                model.clone().into_iter().collect::<Vec<_>>()
-            );
+            assert_eq!(entries(&map, &store), model.clone().into_iter().collect::<Vec<_>>());
             assert_eq!(map.count(&store).unwrap(), model.len() as u64);
             // History independence: the same contents built in one pass give the same root.
-            assert_eq!(
-                map.root(),
-                build(&mut store, &model).root(),
-                "seed {seed} round {round}"
-            );
+            assert_eq!(map.root(), build(&mut store, &model).root(), "seed {seed} round {round}");
             for _ in 0..20 {
                 let k = key(rng.below(space));
                 assert_eq!(map.get(&store, &k).unwrap(), model.get(&k).cloned());
@@ -139,16 +128,11 @@ fn random_edit_sequences_agree_with_model() {
                 backward.reverse();
                 assert_eq!(backward, want);
             }
-            let diff: Vec<Change> = previous
-                .0
-                .diff(&map, &store)
-                .collect::<Result<_, _>>()
-                .unwrap();
+            let diff: Vec<Change> =
+                previous.0.diff(&map, &store).collect::<Result<_, _>>().unwrap();
             assert_eq!(diff, model_diff(&previous.1, &model));
-            let back: Vec<Change> = map
-                .diff(&previous.0, &store)
-                .collect::<Result<_, _>>()
-                .unwrap();
+            let back: Vec<Change> =
+                map.diff(&previous.0, &store).collect::<Result<_, _>>().unwrap();
             assert_eq!(back, model_diff(&model, &previous.1));
         }
     }
@@ -170,9 +154,7 @@ fn insertion_order_does_not_change_the_root() {
     }
     let mut one_by_one = Map::empty(&mut store).unwrap();
     for &i in order.iter().take(300) {
-        one_by_one = one_by_one
-            .edit(&mut store, [(key(i), Some(value(i, 0)))])
-            .unwrap();
+        one_by_one = one_by_one.edit(&mut store, [(key(i), Some(value(i, 0)))]).unwrap();
     }
     let rest = order[300..].iter().map(|&i| (key(i), Some(value(i, 0))));
     one_by_one = one_by_one.edit(&mut store, rest).unwrap();
@@ -182,14 +164,9 @@ fn insertion_order_does_not_change_the_root() {
     // Adding then removing extra entries returns to the same root.
     let extra = (n..n + 5_000).map(|i| (key(i), Some(value(i, 1))));
     let grown = bulk.edit(&mut store, extra).unwrap();
-    let shrunk = grown
-        .edit(&mut store, (n..n + 5_000).map(|i| (key(i), None)))
-        .unwrap();
+    let shrunk = grown.edit(&mut store, (n..n + 5_000).map(|i| (key(i), None))).unwrap();
     assert_eq!(shrunk.root(), bulk.root());
-    assert!(
-        bulk.stats(&store).unwrap().depth >= 2,
-        "the test must cover internal levels"
-    );
+    assert!(bulk.stats(&store).unwrap().depth >= 2, "the test must cover internal levels");
 }
 
 #[test]
@@ -198,10 +175,8 @@ fn merges_agree_with_model() {
         let mut rng = Rng::new(1000 + seed);
         let mut store = MemoryStore::new();
         let space = 4_000;
-        let base_model: Model = (0..space)
-            .filter(|_| rng.below(2) == 0)
-            .map(|i| (key(i), value(i, 0)))
-            .collect();
+        let base_model: Model =
+            (0..space).filter(|_| rng.below(2) == 0).map(|i| (key(i), value(i, 0))).collect();
         let base = build(&mut store, &base_model);
         let our_edits = random_edits(&mut rng, space, 300, 1);
         let their_edits = random_edits(&mut rng, space, 300, 2);
@@ -212,17 +187,11 @@ fn merges_agree_with_model() {
         apply_model(&mut their_model, &their_edits);
 
         let policy = seed % 3;
-        let outcome = Map::merge(
-            &base,
-            &ours,
-            &theirs,
-            &mut store,
-            |_: &Conflict| match policy {
-                0 => Resolution::Ours,
-                1 => Resolution::Theirs,
-                _ => Resolution::Conflict,
-            },
-        )
+        let outcome = Map::merge(&base, &ours, &theirs, &mut store, |_: &Conflict| match policy {
+            0 => Resolution::Ours,
+            1 => Resolution::Theirs,
+            _ => Resolution::Conflict,
+        })
         .unwrap();
 
         let mut expected = our_model.clone();
@@ -260,10 +229,7 @@ fn merges_agree_with_model() {
         } else {
             assert!(outcome.conflicts.is_empty());
         }
-        assert!(
-            !expected_conflicts.is_empty(),
-            "the random edits must collide somewhere"
-        );
+        assert!(!expected_conflicts.is_empty(), "the random edits must collide somewhere");
     }
 }
 
@@ -271,17 +237,9 @@ fn merges_agree_with_model() {
 fn merge_policy_can_merge_values_itself() {
     let mut store = MemoryStore::new();
     let base = Map::build(&mut store, [(b"a", b"1"), (b"b", b"1")]).unwrap();
-    let ours = base
-        .edit(&mut store, [(b"a".to_vec(), Some(b"ours".to_vec()))])
-        .unwrap();
+    let ours = base.edit(&mut store, [(b"a".to_vec(), Some(b"ours".to_vec()))]).unwrap();
     let theirs = base
-        .edit(
-            &mut store,
-            [
-                (b"a".to_vec(), Some(b"theirs".to_vec())),
-                (b"b".to_vec(), None),
-            ],
-        )
+        .edit(&mut store, [(b"a".to_vec(), Some(b"theirs".to_vec())), (b"b".to_vec(), None)])
         .unwrap();
     let outcome = Map::merge(&base, &ours, &theirs, &mut store, |c| {
         let mut joined = c.ours.clone().unwrap();
@@ -289,18 +247,11 @@ fn merge_policy_can_merge_values_itself() {
         Resolution::Value(Some(joined))
     })
     .unwrap();
-    assert_eq!(
-        entries(&outcome.map, &store),
-        vec![(b"a".to_vec(), b"ourstheirs".to_vec())]
-    );
+    assert_eq!(entries(&outcome.map, &store), vec![(b"a".to_vec(), b"ourstheirs".to_vec())]);
     assert_eq!(outcome.changes.len(), 2);
     assert_eq!(
         outcome.changes[1],
-        Change {
-            key: b"b".to_vec(),
-            old: Some(b"1".to_vec()),
-            new: None
-        }
+        Change { key: b"b".to_vec(), old: Some(b"1".to_vec()), new: None }
     );
     // Trivial merges return a side unchanged.
     let same = Map::merge(&base, &ours, &base, &mut store, |_| Resolution::Conflict).unwrap();
@@ -312,12 +263,7 @@ fn merge_policy_can_merge_values_itself() {
 
 /// The golden data set: 10,000 entries of 16-byte keys and values derived from the index.
 fn golden_entries() -> impl Iterator<Item = (Vec<u8>, Vec<u8>)> {
-    (0..10_000u64).map(|i| {
-        (
-            key(i),
-            format!("golden value {:016x}", i * 0x9E37_79B9).into_bytes(),
-        )
-    })
+    (0..10_000u64).map(|i| (key(i), format!("golden value {:016x}", i * 0x9E37_79B9).into_bytes()))
 }
 
 #[test]
@@ -347,26 +293,14 @@ fn edge_cases() {
     assert_eq!(empty.get(&store, b"x").unwrap(), None);
     assert_eq!(empty.count(&store).unwrap(), 0);
     assert_eq!(
-        empty
-            .range(
-                &store,
-                Bound::Unbounded,
-                Bound::Unbounded,
-                Order::Descending
-            )
-            .count(),
+        empty.range(&store, Bound::Unbounded, Bound::Unbounded, Order::Descending).count(),
         0
     );
     assert_eq!(empty.diff(&empty, &store).count(), 0);
     // Deleting absent keys changes nothing.
-    assert_eq!(
-        empty.edit(&mut store, [(b"x".to_vec(), None)]).unwrap(),
-        empty
-    );
+    assert_eq!(empty.edit(&mut store, [(b"x".to_vec(), None)]).unwrap(), empty);
 
-    let one = empty
-        .edit(&mut store, [(b"".to_vec(), Some(b"empty key".to_vec()))])
-        .unwrap();
+    let one = empty.edit(&mut store, [(b"".to_vec(), Some(b"empty key".to_vec()))]).unwrap();
     assert_eq!(entries(&one, &store), vec![(vec![], b"empty key".to_vec())]);
     assert_eq!(one.edit(&mut store, [(b"zz".to_vec(), None)]).unwrap(), one);
     assert_eq!(one.edit(&mut store, [(b"".to_vec(), None)]).unwrap(), empty);
@@ -391,46 +325,25 @@ fn edge_cases() {
     let map = map
         .edit(
             &mut store,
-            [
-                (key(1000), Some(huge.clone())),
-                (big_key.clone(), Some(b"big key".to_vec())),
-            ],
+            [(key(1000), Some(huge.clone())), (big_key.clone(), Some(b"big key".to_vec()))],
         )
         .unwrap();
     assert_eq!(map.get(&store, &key(1000)).unwrap(), Some(huge.clone()));
-    assert_eq!(
-        map.get(&store, &big_key).unwrap(),
-        Some(b"big key".to_vec())
-    );
+    assert_eq!(map.get(&store, &big_key).unwrap(), Some(b"big key".to_vec()));
     let changes: Vec<Change> = map
         .diff(&map.edit(&mut store, [(key(1000), None)]).unwrap(), &store)
         .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(
-        changes,
-        vec![Change {
-            key: key(1000),
-            old: Some(huge),
-            new: None
-        }]
-    );
+    assert_eq!(changes, vec![Change { key: key(1000), old: Some(huge), new: None }]);
 
     // Limits are errors that change nothing.
     let too_long = vec![1u8; KEY_BYTES_MAX + 1];
     assert_eq!(
-        map.edit(&mut store, [(too_long, Some(vec![]))])
-            .unwrap_err()
-            .code(),
+        map.edit(&mut store, [(too_long, Some(vec![]))]).unwrap_err().code(),
         "key_too_large"
     );
-    assert_eq!(
-        Map::build(&mut store, [(b"b", b""), (b"a", b"")]).unwrap_err(),
-        Error::Unsorted
-    );
-    assert_eq!(
-        Map::build(&mut store, [(b"a", b""), (b"a", b"")]).unwrap_err(),
-        Error::Unsorted
-    );
+    assert_eq!(Map::build(&mut store, [(b"b", b""), (b"a", b"")]).unwrap_err(), Error::Unsorted);
+    assert_eq!(Map::build(&mut store, [(b"a", b""), (b"a", b"")]).unwrap_err(), Error::Unsorted);
 }
 
 #[test]
@@ -442,18 +355,11 @@ fn one_entry_edit_writes_a_path() {
     let mut rng = Rng::new(5);
     for _ in 0..200 {
         let i = rng.below(200_000);
-        let edit = if rng.below(2) == 0 {
-            None
-        } else {
-            Some(value(i, 9))
-        };
+        let edit = if rng.below(2) == 0 { None } else { Some(value(i, 9)) };
         let mut handle = store.handle();
         map.edit(&mut handle, [(key(i), edit)]).unwrap();
         let (chunks, bytes) = handle.buffered();
-        assert!(
-            chunks <= depth + 1,
-            "{chunks} chunks for one edit at depth {depth}"
-        );
+        assert!(chunks <= depth + 1, "{chunks} chunks for one edit at depth {depth}");
         assert!(bytes <= 40 << 10, "{bytes} bytes for one edit");
     }
 }
@@ -463,15 +369,9 @@ fn cold_store_operations_resume_after_missing() {
     let mut warm = MemoryStore::new();
     let n = 30_000u64;
     let map = Map::build(&mut warm, (0..n).map(|i| (key(i), value(i, 0)))).unwrap();
-    let changed = map
-        .edit(
-            &mut warm,
-            [(key(17), None), (key(20_000), Some(b"x".to_vec()))],
-        )
-        .unwrap();
-    let with_blob = map
-        .edit(&mut warm, [(key(3), Some(vec![1u8; 50_000]))])
-        .unwrap();
+    let changed =
+        map.edit(&mut warm, [(key(17), None), (key(20_000), Some(b"x".to_vec()))]).unwrap();
+    let with_blob = map.edit(&mut warm, [(key(3), Some(vec![1u8; 50_000]))]).unwrap();
     publish(&mut warm);
     let leaves = map.stats(&warm).unwrap().leaf_chunks as usize;
 
@@ -483,18 +383,10 @@ fn cold_store_operations_resume_after_missing() {
     }
     assert_eq!(seen, entries(&map, &warm));
     // Readahead: a cold scan asks once per stretch of leaves, not once per leaf.
-    assert!(
-        cold.trips.get() <= leaves / 16 + 8,
-        "{} trips for {leaves} leaves",
-        cold.trips.get()
-    );
+    assert!(cold.trips.get() <= leaves / 16 + 8, "{} trips for {leaves} leaves", cold.trips.get());
 
-    let mut scan = map.range(
-        &cold,
-        Bound::Unbounded,
-        Bound::Included(&key(5_000)),
-        Order::Descending,
-    );
+    let mut scan =
+        map.range(&cold, Bound::Unbounded, Bound::Included(&key(5_000)), Order::Descending);
     let mut count = 0;
     while let Some(item) = cold.drive(|| scan.next().transpose()).transpose() {
         item.unwrap();
@@ -508,10 +400,7 @@ fn cold_store_operations_resume_after_missing() {
         changes.push(change.unwrap().key);
     }
     assert_eq!(changes, vec![key(17), key(20_000)]);
-    assert_eq!(
-        cold.drive(|| with_blob.get(&cold, &key(3))).unwrap(),
-        Some(vec![1u8; 50_000])
-    );
+    assert_eq!(cold.drive(|| with_blob.get(&cold, &key(3))).unwrap(), Some(vec![1u8; 50_000]));
     // An edit answers Missing until every node it reads is resident, and writes nothing before.
     let mut writer = ColdStore::new(warm.handle());
     let edited = loop {
@@ -524,10 +413,7 @@ fn cold_store_operations_resume_after_missing() {
             other => break other.unwrap(),
         }
     };
-    assert_eq!(
-        edited,
-        map.edit(&mut warm.handle(), [(key(1), None)]).unwrap()
-    );
+    assert_eq!(edited, map.edit(&mut warm.handle(), [(key(1), None)]).unwrap());
 }
 
 /// Every chunk an operation writes is part of the tree it returns: nothing unreachable is left
@@ -538,9 +424,8 @@ fn writes_are_exactly_the_new_tree() {
     let base_store = MemoryStore::new();
     let check = |map: &Map, handle: &MemoryStore, base: Option<&Map>| {
         let tree: HashSet<_> = map.chunk_hashes(handle).unwrap().into_iter().collect();
-        let old: HashSet<_> = base.map_or(HashSet::new(), |b| {
-            b.chunk_hashes(handle).unwrap().into_iter().collect()
-        });
+        let old: HashSet<_> =
+            base.map_or(HashSet::new(), |b| b.chunk_hashes(handle).unwrap().into_iter().collect());
         let new_chunks: HashSet<_> = tree.difference(&old).copied().collect();
         assert_eq!(
             handle.buffered().0,
@@ -558,26 +443,18 @@ fn writes_are_exactly_the_new_tree() {
     check(&built, &handle, None);
     publish(&mut handle);
     let mut handle = base_store.handle();
-    let map = built
-        .edit(&mut handle, [(key(3), Some(vec![9u8; 30_000]))])
-        .unwrap();
+    let map = built.edit(&mut handle, [(key(3), Some(vec![9u8; 30_000]))]).unwrap();
     check(&map, &handle, Some(&built));
     publish(&mut handle);
     // Shrinking to a handful of entries drops levels; growing back adds them.
     let mut edit_handle = base_store.handle();
-    let small = map
-        .edit(&mut edit_handle, (5..20_000u64).map(|i| (key(i), None)))
-        .unwrap();
+    let small = map.edit(&mut edit_handle, (5..20_000u64).map(|i| (key(i), None))).unwrap();
     assert_eq!(small.stats(&edit_handle).unwrap().depth, 1);
     check(&small, &edit_handle, Some(&map));
     publish(&mut edit_handle);
     let mut grow_handle = edit_handle.handle();
-    let grown = small
-        .edit(
-            &mut grow_handle,
-            (5..20_000u64).map(|i| (key(i), Some(value(i, 0)))),
-        )
-        .unwrap();
+    let grown =
+        small.edit(&mut grow_handle, (5..20_000u64).map(|i| (key(i), Some(value(i, 0))))).unwrap();
     check(&grown, &grow_handle, Some(&small));
     assert_eq!(grown.root(), map.root());
 }
@@ -588,9 +465,7 @@ fn writes_are_exactly_the_new_tree() {
 fn malformed_nodes_are_errors_not_panics() {
     let mut store = MemoryStore::new();
     let map = Map::build(&mut store, (0..300u64).map(|i| (key(i), value(i, 0)))).unwrap();
-    let with_blob = map
-        .edit(&mut store, [(key(7), Some(vec![3u8; 9_000]))])
-        .unwrap();
+    let with_blob = map.edit(&mut store, [(key(7), Some(vec![3u8; 9_000]))]).unwrap();
     let mut rng = Rng::new(4242);
     let mut refused = 0;
     for round in 0..2_000 {
@@ -620,10 +495,7 @@ fn malformed_nodes_are_errors_not_panics() {
             probe.iter(&handle).collect::<Result<Vec<_>, _>>().err(),
             probe.get(&handle, &key(150)).err(),
             probe.stats(&handle).err(),
-            probe
-                .diff(&map, &handle)
-                .collect::<Result<Vec<_>, _>>()
-                .err(),
+            probe.diff(&map, &handle).collect::<Result<Vec<_>, _>>().err(),
         ];
         for error in outcomes.into_iter().flatten() {
             assert!(
@@ -633,8 +505,5 @@ fn malformed_nodes_are_errors_not_panics() {
             refused += 1;
         }
     }
-    assert!(
-        refused > 1_000,
-        "most damaged nodes must be refused, got {refused}"
-    );
+    assert!(refused > 1_000, "most damaged nodes must be refused, got {refused}");
 }

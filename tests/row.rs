@@ -117,17 +117,7 @@ fn identical(a: &[Value], b: &[Value]) -> bool {
         })
 }
 
-const INTS: [i64; 9] = [
-    i64::MIN,
-    i64::MIN + 1,
-    -256,
-    -1,
-    0,
-    1,
-    255,
-    i64::MAX - 1,
-    i64::MAX,
-];
+const INTS: [i64; 9] = [i64::MIN, i64::MIN + 1, -256, -1, 0, 1, 255, i64::MAX - 1, i64::MAX];
 const UINTS: [u64; 7] = [0, 1, 255, 256, 1 << 63, u64::MAX - 1, u64::MAX];
 const FLOATS: [f64; 16] = [
     f64::NEG_INFINITY,
@@ -148,16 +138,7 @@ const FLOATS: [f64; 16] = [
     f64::INFINITY,
 ];
 /// Characters for Text: NUL, ASCII, and multi-byte UTF-8 up to the last code point.
-const CHARS: [char; 8] = [
-    '\0',
-    '\u{1}',
-    'a',
-    'b',
-    '\u{7f}',
-    'é',
-    '\u{ffff}',
-    '\u{10ffff}',
-];
+const CHARS: [char; 8] = ['\0', '\u{1}', 'a', 'b', '\u{7f}', 'é', '\u{ffff}', '\u{10ffff}'];
 const BYTES: [u8; 6] = [0x00, 0x01, 0x7f, 0x80, 0xfe, 0xff];
 
 fn random_float(rng: &mut Rng) -> f64 {
@@ -239,15 +220,8 @@ fn random_pair(rng: &mut Rng) -> (Vec<Value>, Vec<Value>) {
     let kinds: Vec<Kind> = (0..3).map(|_| *rng.pick(&KINDS)).collect();
     let a_len = 1 + rng.index(3);
     // The same arity half the time, so that equal tuples are common.
-    let b_len = if rng.chance(2) {
-        a_len
-    } else {
-        1 + rng.index(3)
-    };
-    let a: Vec<Value> = kinds[..a_len]
-        .iter()
-        .map(|&k| random_value(rng, k))
-        .collect();
+    let b_len = if rng.chance(2) { a_len } else { 1 + rng.index(3) };
+    let a: Vec<Value> = kinds[..a_len].iter().map(|&k| random_value(rng, k)).collect();
     let b: Vec<Value> = (0..b_len)
         .map(|i| match a.get(i) {
             Some(_) if rng.chance(4) => random_value(rng, kinds[i]),
@@ -306,16 +280,11 @@ fn sorting_keys_sorts_tuples() {
         let mut tuples: Vec<Vec<Value>> = (0..200)
             .map(|_| {
                 let len = 1 + rng.index(3);
-                kinds[..len]
-                    .iter()
-                    .map(|&k| random_value(&mut rng, k))
-                    .collect()
+                kinds[..len].iter().map(|&k| random_value(&mut rng, k)).collect()
             })
             .collect();
-        let mut by_bytes: Vec<(Vec<u8>, Vec<Value>)> = tuples
-            .iter()
-            .map(|t| (encode_key(t).unwrap(), t.clone()))
-            .collect();
+        let mut by_bytes: Vec<(Vec<u8>, Vec<Value>)> =
+            tuples.iter().map(|t| (encode_key(t).unwrap(), t.clone())).collect();
         by_bytes.sort_by(|x, y| x.0.cmp(&y.0));
         tuples.sort_by(|x, y| model_cmp_tuple(x, y));
         for (sorted, (_, by_key)) in tuples.iter().zip(&by_bytes) {
@@ -343,15 +312,7 @@ fn key_extremes_order() {
         .collect();
     assert!(floats.windows(2).all(|pair| pair[0] < pair[1]));
     // Strings: the empty string, then NUL, then longer strings starting with NUL, then 0x01.
-    let strings = [
-        &b""[..],
-        b"\x00",
-        b"\x00\x00",
-        b"\x00\xff",
-        b"\x01",
-        b"\xff",
-        b"\xff\x00",
-    ];
+    let strings = [&b""[..], b"\x00", b"\x00\x00", b"\x00\xff", b"\x01", b"\xff", b"\xff\x00"];
     let keys: Vec<Vec<u8>> = strings
         .iter()
         .map(|s| encode_key(&[Value::Bytes(s.to_vec()), Value::Int(i64::MIN)]).unwrap())
@@ -381,20 +342,11 @@ fn key_limits_and_nan() {
     let largest = Value::Bytes(vec![7; KEY_BYTES_MAX - 3]);
     assert_eq!(encode_key(&[largest]).unwrap().len(), KEY_BYTES_MAX);
     let error = encode_key(&[Value::Bytes(vec![7; KEY_BYTES_MAX - 2])]).unwrap_err();
-    assert_eq!(
-        error,
-        Error::KeyTooLarge {
-            bytes: KEY_BYTES_MAX + 1,
-            max: KEY_BYTES_MAX
-        }
-    );
+    assert_eq!(error, Error::KeyTooLarge { bytes: KEY_BYTES_MAX + 1, max: KEY_BYTES_MAX });
     assert_eq!(error.code(), "row_key_too_large");
     // Escaped zeros count: half the bytes of zeros already fill the key.
     let zeros = Value::Text("\0".repeat(KEY_BYTES_MAX / 2));
-    assert!(matches!(
-        encode_key(&[zeros]),
-        Err(Error::KeyTooLarge { .. })
-    ));
+    assert!(matches!(encode_key(&[zeros]), Err(Error::KeyTooLarge { .. })));
 }
 
 #[test]
@@ -432,11 +384,8 @@ fn random_cell_value(rng: &mut Rng) -> Value {
 
 /// The canonical form of a row: sorted by tag, NULLs dropped, -0.0 as 0.0.
 fn canonical_cells(cells: &[(Tag, Value)]) -> Vec<(Tag, Value)> {
-    let mut out: Vec<(Tag, Value)> = cells
-        .iter()
-        .filter(|(_, v)| !v.is_null())
-        .map(|(t, v)| (*t, canonical(v)))
-        .collect();
+    let mut out: Vec<(Tag, Value)> =
+        cells.iter().filter(|(_, v)| !v.is_null()).map(|(t, v)| (*t, canonical(v))).collect();
     out.sort_by_key(|(t, _)| *t);
     out
 }
@@ -483,12 +432,8 @@ fn cells_round_trip_in_canonical_form() {
 
 #[test]
 fn cells_drop_nulls_and_canonicalise() {
-    let with_nulls = [
-        (3, Value::Null),
-        (1, Value::Int(5)),
-        (9, Value::Null),
-        (2, Value::Float(-0.0)),
-    ];
+    let with_nulls =
+        [(3, Value::Null), (1, Value::Int(5)), (9, Value::Null), (2, Value::Float(-0.0))];
     let without = [(1, Value::Int(5)), (2, Value::Float(0.0))];
     let encoded = encode_cells(&with_nulls).unwrap();
     assert_eq!(encoded, encode_cells(&without).unwrap());
@@ -503,23 +448,13 @@ fn cells_drop_nulls_and_canonicalise() {
 
 #[test]
 fn cells_refuse_duplicates_and_nan() {
-    let duplicate = [
-        (7, Value::Int(1)),
-        (2, Value::Null),
-        (7, Value::Text("x".into())),
-    ];
+    let duplicate = [(7, Value::Int(1)), (2, Value::Null), (7, Value::Text("x".into()))];
     let error = encode_cells(&duplicate).unwrap_err();
     assert_eq!(error, Error::DuplicateTag(7));
     assert_eq!(error.code(), "row_duplicate_tag");
     // A tag given twice is a mistake even when one of the two is NULL.
-    assert_eq!(
-        encode_cells(&[(2, Value::Null), (2, Value::Int(0))]),
-        Err(Error::DuplicateTag(2))
-    );
-    assert_eq!(
-        encode_cells(&[(1, Value::Float(f64::NAN))]),
-        Err(Error::NaN)
-    );
+    assert_eq!(encode_cells(&[(2, Value::Null), (2, Value::Int(0))]), Err(Error::DuplicateTag(2)));
+    assert_eq!(encode_cells(&[(1, Value::Float(f64::NAN))]), Err(Error::NaN));
 }
 
 #[test]
@@ -538,18 +473,12 @@ fn cells_limits() {
     let huge = Value::Bytes(vec![0; TEXT_BYTES_MAX + 1]);
     assert_eq!(
         encode_cells(&[(1, huge)]),
-        Err(Error::TooLarge {
-            bytes: TEXT_BYTES_MAX + 1,
-            max: TEXT_BYTES_MAX
-        })
+        Err(Error::TooLarge { bytes: TEXT_BYTES_MAX + 1, max: TEXT_BYTES_MAX })
     );
     // Two cells each under the cell limit can still pass the row limit.
     let half = Value::Bytes(vec![0; ROW_BYTES_MAX / 2 + 1]);
     let error = encode_cells(&[(1, half.clone()), (2, half)]).unwrap_err();
-    assert!(
-        matches!(error, Error::TooLarge { max, .. } if max == ROW_BYTES_MAX),
-        "{error:?}"
-    );
+    assert!(matches!(error, Error::TooLarge { max, .. } if max == ROW_BYTES_MAX), "{error:?}");
     assert_eq!(error.code(), "row_too_large");
 }
 
@@ -559,14 +488,8 @@ fn decode_cells_refuses_non_canonical_bytes() {
         ("", "empty"),
         ("02", "unknown version"),
         ("00", "version zero"),
-        (
-            "01 02 10 0000000000000000 01 10 0000000000000000",
-            "tags descending",
-        ),
-        (
-            "01 01 10 0000000000000000 01 10 0000000000000000",
-            "tag repeated",
-        ),
+        ("01 02 10 0000000000000000 01 10 0000000000000000", "tags descending"),
+        ("01 01 10 0000000000000000 01 10 0000000000000000", "tag repeated"),
         ("01 8100 10 0000000000000000", "over-long tag"),
         ("01 8080808010 10 0000000000000000", "tag over 32 bits"),
         ("01 01 01", "explicit NULL"),
@@ -604,34 +527,15 @@ fn column(tag: Tag, name: &str, sql_type: &str) -> Column {
 fn users() -> Schema {
     Schema {
         columns: vec![
-            Column {
-                nullable: false,
-                auto_increment: true,
-                ..column(10, "id", "BIGINT UNSIGNED")
-            },
+            Column { nullable: false, auto_increment: true, ..column(10, "id", "BIGINT UNSIGNED") },
             column(3, "Name", "VARCHAR(20)"),
-            Column {
-                default: Some("'x'".into()),
-                ..column(7, "email", "TEXT")
-            },
-            Column {
-                nullable: false,
-                default: Some(String::new()),
-                ..column(200, "org", "INT")
-            },
+            Column { default: Some("'x'".into()), ..column(7, "email", "TEXT") },
+            Column { nullable: false, default: Some(String::new()), ..column(200, "org", "INT") },
         ],
         primary_key: vec![200, 10],
         indexes: vec![
-            IndexDef {
-                name: "by_email".into(),
-                columns: vec![7],
-                unique: true,
-            },
-            IndexDef {
-                name: "by_name_org".into(),
-                columns: vec![3, 200],
-                unique: false,
-            },
+            IndexDef { name: "by_email".into(), columns: vec![7], unique: true },
+            IndexDef { name: "by_name_org".into(), columns: vec![3, 200], unique: false },
         ],
     }
 }
@@ -641,10 +545,7 @@ fn schema_round_trip_and_lookups() {
     let schema = users();
     let encoded = schema.encode().unwrap();
     assert_eq!(Schema::decode(&encoded).unwrap(), schema);
-    assert_eq!(
-        Schema::decode(&Schema::default().encode().unwrap()).unwrap(),
-        Schema::default()
-    );
+    assert_eq!(Schema::decode(&Schema::default().encode().unwrap()).unwrap(), Schema::default());
 
     assert_eq!(schema.column(7).unwrap().name, "email");
     assert!(schema.column(8).is_none());
@@ -687,11 +588,7 @@ fn schema_round_trips_random_schemas() {
             })
             .filter(|index| !index.columns.is_empty())
             .collect();
-        let schema = Schema {
-            columns,
-            primary_key,
-            indexes,
-        };
+        let schema = Schema { columns, primary_key, indexes };
         let encoded = schema.encode().expect("valid schema");
         assert_eq!(Schema::decode(&encoded).unwrap(), schema);
     }
@@ -706,55 +603,32 @@ fn validate_catches_each_mistake() {
         assert_eq!(schema.encode(), Err(expected));
     };
     check(&|s| s.columns[1].tag = 10, Error::DuplicateTag(10));
-    check(
-        &|s| s.columns[2].name = "NAME".into(),
-        Error::DuplicateName("NAME".into()),
-    );
+    check(&|s| s.columns[2].name = "NAME".into(), Error::DuplicateName("NAME".into()));
     check(&|s| s.primary_key.push(99), Error::UnknownTag(99));
     check(&|s| s.primary_key.push(10), Error::DuplicateTag(10));
     check(&|s| s.indexes[0].columns.push(98), Error::UnknownTag(98));
     check(&|s| s.indexes[1].columns.push(3), Error::DuplicateTag(3));
-    check(
-        &|s| s.indexes[1].name = "BY_EMAIL".into(),
-        Error::DuplicateName("BY_EMAIL".into()),
-    );
+    check(&|s| s.indexes[1].name = "BY_EMAIL".into(), Error::DuplicateName("BY_EMAIL".into()));
     check(
         &|s| s.indexes[0].columns.clear(),
         Error::InvalidSchema("an index needs at least one column"),
     );
-    check(
-        &|s| s.columns[0].name = String::new(),
-        Error::InvalidName(String::new()),
-    );
+    check(&|s| s.columns[0].name = String::new(), Error::InvalidName(String::new()));
     let long = "n".repeat(NAME_BYTES_MAX + 1);
-    check(
-        &|s| s.columns[3].name = long.clone(),
-        Error::InvalidName(long.clone()),
-    );
-    check(
-        &|s| s.indexes[0].name = long.clone(),
-        Error::InvalidName(long.clone()),
-    );
+    check(&|s| s.columns[3].name = long.clone(), Error::InvalidName(long.clone()));
+    check(&|s| s.indexes[0].name = long.clone(), Error::InvalidName(long.clone()));
     check(
         &|s| s.columns[0].sql_type = "x".repeat(DEFINITION_BYTES_MAX + 1),
-        Error::TooLarge {
-            bytes: DEFINITION_BYTES_MAX + 1,
-            max: DEFINITION_BYTES_MAX,
-        },
+        Error::TooLarge { bytes: DEFINITION_BYTES_MAX + 1, max: DEFINITION_BYTES_MAX },
     );
     check(
         &|s| s.columns[0].default = Some("x".repeat(DEFINITION_BYTES_MAX + 1)),
-        Error::TooLarge {
-            bytes: DEFINITION_BYTES_MAX + 1,
-            max: DEFINITION_BYTES_MAX,
-        },
+        Error::TooLarge { bytes: DEFINITION_BYTES_MAX + 1, max: DEFINITION_BYTES_MAX },
     );
 
     // Limits on counts.
     let many_columns = Schema {
-        columns: (0..=CELLS_MAX as Tag)
-            .map(|t| column(t, &format!("c{t}"), "INT"))
-            .collect(),
+        columns: (0..=CELLS_MAX as Tag).map(|t| column(t, &format!("c{t}"), "INT")).collect(),
         ..Schema::default()
     };
     assert_eq!(many_columns.validate().unwrap_err().code(), "row_too_many");
@@ -768,11 +642,7 @@ fn validate_catches_each_mistake() {
     assert_eq!(wide.validate().unwrap_err().code(), "row_too_many");
     let mut many_indexes = users();
     many_indexes.indexes = (0..=INDEXES_MAX)
-        .map(|i| IndexDef {
-            name: format!("i{i}"),
-            columns: vec![3],
-            unique: false,
-        })
+        .map(|i| IndexDef { name: format!("i{i}"), columns: vec![3], unique: false })
         .collect();
     assert_eq!(many_indexes.validate().unwrap_err().code(), "row_too_many");
 
@@ -794,10 +664,7 @@ fn schema_decode_refuses_bad_bytes() {
     }
     let mut trailing = good.clone();
     trailing.push(0);
-    assert_eq!(
-        Schema::decode(&trailing).unwrap_err().code(),
-        "row_malformed"
-    );
+    assert_eq!(Schema::decode(&trailing).unwrap_err().code(), "row_malformed");
 
     let small = Schema {
         columns: vec![column(1, "a", "INT"), column(2, "b", "INT")],
@@ -813,21 +680,9 @@ fn schema_decode_refuses_bad_bytes() {
         b[at] = byte;
         Schema::decode(&b)
     };
-    assert_eq!(
-        patch(0, 0x02).unwrap_err().code(),
-        "row_malformed",
-        "version"
-    );
-    assert_eq!(
-        patch(9, 0x09).unwrap_err().code(),
-        "row_malformed",
-        "flag bit"
-    );
-    assert_eq!(
-        patch(9, 0x81).unwrap_err().code(),
-        "row_malformed",
-        "flag bit 7"
-    );
+    assert_eq!(patch(0, 0x02).unwrap_err().code(), "row_malformed", "version");
+    assert_eq!(patch(9, 0x09).unwrap_err().code(), "row_malformed", "flag bit");
+    assert_eq!(patch(9, 0x81).unwrap_err().code(), "row_malformed", "flag bit 7");
     // Bytes that parse but describe an invalid schema fail validation.
     assert_eq!(patch(10, 0x01), Err(Error::DuplicateTag(1)));
     assert_eq!(patch(12, b'A'), Err(Error::DuplicateName("A".into())));
@@ -838,10 +693,7 @@ fn schema_decode_refuses_bad_bytes() {
     // An over-long LEB128 count.
     let mut long_count = vec![0x01, 0x82, 0x00];
     long_count.extend_from_slice(&bytes[2..]);
-    assert_eq!(
-        Schema::decode(&long_count).unwrap_err().code(),
-        "row_malformed"
-    );
+    assert_eq!(Schema::decode(&long_count).unwrap_err().code(), "row_malformed");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -850,18 +702,11 @@ fn schema_decode_refuses_bad_bytes() {
 /// Random bytes, biased towards the bytes that matter to the formats so that decoding gets
 /// past the first byte often.
 fn random_input(rng: &mut Rng) -> Vec<u8> {
-    const INTERESTING: [u8; 12] = [
-        0x00, 0x01, 0x02, 0x05, 0x10, 0x11, 0x12, 0x20, 0x21, 0x7f, 0x80, 0xff,
-    ];
+    const INTERESTING: [u8; 12] =
+        [0x00, 0x01, 0x02, 0x05, 0x10, 0x11, 0x12, 0x20, 0x21, 0x7f, 0x80, 0xff];
     let len = rng.index(40);
     (0..len)
-        .map(|_| {
-            if rng.chance(2) {
-                *rng.pick(&INTERESTING)
-            } else {
-                rng.next_u64() as u8
-            }
-        })
+        .map(|_| if rng.chance(2) { *rng.pick(&INTERESTING) } else { rng.next_u64() as u8 })
         .collect()
 }
 
@@ -942,10 +787,7 @@ fn decoders_survive_mutations() {
 #[test]
 fn golden_keys() {
     let cases: Vec<(Vec<Value>, &str)> = vec![
-        (
-            vec![Value::Int(-1), Value::Text("a\0b".into())],
-            "10 7fffffffffffffff 20 6100ff62 0000",
-        ),
+        (vec![Value::Int(-1), Value::Text("a\0b".into())], "10 7fffffffffffffff 20 6100ff62 0000"),
         (vec![Value::Null], "01"),
         (vec![Value::Int(0)], "10 8000000000000000"),
         (vec![Value::UInt(1)], "11 0000000000000001"),
@@ -984,22 +826,11 @@ fn golden_cells() {
 fn golden_schema() {
     let schema = Schema {
         columns: vec![
-            Column {
-                nullable: false,
-                auto_increment: true,
-                ..column(1, "id", "INT")
-            },
-            Column {
-                default: Some("'x'".into()),
-                ..column(2, "name", "TEXT")
-            },
+            Column { nullable: false, auto_increment: true, ..column(1, "id", "INT") },
+            Column { default: Some("'x'".into()), ..column(2, "name", "TEXT") },
         ],
         primary_key: vec![1],
-        indexes: vec![IndexDef {
-            name: "by_name".into(),
-            columns: vec![2],
-            unique: true,
-        }],
+        indexes: vec![IndexDef { name: "by_name".into(), columns: vec![2], unique: true }],
     };
     let expected = "01 02 \
         01 02 6964 03 494e54 02 \
@@ -1015,14 +846,7 @@ fn error_codes_are_stable() {
         (Error::Malformed("x"), "row_malformed"),
         (Error::TooLarge { bytes: 2, max: 1 }, "row_too_large"),
         (Error::KeyTooLarge { bytes: 2, max: 1 }, "row_key_too_large"),
-        (
-            Error::TooMany {
-                what: "cells",
-                count: 2,
-                max: 1,
-            },
-            "row_too_many",
-        ),
+        (Error::TooMany { what: "cells", count: 2, max: 1 }, "row_too_many"),
         (Error::NaN, "row_nan"),
         (Error::DuplicateTag(1), "row_duplicate_tag"),
         (Error::DuplicateName("a".into()), "row_duplicate_name"),

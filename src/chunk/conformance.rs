@@ -22,10 +22,7 @@ fn chunk(text: &str) -> Chunk {
 }
 
 fn manifest(root: &Chunk, epoch: u64) -> Manifest {
-    Manifest {
-        root: Some(root.hash()),
-        epoch,
-    }
+    Manifest { root: Some(root.hash()), epoch }
 }
 
 fn published<S: ChunkStore>(store: &S, chunk: &Chunk) -> bool {
@@ -48,13 +45,8 @@ pub fn put_then_flush_publishes<H: Harness>(harness: &mut H) {
     let a = chunk("alpha");
     writer.put(a.clone()).expect("put");
     assert_eq!(writer.get(a.hash()).expect("own buffer"), a);
-    assert!(
-        !published(&reader, &a),
-        "a buffered chunk leaked to another handle"
-    );
-    writer
-        .flush(&Manifest::EMPTY, &manifest(&a, 0))
-        .expect("flush");
+    assert!(!published(&reader, &a), "a buffered chunk leaked to another handle");
+    writer.flush(&Manifest::EMPTY, &manifest(&a, 0)).expect("flush");
     assert_eq!(reader.get(a.hash()).expect("published"), a);
     assert_eq!(reader.manifest().expect("manifest"), manifest(&a, 0));
 }
@@ -66,9 +58,7 @@ pub fn batched_reads_keep_order<H: Harness>(harness: &mut H) {
     for c in &chunks {
         store.put(c.clone()).expect("put");
     }
-    store
-        .flush(&Manifest::EMPTY, &manifest(&chunks[0], 0))
-        .expect("flush");
+    store.flush(&Manifest::EMPTY, &manifest(&chunks[0], 0)).expect("flush");
     let absent = chunk("never stored");
     let mut asked: Vec<Hash> = chunks.iter().rev().map(Chunk::hash).collect();
     asked.insert(7, absent.hash());
@@ -98,13 +88,9 @@ pub fn put_is_idempotent<H: Harness>(harness: &mut H) {
     let a = chunk("same bytes");
     first.put(a.clone()).expect("put");
     first.put(a.clone()).expect("put again");
-    first
-        .flush(&Manifest::EMPTY, &manifest(&a, 1))
-        .expect("flush");
+    first.flush(&Manifest::EMPTY, &manifest(&a, 1)).expect("flush");
     second.put(a.clone()).expect("put published chunk");
-    second
-        .flush(&manifest(&a, 1), &manifest(&a, 2))
-        .expect("flush again");
+    second.flush(&manifest(&a, 1), &manifest(&a, 2)).expect("flush again");
     assert_eq!(harness.open().get(a.hash()).expect("get"), a);
 }
 
@@ -112,10 +98,7 @@ pub fn put_is_idempotent<H: Harness>(harness: &mut H) {
 pub fn missing_chunk_is_reported<H: Harness>(harness: &mut H) {
     let store = harness.open();
     let absent = chunk("nobody wrote me");
-    assert_eq!(
-        store.get(absent.hash()),
-        Err(Error::NotFound(absent.hash()))
-    );
+    assert_eq!(store.get(absent.hash()), Err(Error::NotFound(absent.hash())));
 }
 
 /// Bytes damaged after publication are refused as corrupt, never handed out.
@@ -125,16 +108,11 @@ pub fn corrupt_chunk_is_detected<H: Harness>(harness: &mut H) {
     let b = chunk("bystander");
     store.put(a.clone()).expect("put");
     store.put(b.clone()).expect("put");
-    store
-        .flush(&Manifest::EMPTY, &manifest(&a, 0))
-        .expect("flush");
+    store.flush(&Manifest::EMPTY, &manifest(&a, 0)).expect("flush");
     harness.corrupt(a.hash(), b"precioUs");
     let reader = harness.open();
     assert_eq!(reader.get(a.hash()), Err(Error::Corrupt(a.hash())));
-    assert_eq!(
-        reader.get_many(&[b.hash(), a.hash()]),
-        Err(Error::Corrupt(a.hash()))
-    );
+    assert_eq!(reader.get_many(&[b.hash(), a.hash()]), Err(Error::Corrupt(a.hash())));
     assert_eq!(reader.get(b.hash()).expect("undamaged chunk"), b);
 }
 
@@ -148,25 +126,13 @@ pub fn lost_cas_race_writes_nothing<H: Harness>(harness: &mut H) {
     let l = chunk("loser's chunk");
     winner.put(w.clone()).expect("put");
     loser.put(l.clone()).expect("put");
-    winner
-        .flush(&base, &manifest(&w, 0))
-        .expect("winner flushes");
+    winner.flush(&base, &manifest(&w, 0)).expect("winner flushes");
     let lost = loser.flush(&base, &manifest(&l, 0));
-    assert_eq!(
-        lost,
-        Err(Error::Conflict {
-            current: manifest(&w, 0)
-        })
-    );
+    assert_eq!(lost, Err(Error::Conflict { current: manifest(&w, 0) }));
     let observer = harness.open();
     assert_eq!(observer.manifest().expect("manifest"), manifest(&w, 0));
-    assert!(
-        !published(&observer, &l),
-        "a failed flush published a chunk"
-    );
-    loser
-        .flush(&manifest(&w, 0), &manifest(&l, 0))
-        .expect("retry after the race");
+    assert!(!published(&observer, &l), "a failed flush published a chunk");
+    loser.flush(&manifest(&w, 0), &manifest(&l, 0)).expect("retry after the race");
     assert_eq!(observer.get(l.hash()).expect("published on retry"), l);
     assert_eq!(observer.manifest().expect("manifest"), manifest(&l, 0));
 }
@@ -176,19 +142,10 @@ pub fn epoch_is_compared<H: Harness>(harness: &mut H) {
     let mut store = harness.open();
     let a = chunk("root");
     store.put(a.clone()).expect("put");
-    store
-        .flush(&Manifest::EMPTY, &manifest(&a, 5))
-        .expect("flush");
+    store.flush(&Manifest::EMPTY, &manifest(&a, 5)).expect("flush");
     let stale = store.flush(&manifest(&a, 4), &manifest(&a, 6));
-    assert_eq!(
-        stale,
-        Err(Error::Conflict {
-            current: manifest(&a, 5)
-        })
-    );
-    store
-        .flush(&manifest(&a, 5), &manifest(&a, 6))
-        .expect("fresh epoch");
+    assert_eq!(stale, Err(Error::Conflict { current: manifest(&a, 5) }));
+    store.flush(&manifest(&a, 5), &manifest(&a, 6)).expect("fresh epoch");
 }
 
 /// A flush publishes all of its chunks and the manifest together, or (when it fails) none.
@@ -201,27 +158,14 @@ pub fn flush_is_atomic<H: Harness>(harness: &mut H) {
     }
     let r = chunk("rival");
     rival.put(r.clone()).expect("put");
-    rival
-        .flush(&Manifest::EMPTY, &manifest(&r, 0))
-        .expect("rival flushes first");
+    rival.flush(&Manifest::EMPTY, &manifest(&r, 0)).expect("rival flushes first");
     let target = manifest(&batch[0], 0);
-    assert!(matches!(
-        writer.flush(&Manifest::EMPTY, &target),
-        Err(Error::Conflict { .. })
-    ));
+    assert!(matches!(writer.flush(&Manifest::EMPTY, &target), Err(Error::Conflict { .. })));
     let observer = harness.open();
     let hashes: Vec<Hash> = batch.iter().map(Chunk::hash).collect();
-    assert!(observer
-        .has_many(&hashes)
-        .expect("has")
-        .iter()
-        .all(|has| !has));
+    assert!(observer.has_many(&hashes).expect("has").iter().all(|has| !has));
     writer.flush(&manifest(&r, 0), &target).expect("flush");
-    assert!(observer
-        .has_many(&hashes)
-        .expect("has")
-        .iter()
-        .all(|has| *has));
+    assert!(observer.has_many(&hashes).expect("has").iter().all(|has| *has));
     assert_eq!(observer.manifest().expect("manifest"), target);
 }
 
@@ -230,16 +174,9 @@ pub fn manifest_only_flush<H: Harness>(harness: &mut H) {
     let mut store = harness.open();
     let a = chunk("a");
     store.put(a.clone()).expect("put");
-    store
-        .flush(&Manifest::EMPTY, &manifest(&a, 0))
-        .expect("flush");
-    store
-        .flush(&manifest(&a, 0), &Manifest::EMPTY)
-        .expect("manifest-only flush");
-    assert_eq!(
-        harness.open().manifest().expect("manifest"),
-        Manifest::EMPTY
-    );
+    store.flush(&Manifest::EMPTY, &manifest(&a, 0)).expect("flush");
+    store.flush(&manifest(&a, 0), &Manifest::EMPTY).expect("manifest-only flush");
+    assert_eq!(harness.open().manifest().expect("manifest"), Manifest::EMPTY);
     assert_eq!(harness.open().get(a.hash()).expect("chunks stay"), a);
 }
 
@@ -249,10 +186,7 @@ pub fn oversized_chunk_is_refused<H: Harness>(harness: &mut H) {
     let big = Chunk::new(vec![7u8; CHUNK_BYTES_MAX + 1]);
     assert_eq!(
         store.put(big.clone()),
-        Err(Error::TooLarge {
-            bytes: CHUNK_BYTES_MAX + 1,
-            max: CHUNK_BYTES_MAX
-        })
+        Err(Error::TooLarge { bytes: CHUNK_BYTES_MAX + 1, max: CHUNK_BYTES_MAX })
     );
     assert_eq!(store.has_many(&[big.hash()]).expect("has"), vec![false]);
 }
@@ -269,45 +203,20 @@ pub fn garbage_collection_keeps_only_what_is_kept<H: Harness>(harness: &mut H) {
     store.flush(&Manifest::EMPTY, &published).expect("flush");
     let keep: HashSet<Hash> = chunks.iter().step_by(2).map(Chunk::hash).collect();
     let mut rival = harness.open();
-    rival
-        .flush(&published, &manifest(&chunks[2], 0))
-        .expect("rival moves the manifest");
+    rival.flush(&published, &manifest(&chunks[2], 0)).expect("rival moves the manifest");
     let stale = store.collect_garbage(&published, &keep);
-    assert_eq!(
-        stale,
-        Err(Error::Conflict {
-            current: manifest(&chunks[2], 0)
-        })
-    );
+    assert_eq!(stale, Err(Error::Conflict { current: manifest(&chunks[2], 0) }));
     assert!(store
         .has_many(&chunks.iter().map(Chunk::hash).collect::<Vec<_>>())
         .expect("has")
         .iter()
         .all(|h| *h));
-    let stats = store
-        .collect_garbage(&manifest(&chunks[2], 0), &keep)
-        .expect("gc");
-    let removed_bytes: u64 = chunks
-        .iter()
-        .skip(1)
-        .step_by(2)
-        .map(|c| c.len() as u64)
-        .sum();
-    assert_eq!(
-        stats,
-        GcStats {
-            removed_chunks: 10,
-            removed_bytes,
-            kept_chunks: 10
-        }
-    );
+    let stats = store.collect_garbage(&manifest(&chunks[2], 0), &keep).expect("gc");
+    let removed_bytes: u64 = chunks.iter().skip(1).step_by(2).map(|c| c.len() as u64).sum();
+    assert_eq!(stats, GcStats { removed_chunks: 10, removed_bytes, kept_chunks: 10 });
     let reader = harness.open();
     for (i, c) in chunks.iter().enumerate() {
-        assert_eq!(
-            reader.has_many(&[c.hash()]).expect("has")[0],
-            i % 2 == 0,
-            "chunk {i}"
-        );
+        assert_eq!(reader.has_many(&[c.hash()]).expect("has")[0], i % 2 == 0, "chunk {i}");
     }
 }
 

@@ -62,10 +62,7 @@ impl fmt::Display for Error {
             }
             Error::Malformed { hash, reason } => write!(f, "chunk {hash} is malformed: {reason}"),
             Error::TooLarge { bytes, max } => {
-                write!(
-                    f,
-                    "a chunk of {bytes} bytes is larger than the limit of {max}"
-                )
+                write!(f, "a chunk of {bytes} bytes is larger than the limit of {max}")
             }
             Error::Conflict { current } => write!(
                 f,

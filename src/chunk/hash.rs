@@ -110,10 +110,7 @@ impl fmt::Display for ParseHashError {
                 write!(f, "a hash has {HASH_TEXT_CHARS} characters, not {n}")
             }
             ParseHashError::Character { position } => {
-                write!(
-                    f,
-                    "character {position} of the hash is not base32 (0-9, a-v)"
-                )
+                write!(f, "character {position} of the hash is not base32 (0-9, a-v)")
             }
         }
     }

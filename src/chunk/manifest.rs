@@ -20,10 +20,7 @@ pub struct Manifest {
 
 impl Manifest {
     /// The manifest of a store nothing was ever flushed to.
-    pub const EMPTY: Manifest = Manifest {
-        root: None,
-        epoch: 0,
-    };
+    pub const EMPTY: Manifest = Manifest { root: None, epoch: 0 };
 
     /// Encodes as `docs/format.md` specifies: magic, version, flags, two reserved bytes, epoch
     /// (u64 little-endian), root hash (zeros when absent), four reserved bytes.
@@ -31,11 +28,7 @@ impl Manifest {
         let mut out = [0u8; MANIFEST_BYTES];
         out[..4].copy_from_slice(MAGIC);
         out[4] = FORMAT_VERSION;
-        out[5] = if self.root.is_some() {
-            FLAG_HAS_ROOT
-        } else {
-            0
-        };
+        out[5] = if self.root.is_some() { FLAG_HAS_ROOT } else { 0 };
         out[8..16].copy_from_slice(&self.epoch.to_le_bytes());
         if let Some(root) = self.root {
             out[16..16 + HASH_BYTES].copy_from_slice(root.as_bytes());
@@ -53,9 +46,7 @@ impl Manifest {
         if bytes[4] != FORMAT_VERSION {
             return Err(Error::BadManifest("unknown manifest format version"));
         }
-        let reserved = [
-            bytes[6], bytes[7], bytes[36], bytes[37], bytes[38], bytes[39],
-        ];
+        let reserved = [bytes[6], bytes[7], bytes[36], bytes[37], bytes[38], bytes[39]];
         if bytes[5] & !FLAG_HAS_ROOT != 0 || reserved != [0; 6] {
             return Err(Error::BadManifest("reserved bits are set"));
         }

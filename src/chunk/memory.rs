@@ -37,10 +37,7 @@ impl MemoryStore {
 
     /// Another handle onto the same store, with an empty write buffer of its own.
     pub fn handle(&self) -> MemoryStore {
-        MemoryStore {
-            published: self.published.clone(),
-            ..MemoryStore::default()
-        }
+        MemoryStore { published: self.published.clone(), ..MemoryStore::default() }
     }
 
     /// Chunks and bytes waiting for the next flush.
@@ -51,14 +48,7 @@ impl MemoryStore {
     /// Chunks and bytes published.
     pub fn published_size(&self) -> (usize, usize) {
         let published = self.lock();
-        (
-            published.chunks.len(),
-            published
-                .chunks
-                .values()
-                .map(|stored| stored.data.len())
-                .sum(),
-        )
+        (published.chunks.len(), published.chunks.values().map(|stored| stored.data.len()).sum())
     }
 
     /// Replaces the published bytes stored under `hash`, as a failing disk would. Exists so the
@@ -66,10 +56,7 @@ impl MemoryStore {
     pub fn corrupt(&self, hash: Hash, bytes: &[u8]) -> bool {
         match self.lock().chunks.get_mut(&hash) {
             Some(stored) => {
-                *stored = Stored {
-                    data: bytes.into(),
-                    trusted: false,
-                };
+                *stored = Stored { data: bytes.into(), trusted: false };
                 true
             }
             None => false,
@@ -78,9 +65,7 @@ impl MemoryStore {
 
     fn lock(&self) -> MutexGuard<'_, Published> {
         // A panic while holding the lock leaves plain maps behind, which are still consistent.
-        self.published
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.published.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -94,14 +79,12 @@ impl ChunkStore for MemoryStore {
                     return Ok(Some(chunk.clone()));
                 }
                 match published.chunks.get(hash) {
-                    Some(Stored {
-                        data,
-                        trusted: true,
-                    }) => Ok(Some(Chunk::trusted(*hash, data.clone()))),
-                    Some(Stored {
-                        data,
-                        trusted: false,
-                    }) => Chunk::verified(*hash, data.clone()).map(Some),
+                    Some(Stored { data, trusted: true }) => {
+                        Ok(Some(Chunk::trusted(*hash, data.clone())))
+                    }
+                    Some(Stored { data, trusted: false }) => {
+                        Chunk::verified(*hash, data.clone()).map(Some)
+                    }
                     None => Ok(None),
                 }
             })
@@ -118,10 +101,7 @@ impl ChunkStore for MemoryStore {
 
     fn put(&mut self, chunk: Chunk) -> Result<(), Error> {
         if chunk.len() > CHUNK_BYTES_MAX {
-            return Err(Error::TooLarge {
-                bytes: chunk.len(),
-                max: CHUNK_BYTES_MAX,
-            });
+            return Err(Error::TooLarge { bytes: chunk.len(), max: CHUNK_BYTES_MAX });
         }
         let bytes = chunk.len();
         if self.buffer.insert(chunk.hash(), chunk).is_none() {
@@ -135,20 +115,15 @@ impl ChunkStore for MemoryStore {
     }
 
     fn flush(&mut self, expected: &Manifest, new: &Manifest) -> Result<(), Error> {
-        let mut published = self
-            .published
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut published = self.published.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if published.manifest != *expected {
-            return Err(Error::Conflict {
-                current: published.manifest,
-            });
+            return Err(Error::Conflict { current: published.manifest });
         }
         for (hash, chunk) in self.buffer.drain() {
-            published.chunks.entry(hash).or_insert_with(|| Stored {
-                data: chunk.shared_data(),
-                trusted: true,
-            });
+            published
+                .chunks
+                .entry(hash)
+                .or_insert_with(|| Stored { data: chunk.shared_data(), trusted: true });
         }
         published.manifest = *new;
         drop(published);
@@ -164,9 +139,7 @@ impl ChunkStore for MemoryStore {
         assert!(self.buffer.is_empty(), "flush before collecting garbage");
         let mut published = self.lock();
         if published.manifest != *expected {
-            return Err(Error::Conflict {
-                current: published.manifest,
-            });
+            return Err(Error::Conflict { current: published.manifest });
         }
         let mut stats = GcStats::default();
         published.chunks.retain(|hash, stored| {

@@ -20,10 +20,7 @@ impl Chunk {
     /// Makes a chunk of `data`, computing its hash.
     pub fn new(data: impl Into<Arc<[u8]>>) -> Chunk {
         let data = data.into();
-        Chunk {
-            hash: Hash::of(&data),
-            data,
-        }
+        Chunk { hash: Hash::of(&data), data }
     }
 
     /// Accepts bytes received from outside (disk, network, backup) as the chunk `hash` only if

@@ -15,9 +15,7 @@ pub(crate) struct Writer {
 
 impl Writer {
     pub fn new(kind: u8, version: u8) -> Writer {
-        Writer {
-            bytes: vec![kind, version],
-        }
+        Writer { bytes: vec![kind, version] }
     }
 
     pub fn u8(&mut self, value: u8) -> &mut Writer {
@@ -46,10 +44,7 @@ impl Writer {
     }
 
     pub fn bytes(&mut self, data: &[u8]) -> &mut Writer {
-        assert!(
-            data.len() <= STRING_BYTES_MAX,
-            "callers check string limits first"
-        );
+        assert!(data.len() <= STRING_BYTES_MAX, "callers check string limits first");
         self.u32(data.len() as u32);
         self.bytes.extend_from_slice(data);
         self
@@ -81,10 +76,7 @@ impl<'a> Reader<'a> {
     }
 
     pub fn malformed(&self, reason: &'static str) -> Error {
-        Error::from(crate::chunk::Error::Malformed {
-            hash: self.hash,
-            reason,
-        })
+        Error::from(crate::chunk::Error::Malformed { hash: self.hash, reason })
     }
 
     fn take(&mut self, n: usize) -> Result<&'a [u8], Error> {
@@ -101,21 +93,15 @@ impl<'a> Reader<'a> {
     }
 
     pub fn u32(&mut self) -> Result<u32, Error> {
-        Ok(u32::from_le_bytes(
-            self.take(4)?.try_into().expect("4 bytes"),
-        ))
+        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
     }
 
     pub fn u64(&mut self) -> Result<u64, Error> {
-        Ok(u64::from_le_bytes(
-            self.take(8)?.try_into().expect("8 bytes"),
-        ))
+        Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
     }
 
     pub fn i64(&mut self) -> Result<i64, Error> {
-        Ok(i64::from_le_bytes(
-            self.take(8)?.try_into().expect("8 bytes"),
-        ))
+        Ok(i64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
     }
 
     pub fn hash(&mut self) -> Result<Hash, Error> {

@@ -51,14 +51,9 @@ pub struct TableDiff {
 pub(crate) fn changed_tags(old: &[(Tag, Value)], new: &[(Tag, Value)]) -> Vec<Tag> {
     let tags: BTreeSet<Tag> = old.iter().chain(new).map(|(tag, _)| *tag).collect();
     let value = |cells: &[(Tag, Value)], tag: Tag| {
-        cells
-            .binary_search_by_key(&tag, |(t, _)| *t)
-            .ok()
-            .map(|i| cells[i].1.clone())
+        cells.binary_search_by_key(&tag, |(t, _)| *t).ok().map(|i| cells[i].1.clone())
     };
-    tags.into_iter()
-        .filter(|&tag| value(old, tag) != value(new, tag))
-        .collect()
+    tags.into_iter().filter(|&tag| value(old, tag) != value(new, tag)).collect()
 }
 
 /// A table's rows, or no rows for an absent table.
@@ -113,12 +108,7 @@ pub fn diff_roots(
             }
             if rows {
                 let key = row::decode_key(&change.key)?;
-                row_diffs.push(RowDiff {
-                    key,
-                    old: old_cells,
-                    new: new_cells,
-                    changed,
-                });
+                row_diffs.push(RowDiff { key, old: old_cells, new: new_cells, changed });
             }
         }
         out.push(TableDiff {

@@ -57,10 +57,7 @@ impl Walk<'_> {
 
 /// Every chunk reachable from the ref map `ref_map`, including it.
 pub(crate) fn reachable(store: &dyn ChunkStore, ref_map: Hash) -> Result<HashSet<Hash>, Error> {
-    let mut walk = Walk {
-        store,
-        seen: HashSet::new(),
-    };
+    let mut walk = Walk { store, seen: HashSet::new() };
     walk.mark(ref_map);
     for (name, hash) in RefMap::read(store, ref_map)?.refs {
         if name.starts_with("workingSets/") {

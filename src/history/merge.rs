@@ -58,12 +58,7 @@ impl RowConflict {
             return Err(bad());
         }
         let [base, ours, theirs] = sides;
-        Ok(RowConflict {
-            key,
-            base,
-            ours,
-            theirs,
-        })
+        Ok(RowConflict { key, base, ours, theirs })
     }
 }
 
@@ -87,10 +82,7 @@ fn merge_cells(
     columns: &BTreeSet<Tag>,
 ) -> Option<Vec<(Tag, Value)>> {
     let value = |cells: &[(Tag, Value)], tag: Tag| {
-        cells
-            .binary_search_by_key(&tag, |(t, _)| *t)
-            .ok()
-            .map(|i| cells[i].1.clone())
+        cells.binary_search_by_key(&tag, |(t, _)| *t).ok().map(|i| cells[i].1.clone())
     };
     let mut merged = Vec::new();
     for &tag in columns {
@@ -114,11 +106,7 @@ fn cell_policy(columns: &BTreeSet<Tag>) -> impl FnMut(&prolly::Conflict) -> Reso
         let (Some(b), Some(o), Some(t)) = (&conflict.base, &conflict.ours, &conflict.theirs) else {
             return Resolution::Conflict;
         };
-        let decoded = (
-            row::decode_cells(b),
-            row::decode_cells(o),
-            row::decode_cells(t),
-        );
+        let decoded = (row::decode_cells(b), row::decode_cells(o), row::decode_cells(t));
         let (Ok(b), Ok(o), Ok(t)) = decoded else {
             return Resolution::Conflict;
         };
@@ -159,21 +147,11 @@ fn merge_table(
     let schema = merge_schema(name, base.map(|b| &b.schema), &ours.schema, &theirs.schema)?;
     let columns: BTreeSet<Tag> = schema.value_tags().into_iter().collect();
     let base_rows = base.map_or_else(Map::empty_unwritten, |b| b.rows);
-    let outcome = Map::merge(
-        &base_rows,
-        &ours.rows,
-        &theirs.rows,
-        store,
-        cell_policy(&columns),
-    )?;
+    let outcome = Map::merge(&base_rows, &ours.rows, &theirs.rows, store, cell_policy(&columns))?;
     let mut rows = outcome.map;
     // Rows from a side that still has a column the merged schema dropped carry its cells.
-    let side_columns: BTreeSet<Tag> = ours
-        .schema
-        .value_tags()
-        .into_iter()
-        .chain(theirs.schema.value_tags())
-        .collect();
+    let side_columns: BTreeSet<Tag> =
+        ours.schema.value_tags().into_iter().chain(theirs.schema.value_tags()).collect();
     if !side_columns.is_subset(&columns) {
         rows = strip_columns(store, rows, &columns)?;
     }
@@ -189,23 +167,14 @@ fn merge_table(
         let changes: Vec<RowChange> = outcome
             .changes
             .iter()
-            .map(|c| RowChange {
-                key: &c.key,
-                old: c.old.as_deref(),
-                new: c.new.as_deref(),
-            })
+            .map(|c| RowChange { key: &c.key, old: c.old.as_deref(), new: c.new.as_deref() })
             .collect();
         table.indexes = table.indexes_after(store, &changes)?;
     }
     let conflicts = outcome
         .conflicts
         .into_iter()
-        .map(|c| RowConflict {
-            key: c.key,
-            base: c.base,
-            ours: c.ours,
-            theirs: c.theirs,
-        })
+        .map(|c| RowConflict { key: c.key, base: c.base, ours: c.ours, theirs: c.theirs })
         .collect();
     Ok((table, conflicts, outcome.changes.len()))
 }
@@ -221,10 +190,8 @@ fn strip_columns(
         let (key, cells) = entry?;
         let decoded = row::decode_cells(&cells)?;
         if decoded.iter().any(|(tag, _)| !columns.contains(tag)) {
-            let kept: Vec<(Tag, Value)> = decoded
-                .into_iter()
-                .filter(|(t, _)| columns.contains(t))
-                .collect();
+            let kept: Vec<(Tag, Value)> =
+                decoded.into_iter().filter(|(t, _)| columns.contains(t)).collect();
             edits.push((key, Some(row::encode_cells(&kept)?)));
         }
     }
@@ -238,19 +205,13 @@ pub fn merge_roots(
     ours: &RootValue,
     theirs: &RootValue,
 ) -> Result<RootMerge, Error> {
-    let names: BTreeSet<String> = [base, ours, theirs]
-        .iter()
-        .flat_map(|r| r.tables.keys().cloned())
-        .collect();
+    let names: BTreeSet<String> =
+        [base, ours, theirs].iter().flat_map(|r| r.tables.keys().cloned()).collect();
     let mut merged = ours.clone();
     let mut conflicts = BTreeMap::new();
     let mut rows_applied = 0;
     for name in names {
-        let (b, o, t) = (
-            base.tables.get(&name),
-            ours.tables.get(&name),
-            theirs.tables.get(&name),
-        );
+        let (b, o, t) = (base.tables.get(&name), ours.tables.get(&name), theirs.tables.get(&name));
         if t == b || o == t {
             continue;
         }
@@ -277,9 +238,5 @@ pub fn merge_roots(
             conflicts.insert(name, table_conflicts);
         }
     }
-    Ok(RootMerge {
-        root: merged,
-        conflicts,
-        rows_applied,
-    })
+    Ok(RootMerge { root: merged, conflicts, rows_applied })
 }

@@ -149,10 +149,9 @@ impl fmt::Display for Error {
                 write!(f, "cannot merge table '{table}': {reason}")
             }
             Error::NotFastForward => write!(f, "the merge is not a fast-forward"),
-            Error::DirtyWorkingSet => write!(
-                f,
-                "the branch has uncommitted changes; commit or reset them first"
-            ),
+            Error::DirtyWorkingSet => {
+                write!(f, "the branch has uncommitted changes; commit or reset them first")
+            }
             Error::NoParent => write!(f, "the commit has no parent"),
             Error::MergeCommit => write!(f, "the commit is a merge commit"),
         }

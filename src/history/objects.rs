@@ -32,11 +32,7 @@ pub struct Signature {
 
 impl Signature {
     pub fn new(name: &str, email: &str, time_ms: i64) -> Signature {
-        Signature {
-            name: name.to_string(),
-            email: email.to_string(),
-            time_ms,
-        }
+        Signature { name: name.to_string(), email: email.to_string(), time_ms }
     }
 
     fn write(&self, w: &mut Writer) {
@@ -44,11 +40,7 @@ impl Signature {
     }
 
     fn read(r: &mut Reader) -> Result<Signature, Error> {
-        Ok(Signature {
-            name: r.string()?,
-            email: r.string()?,
-            time_ms: r.i64()?,
-        })
+        Ok(Signature { name: r.string()?, email: r.string()?, time_ms: r.i64()? })
     }
 }
 
@@ -86,10 +78,7 @@ impl Commit {
         committer: &Signature,
         message: &str,
     ) -> Result<Commit, Error> {
-        assert!(
-            parents.len() <= COMMIT_PARENTS_MAX,
-            "callers make at most two parents"
-        );
+        assert!(parents.len() <= COMMIT_PARENTS_MAX, "callers make at most two parents");
         let height = parents.iter().map(|p| p.height).max().unwrap_or(0) + 1;
         let mut w = Writer::new(KIND_COMMIT, VERSION);
         w.hash(&root).u64(height).u8(parents.len() as u8);
@@ -120,22 +109,12 @@ impl Commit {
         if count > COMMIT_PARENTS_MAX || (count == 0) != (height == 1) || height == 0 {
             return Err(r.malformed("parent count and height disagree"));
         }
-        let parents = (0..count)
-            .map(|_| r.hash())
-            .collect::<Result<Vec<_>, _>>()?;
+        let parents = (0..count).map(|_| r.hash()).collect::<Result<Vec<_>, _>>()?;
         let author = Signature::read(&mut r)?;
         let committer = Signature::read(&mut r)?;
         let message = r.string()?;
         r.finish()?;
-        Ok(Commit {
-            hash,
-            root,
-            parents,
-            height,
-            author,
-            committer,
-            message,
-        })
+        Ok(Commit { hash, root, parents, height, author, committer, message })
     }
 }
 
@@ -190,9 +169,7 @@ impl Table {
     pub fn write(&self, store: &mut dyn ChunkStore) -> Result<Hash, Error> {
         let schema = self.schema.encode()?;
         let mut w = Writer::new(KIND_TABLE, VERSION);
-        w.bytes(&schema)
-            .hash(&self.rows.root())
-            .u64(self.auto_increment);
+        w.bytes(&schema).hash(&self.rows.root()).u64(self.auto_increment);
         w.u32(self.indexes.len() as u32);
         for (name, map) in &self.indexes {
             w.str(name).hash(&map.root());
@@ -219,12 +196,7 @@ impl Table {
             };
             return Err(error.into());
         }
-        Ok(Table {
-            schema,
-            rows,
-            indexes,
-            auto_increment,
-        })
+        Ok(Table { schema, rows, indexes, auto_increment })
     }
 }
 
@@ -281,20 +253,12 @@ impl WorkingSet {
                 for _ in 0..count {
                     conflicts.insert(r.string()?, r.hash()?);
                 }
-                Some(MergeState {
-                    commit,
-                    pre_merge_working,
-                    conflicts,
-                })
+                Some(MergeState { commit, pre_merge_working, conflicts })
             }
             _ => return Err(r.malformed("bad merge flag")),
         };
         r.finish()?;
-        Ok(WorkingSet {
-            working,
-            staged,
-            merge,
-        })
+        Ok(WorkingSet { working, staged, merge })
     }
 }
 
@@ -319,12 +283,7 @@ impl Tag {
         tagger.write(&mut w);
         w.str(message);
         let hash = save(store, w)?;
-        Ok(Tag {
-            hash,
-            commit,
-            tagger: tagger.clone(),
-            message: message.to_string(),
-        })
+        Ok(Tag { hash, commit, tagger: tagger.clone(), message: message.to_string() })
     }
 
     pub fn read(store: &dyn ChunkStore, hash: Hash) -> Result<Tag, Error> {
@@ -334,12 +293,7 @@ impl Tag {
         let tagger = Signature::read(&mut r)?;
         let message = r.string()?;
         r.finish()?;
-        Ok(Tag {
-            hash,
-            commit,
-            tagger,
-            message,
-        })
+        Ok(Tag { hash, commit, tagger, message })
     }
 }
 

@@ -42,20 +42,13 @@ pub fn validate_ref_name(what: &'static str, name: &str) -> Result<(), Error> {
         || name == "HEAD"
     {
         Some("it contains '..', '//' or '@{', or is 'HEAD' or '@'")
-    } else if name
-        .chars()
-        .any(|c| c.is_control() || " ~^:?*[\\".contains(c))
-    {
+    } else if name.chars().any(|c| c.is_control() || " ~^:?*[\\".contains(c)) {
         Some("it contains a space, a control character or one of ~^:?*[\\")
     } else {
         None
     };
     match reason {
-        Some(reason) => Err(Error::BadName {
-            what,
-            name: name.to_string(),
-            reason,
-        }),
+        Some(reason) => Err(Error::BadName { what, name: name.to_string(), reason }),
         None => Ok(()),
     }
 }
@@ -190,11 +183,7 @@ impl<'s> Repo<'s> {
             return Err(Error::NotARepository);
         };
         let refs = RefMap::read(store, root)?;
-        Ok(Repo {
-            store,
-            published,
-            refs,
-        })
+        Ok(Repo { store, published, refs })
     }
 
     /// Creates a repository in an empty store: an empty root value, a first commit on
@@ -202,31 +191,19 @@ impl<'s> Repo<'s> {
     pub fn init(store: &'s mut dyn ChunkStore, author: &Signature) -> Result<Repo<'s>, Error> {
         let published = store.manifest()?;
         if published.root.is_some() {
-            return Err(Error::AlreadyExists {
-                what: "repository",
-                name: String::new(),
-            });
+            return Err(Error::AlreadyExists { what: "repository", name: String::new() });
         }
         let root = RootValue::default().write(store)?;
         let commit = Commit::write(store, root, &[], author, author, INIT_MESSAGE)?;
         let mut repo = Repo {
             store,
             published,
-            refs: RefMap {
-                head: DEFAULT_BRANCH.into(),
-                refs: BTreeMap::new(),
-            },
+            refs: RefMap { head: DEFAULT_BRANCH.into(), refs: BTreeMap::new() },
         };
-        repo.refs
-            .refs
-            .insert(branch_ref(DEFAULT_BRANCH), commit.hash);
+        repo.refs.refs.insert(branch_ref(DEFAULT_BRANCH), commit.hash);
         repo.put_working_set(
             DEFAULT_BRANCH,
-            &WorkingSet {
-                working: root,
-                staged: root,
-                merge: None,
-            },
+            &WorkingSet { working: root, staged: root, merge: None },
         )?;
         Ok(repo)
     }
@@ -235,10 +212,7 @@ impl<'s> Repo<'s> {
     /// was opened (otherwise [`crate::chunk::Error::Conflict`] and nothing changes).
     pub fn publish(&mut self) -> Result<(), Error> {
         let root = self.refs.write(self.store)?;
-        let next = Manifest {
-            root: Some(root),
-            epoch: self.published.epoch,
-        };
+        let next = Manifest { root: Some(root), epoch: self.published.epoch };
         self.store.flush(&self.published, &next)?;
         self.published = next;
         Ok(())
@@ -280,10 +254,7 @@ impl<'s> Repo<'s> {
     pub fn table(&self, root: &RootValue, name: &str) -> Result<Table, Error> {
         match root.tables.get(name) {
             Some(hash) => Table::read(self.store, *hash),
-            None => Err(Error::NotFound {
-                what: "table",
-                name: name.to_string(),
-            }),
+            None => Err(Error::NotFound { what: "table", name: name.to_string() }),
         }
     }
 
@@ -293,10 +264,7 @@ impl<'s> Repo<'s> {
             .refs
             .get(&branch_ref(branch))
             .copied()
-            .ok_or_else(|| Error::NotFound {
-                what: "branch",
-                name: branch.to_string(),
-            })
+            .ok_or_else(|| Error::NotFound { what: "branch", name: branch.to_string() })
     }
 
     pub fn working_set(&self, branch: &str) -> Result<WorkingSet, Error> {
@@ -304,11 +272,7 @@ impl<'s> Repo<'s> {
             Some(hash) => WorkingSet::read(self.store, *hash),
             None => {
                 let root = self.commit(self.branch_head(branch)?)?.root;
-                Ok(WorkingSet {
-                    working: root,
-                    staged: root,
-                    merge: None,
-                })
+                Ok(WorkingSet { working: root, staged: root, merge: None })
             }
         }
     }
@@ -344,29 +308,16 @@ impl<'s> Repo<'s> {
         let (name, mut steps) = revision.split_at(split);
         let mut commit = self.resolve_name(name)?;
         while !steps.is_empty() {
-            let count_text: String = steps[1..]
-                .chars()
-                .take_while(|c| c.is_ascii_digit())
-                .collect();
-            let count = if count_text.is_empty() {
-                1
-            } else {
-                count_text.parse().unwrap_or(usize::MAX)
-            };
-            let first_parent_steps = if steps.starts_with('~') {
-                count
-            } else {
-                count.min(1)
-            };
+            let count_text: String =
+                steps[1..].chars().take_while(|c| c.is_ascii_digit()).collect();
+            let count =
+                if count_text.is_empty() { 1 } else { count_text.parse().unwrap_or(usize::MAX) };
+            let first_parent_steps = if steps.starts_with('~') { count } else { count.min(1) };
             for _ in 0..first_parent_steps {
-                commit = *self
-                    .commit(commit)?
-                    .parents
-                    .first()
-                    .ok_or_else(|| Error::NotFound {
-                        what: "commit",
-                        name: revision.to_string(),
-                    })?;
+                commit = *self.commit(commit)?.parents.first().ok_or_else(|| Error::NotFound {
+                    what: "commit",
+                    name: revision.to_string(),
+                })?;
             }
             steps = &steps[1 + count_text.len()..];
         }
@@ -374,11 +325,7 @@ impl<'s> Repo<'s> {
     }
 
     fn resolve_name(&self, name: &str) -> Result<Hash, Error> {
-        let name = if name.eq_ignore_ascii_case("HEAD") {
-            self.refs.head.as_str()
-        } else {
-            name
-        };
+        let name = if name.eq_ignore_ascii_case("HEAD") { self.refs.head.as_str() } else { name };
         if let Some(hash) = self.refs.refs.get(&branch_ref(name)) {
             return Ok(*hash);
         }
@@ -395,10 +342,7 @@ impl<'s> Repo<'s> {
                 return Ok(hash);
             }
         }
-        Err(Error::NotFound {
-            what: "revision",
-            name: name.to_string(),
-        })
+        Err(Error::NotFound { what: "revision", name: name.to_string() })
     }
 
     // ---- staging and committing ----
@@ -455,10 +399,7 @@ impl<'s> Repo<'s> {
         }
         let head = self.commit(self.branch_head(branch)?)?;
         let mut parents = if options.amend {
-            head.parents
-                .iter()
-                .map(|p| self.commit(*p))
-                .collect::<Result<Vec<_>, _>>()?
+            head.parents.iter().map(|p| self.commit(*p)).collect::<Result<Vec<_>, _>>()?
         } else {
             vec![head.clone()]
         };
@@ -502,15 +443,10 @@ impl<'s> Repo<'s> {
         self.commit(commit)?;
         if self.refs.refs.contains_key(&branch_ref(name)) {
             if !force {
-                return Err(Error::AlreadyExists {
-                    what: "branch",
-                    name: name.to_string(),
-                });
+                return Err(Error::AlreadyExists { what: "branch", name: name.to_string() });
             }
             if name == self.refs.head {
-                return Err(Error::CurrentBranch {
-                    name: name.to_string(),
-                });
+                return Err(Error::CurrentBranch { name: name.to_string() });
             }
         }
         self.refs.refs.insert(branch_ref(name), commit);
@@ -522,16 +458,12 @@ impl<'s> Repo<'s> {
     pub fn delete_branch(&mut self, name: &str, force: bool) -> Result<(), Error> {
         let head = self.branch_head(name)?;
         if name == self.refs.head {
-            return Err(Error::CurrentBranch {
-                name: name.to_string(),
-            });
+            return Err(Error::CurrentBranch { name: name.to_string() });
         }
         if !force {
             let current = self.branch_head(&self.refs.head.clone())?;
             if !self.is_ancestor(head, current)? {
-                return Err(Error::NotMerged {
-                    branch: name.to_string(),
-                });
+                return Err(Error::NotMerged { branch: name.to_string() });
             }
         }
         self.refs.refs.remove(&branch_ref(name));
@@ -544,10 +476,7 @@ impl<'s> Repo<'s> {
         validate_ref_name("branch", to)?;
         let head = self.branch_head(from)?;
         if self.refs.refs.contains_key(&branch_ref(to)) && !force {
-            return Err(Error::AlreadyExists {
-                what: "branch",
-                name: to.to_string(),
-            });
+            return Err(Error::AlreadyExists { what: "branch", name: to.to_string() });
         }
         let set = self.refs.refs.remove(&working_ref(from));
         self.refs.refs.remove(&branch_ref(from));
@@ -571,26 +500,18 @@ impl<'s> Repo<'s> {
     ) -> Result<Tag, Error> {
         validate_ref_name("tag", name)?;
         if self.refs.refs.contains_key(&format!("{TAG_PREFIX}{name}")) {
-            return Err(Error::AlreadyExists {
-                what: "tag",
-                name: name.to_string(),
-            });
+            return Err(Error::AlreadyExists { what: "tag", name: name.to_string() });
         }
         self.commit(commit)?;
         let tag = Tag::write(self.store, commit, tagger, message)?;
-        self.refs
-            .refs
-            .insert(format!("{TAG_PREFIX}{name}"), tag.hash);
+        self.refs.refs.insert(format!("{TAG_PREFIX}{name}"), tag.hash);
         Ok(tag)
     }
 
     pub fn delete_tag(&mut self, name: &str) -> Result<(), Error> {
         match self.refs.refs.remove(&format!("{TAG_PREFIX}{name}")) {
             Some(_) => Ok(()),
-            None => Err(Error::NotFound {
-                what: "tag",
-                name: name.to_string(),
-            }),
+            None => Err(Error::NotFound { what: "tag", name: name.to_string() }),
         }
     }
 
@@ -600,10 +521,7 @@ impl<'s> Repo<'s> {
             .range(TAG_PREFIX.to_string()..)
             .take_while(|(name, _)| name.starts_with(TAG_PREFIX))
             .map(|(name, hash)| {
-                Ok((
-                    name[TAG_PREFIX.len()..].to_string(),
-                    Tag::read(self.store, *hash)?,
-                ))
+                Ok((name[TAG_PREFIX.len()..].to_string(), Tag::read(self.store, *hash)?))
             })
             .collect()
     }
@@ -694,11 +612,7 @@ impl<'s> Repo<'s> {
             ResetMode::Soft => {}
             ResetMode::Mixed => set.staged = commit.root,
             ResetMode::Hard => {
-                set = WorkingSet {
-                    working: commit.root,
-                    staged: commit.root,
-                    merge: None,
-                };
+                set = WorkingSet { working: commit.root, staged: commit.root, merge: None };
             }
         }
         self.put_working_set(branch, &set)
@@ -757,14 +671,7 @@ impl<'s> Repo<'s> {
         if fast_forward && !options.no_ff && !options.squash {
             let root = their_commit.root;
             self.refs.refs.insert(branch_ref(branch), theirs);
-            self.put_working_set(
-                branch,
-                &WorkingSet {
-                    working: root,
-                    staged: root,
-                    merge: None,
-                },
-            )?;
+            self.put_working_set(branch, &WorkingSet { working: root, staged: root, merge: None })?;
             return Ok(MergeOutcome::FastForward { commit: theirs });
         }
         let base_root = match base {
@@ -785,20 +692,14 @@ impl<'s> Repo<'s> {
             pre_merge_working: head.root,
             conflicts,
         });
-        let mut set = WorkingSet {
-            working: root,
-            staged: root,
-            merge,
-        };
+        let mut set = WorkingSet { working: root, staged: root, merge };
         if conflict_count > 0 || options.no_commit || options.squash {
             if conflict_count > 0 {
                 // Conflicted tables stay unstaged until resolved.
                 set.staged = head.root;
             }
             self.put_working_set(branch, &set)?;
-            return Ok(MergeOutcome::Uncommitted {
-                conflicts: conflict_count,
-            });
+            return Ok(MergeOutcome::Uncommitted { conflicts: conflict_count });
         }
         self.put_working_set(branch, &set)?;
         let message = options
@@ -806,9 +707,7 @@ impl<'s> Repo<'s> {
             .clone()
             .unwrap_or_else(|| format!("Merge branch '{theirs_name}' into {branch}"));
         let commit = self.commit_staged(branch, &CommitOptions::new(&message, author.clone()))?;
-        Ok(MergeOutcome::Committed {
-            commit: commit.hash,
-        })
+        Ok(MergeOutcome::Committed { commit: commit.hash })
     }
 
     /// The conflicted rows of one table in the merge in progress.
@@ -839,19 +738,14 @@ impl<'s> Repo<'s> {
             return Err(Error::NoMergeInProgress);
         };
         if merge.conflicts.remove(table).is_none() {
-            return Err(Error::NotFound {
-                what: "conflicts for table",
-                name: table.to_string(),
-            });
+            return Err(Error::NotFound { what: "conflicts for table", name: table.to_string() });
         }
         if side == Side::Theirs {
             let mut working = self.root(set.working)?;
             let current = self.table(&working, table)?;
             let edits = rows.into_iter().map(|c| (c.key, c.theirs)).collect();
             let updated = current.edit_rows(self.store, edits)?;
-            working
-                .tables
-                .insert(table.to_string(), updated.write(self.store)?);
+            working.tables.insert(table.to_string(), updated.write(self.store)?);
             set.working = working.write(self.store)?;
         }
         self.put_working_set(branch, &set)
@@ -874,11 +768,8 @@ impl<'s> Repo<'s> {
             return Err(Error::NoMergeInProgress);
         };
         let head = self.commit(self.branch_head(branch)?)?;
-        let restored = WorkingSet {
-            working: merge.pre_merge_working,
-            staged: head.root,
-            merge: None,
-        };
+        let restored =
+            WorkingSet { working: merge.pre_merge_working, staged: head.root, merge: None };
         self.put_working_set(branch, &restored)
     }
 
@@ -893,14 +784,7 @@ impl<'s> Repo<'s> {
         let picked = self.commit(commit)?;
         let parent = self.single_parent(&picked)?;
         let message = picked.message.clone();
-        self.apply_change(
-            branch,
-            parent.root,
-            picked.root,
-            &message,
-            &picked.author,
-            committer,
-        )
+        self.apply_change(branch, parent.root, picked.root, &message, &picked.author, committer)
     }
 
     /// Undoes the change `commit` made, as a new commit on `branch`.
@@ -941,32 +825,20 @@ impl<'s> Repo<'s> {
             return Err(Error::UnresolvedConflicts { tables });
         }
         let root = merged.root.write(self.store)?;
-        self.put_working_set(
-            branch,
-            &WorkingSet {
-                working: root,
-                staged: root,
-                merge: None,
-            },
-        )?;
+        self.put_working_set(branch, &WorkingSet { working: root, staged: root, merge: None })?;
         let options = CommitOptions {
             committer: Some(committer.clone()),
             ..CommitOptions::new(message, author.clone())
         };
         let commit = self.commit_staged(branch, &options)?;
-        Ok(MergeOutcome::Committed {
-            commit: commit.hash,
-        })
+        Ok(MergeOutcome::Committed { commit: commit.hash })
     }
 
     /// Removes every chunk not reachable from a ref or working set. Fails with a manifest
     /// conflict, removing nothing, if someone published since this `Repo` was opened.
     pub fn gc(&mut self) -> Result<crate::chunk::GcStats, Error> {
         let ref_map = self.refs.write(self.store)?;
-        let next = Manifest {
-            root: Some(ref_map),
-            epoch: self.published.epoch,
-        };
+        let next = Manifest { root: Some(ref_map), epoch: self.published.epoch };
         self.store.flush(&self.published, &next)?;
         self.published = next;
         let keep = super::gc::reachable(self.store, ref_map)?;
@@ -979,12 +851,7 @@ fn copy_tables(from: &RootValue, to: &mut RootValue, names: &[&str]) -> Result<(
         match from.tables.get(*name) {
             Some(hash) => to.tables.insert(name.to_string(), *hash),
             None if to.tables.contains_key(*name) => to.tables.remove(*name),
-            None => {
-                return Err(Error::NotFound {
-                    what: "table",
-                    name: name.to_string(),
-                })
-            }
+            None => return Err(Error::NotFound { what: "table", name: name.to_string() }),
         };
     }
     Ok(())
@@ -993,9 +860,5 @@ fn copy_tables(from: &RootValue, to: &mut RootValue, names: &[&str]) -> Result<(
 fn changed_tables(from: &RootValue, to: &RootValue) -> Vec<String> {
     let names: std::collections::BTreeSet<&String> =
         from.tables.keys().chain(to.tables.keys()).collect();
-    names
-        .into_iter()
-        .filter(|n| from.tables.get(*n) != to.tables.get(*n))
-        .cloned()
-        .collect()
+    names.into_iter().filter(|n| from.tables.get(*n) != to.tables.get(*n)).cloned().collect()
 }

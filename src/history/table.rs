@@ -43,17 +43,8 @@ impl Table {
     pub fn create(store: &mut dyn ChunkStore, schema: Schema) -> Result<Table, Error> {
         schema.validate()?;
         let empty = Map::empty(store)?;
-        let indexes = schema
-            .indexes
-            .iter()
-            .map(|index| (index.name.clone(), empty))
-            .collect();
-        Ok(Table {
-            schema,
-            rows: empty,
-            indexes,
-            auto_increment: 1,
-        })
+        let indexes = schema.indexes.iter().map(|index| (index.name.clone(), empty)).collect();
+        Ok(Table { schema, rows: empty, indexes, auto_increment: 1 })
     }
 
     /// Applies row edits (primary key → cells, `None` deletes) and updates every index.
@@ -83,11 +74,7 @@ impl Table {
             .collect();
         let indexes = self.indexes_after(store, &changes)?;
         let rows = self.rows.edit(store, edits.iter().cloned())?;
-        Ok(Table {
-            rows,
-            indexes,
-            ..self.clone()
-        })
+        Ok(Table { rows, indexes, ..self.clone() })
     }
 
     /// The index maps after `changes` (which must list each changed row's real old cells).
@@ -100,12 +87,8 @@ impl Table {
         for (def, (name, map)) in self.schema.indexes.iter().zip(&self.indexes) {
             let mut edits = Vec::new();
             for change in changes {
-                let old = change
-                    .old
-                    .map(|cells| index_key(&self.schema, def, change.key, cells));
-                let new = change
-                    .new
-                    .map(|cells| index_key(&self.schema, def, change.key, cells));
+                let old = change.old.map(|cells| index_key(&self.schema, def, change.key, cells));
+                let new = change.new.map(|cells| index_key(&self.schema, def, change.key, cells));
                 let (old, new) = (old.transpose()?, new.transpose()?);
                 if old == new {
                     continue;
@@ -138,9 +121,6 @@ impl Table {
             let map = Map::build(store, keys.iter().map(|k| (k.as_slice(), &[][..])))?;
             indexes.push((def.name.clone(), map));
         }
-        Ok(Table {
-            indexes,
-            ..self.clone()
-        })
+        Ok(Table { indexes, ..self.clone() })
     }
 }

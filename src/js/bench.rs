@@ -17,9 +17,5 @@ pub fn run_prolly_bench(full: bool) -> String {
     let clock = || performance_now();
     let mut figures = prolly_suite(&clock, scale);
     figures.extend(history_suite(&clock, scale));
-    figures
-        .iter()
-        .map(|figure| figure.to_json())
-        .collect::<Vec<_>>()
-        .join("\n")
+    figures.iter().map(|figure| figure.to_json()).collect::<Vec<_>>().join("\n")
 }

@@ -58,10 +58,7 @@ pub(crate) fn read(reader: &mut Reader, root: Hash, len: u64) -> Result<Vec<u8>,
     let mut out = Vec::new();
     walk(reader, root, len, |_, leaf| out.extend_from_slice(leaf))?;
     if out.len() as u64 != len {
-        return Err(Error::malformed(
-            root,
-            "blob length differs from its reference",
-        ));
+        return Err(Error::malformed(root, "blob length differs from its reference"));
     }
     Ok(out)
 }
@@ -106,16 +103,12 @@ pub(crate) fn walk(
                 }
                 visit(*hash, &[]);
                 next.extend(
-                    body.chunks(BLOB_CHILD_BYTES)
-                        .map(|c| Hash::from_slice(c).expect("20")),
+                    body.chunks(BLOB_CHILD_BYTES).map(|c| Hash::from_slice(c).expect("20")),
                 );
             }
             // A hostile tree could list one leaf many times; stop before holding more than asked.
             if leaf_bytes > len || next.len() as u64 > len / BLOB_LEAF_BYTES as u64 + 1 {
-                return Err(Error::malformed(
-                    root,
-                    "blob is longer than its reference says",
-                ));
+                return Err(Error::malformed(root, "blob is longer than its reference says"));
             }
         }
         match expected_level {

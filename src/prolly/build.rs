@@ -63,10 +63,7 @@ impl LevelBuilder {
     fn emit(&mut self, out: &mut Vec<Chunk>) -> Emitted {
         let key = self.buffer.last_key().expect("a node has entries").to_vec();
         let chunk = self.buffer.encode(self.level);
-        let child = ChildRef {
-            hash: chunk.hash(),
-            count: self.count,
-        };
+        let child = ChildRef { hash: chunk.hash(), count: self.count };
         self.count = 0;
         self.chunker = Chunker::new(self.level);
         out.push(chunk);
@@ -93,20 +90,14 @@ struct LevelState {
 
 impl LevelState {
     fn new(level: u8) -> LevelState {
-        LevelState {
-            builder: LevelBuilder::new(level),
-            first: None,
-            nodes: 0,
-        }
+        LevelState { builder: LevelBuilder::new(level), first: None, nodes: 0 }
     }
 }
 
 impl TreeBuilder {
     /// A builder whose first entries are at `level` (0 for leaf entries).
     pub fn new(level: u8) -> TreeBuilder {
-        TreeBuilder {
-            levels: vec![LevelState::new(level)],
-        }
+        TreeBuilder { levels: vec![LevelState::new(level)] }
     }
 
     pub fn push(&mut self, key: &[u8], value: &[u8], count: u64, out: &mut Vec<Chunk>) {
@@ -133,9 +124,7 @@ impl TreeBuilder {
         for node in held.into_iter().chain([emitted]) {
             let value = node.child.encode();
             let above =
-                self.levels[index + 1]
-                    .builder
-                    .push(&node.key, &value, node.child.count, out);
+                self.levels[index + 1].builder.push(&node.key, &value, node.child.count, out);
             if let Some(above) = above {
                 self.completed(index + 1, above, out);
             }
@@ -151,12 +140,7 @@ impl TreeBuilder {
             }
             match self.levels[index].nodes {
                 0 => return None,
-                1 => {
-                    return self.levels[index]
-                        .first
-                        .as_ref()
-                        .map(|root| root.child.hash)
-                }
+                1 => return self.levels[index].first.as_ref().map(|root| root.child.hash),
                 _ => index += 1,
             }
         }

@@ -16,17 +16,20 @@ use super::{NODE_BYTES_MAX, NODE_BYTES_MIN};
 
 /// The Weibull scale, in bytes. With shape 2 the mean node size is about 0.89 of it, which with
 /// per-entry overshoot lands near the 4 KiB target.
-pub(crate) const CHUNK_SCALE_BYTES: u128 = 4500;
+pub(crate) const CHUNK_SCALE_BYTES: u64 = 4500;
 
 /// Bytes an entry adds to a node: key, encoded value, and its two 16-bit offsets.
 pub(crate) fn entry_bytes(key: &[u8], value: &[u8]) -> usize {
     key.len() + value.len() + 4
 }
 
-/// The cumulative hazard `(size / scale)^2` as a 32.32 fixed-point number.
-fn cumulative_hazard(size: usize) -> u128 {
-    let size = size as u128;
-    ((size * size) << 32) / (CHUNK_SCALE_BYTES * CHUNK_SCALE_BYTES)
+/// Whether a key hash falls under the growth of the cumulative hazard `(size / scale)^2` from
+/// `before` to `after`: `hash / 2^32 < (after^2 - before^2) / scale^2`, compared exactly by
+/// cross-multiplying. Every term fits in 64 bits (`after` stays under 2^15 and `scale^2` under
+/// 2^25), so no division is needed on the hot path of every build and edit.
+fn under_hazard(hash: u32, before: usize, after: usize) -> bool {
+    let growth = (after * after - before * before) as u64;
+    u64::from(hash) * (CHUNK_SCALE_BYTES * CHUNK_SCALE_BYTES) < growth << 32
 }
 
 /// The boundary hash of a key at a level: the low 32 bits of XXH3-64 seeded with the level.
@@ -56,8 +59,7 @@ impl Chunker {
         } else if after >= NODE_BYTES_MAX {
             true
         } else {
-            let threshold = cumulative_hazard(after) - cumulative_hazard(before);
-            u128::from(key_hash(key, self.level)) < threshold
+            under_hazard(key_hash(key, self.level), before, after)
         };
         self.size = if boundary { 0 } else { after };
         boundary

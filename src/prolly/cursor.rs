@@ -12,30 +12,36 @@ use super::Error;
 
 /// Leaves fetched in one batch when a scan enters a new stretch of the tree.
 pub(crate) const READAHEAD_NODES: usize = 32;
+/// Decoded nodes one reader keeps (about 16 MiB of 4 KiB nodes, shared with the store's copies).
+/// The cache lives as long as one operation, so it never outlives the tree it describes.
+const NODE_CACHE_NODES_MAX: usize = 4096;
 
-/// Loads and decodes nodes from a store.
+/// Loads and decodes nodes from a store, keeping decoded nodes for the rest of the operation:
+/// a merge reads the base's nodes from two diffs and ours again to edit, and each edit seeks
+/// through the same internal nodes.
 pub(crate) struct Reader<'a> {
     store: &'a dyn ChunkStore,
     readahead: usize,
     prefetched: HashMap<Hash, Node>,
+    cache: HashMap<Hash, Node>,
 }
 
 impl<'a> Reader<'a> {
     pub fn new(store: &'a dyn ChunkStore) -> Reader<'a> {
-        Reader {
-            store,
-            readahead: 0,
-            prefetched: HashMap::new(),
+        Reader { store, readahead: 0, prefetched: HashMap::new(), cache: HashMap::new() }
+    }
+
+    fn remember(&mut self, node: &Node) {
+        if self.cache.len() >= NODE_CACHE_NODES_MAX {
+            self.cache.clear();
         }
+        self.cache.insert(node.hash(), node.clone());
     }
 
     /// A reader that, when it descends to a leaf, fetches up to `nodes` sibling leaves ahead
     /// in the same batch.
     pub fn with_readahead(store: &'a dyn ChunkStore, nodes: usize) -> Reader<'a> {
-        Reader {
-            readahead: nodes,
-            ..Reader::new(store)
-        }
+        Reader { readahead: nodes, ..Reader::new(store) }
     }
 
     pub fn store(&self) -> &'a dyn ChunkStore {
@@ -46,20 +52,33 @@ impl<'a> Reader<'a> {
         if let Some(node) = self.prefetched.remove(&hash) {
             return Ok(node);
         }
-        if hash == super::node::empty_leaf_hash() {
-            return Node::decode(super::node::empty_leaf());
+        if let Some(node) = self.cache.get(&hash) {
+            return Ok(node.clone());
         }
-        Node::decode(self.store.get(hash)?)
+        let node = if hash == super::node::empty_leaf_hash() {
+            Node::decode(super::node::empty_leaf())?
+        } else {
+            Node::decode(self.store.get(hash)?)?
+        };
+        self.remember(&node);
+        Ok(node)
     }
 
-    /// Loads several nodes in one batch.
+    /// Loads several nodes in one batch (asking the store only for those not cached).
     pub fn nodes(&mut self, hashes: &[Hash]) -> Result<Vec<Node>, Error> {
-        let chunks = self.store.get_many(hashes)?;
-        hashes
+        let wanted: Vec<Hash> =
+            hashes.iter().filter(|h| !self.cache.contains_key(h)).copied().collect();
+        let chunks = if wanted.is_empty() { Vec::new() } else { self.store.get_many(&wanted)? };
+        let mut fresh = HashMap::with_capacity(wanted.len());
+        for (hash, chunk) in wanted.iter().zip(chunks) {
+            let node = Node::decode(chunk.ok_or(crate::chunk::Error::NotFound(*hash))?)?;
+            self.remember(&node);
+            fresh.insert(*hash, node);
+        }
+        Ok(hashes
             .iter()
-            .zip(chunks)
-            .map(|(hash, chunk)| Node::decode(chunk.ok_or(crate::chunk::Error::NotFound(*hash))?))
-            .collect()
+            .map(|hash| fresh.get(hash).or_else(|| self.cache.get(hash)).expect("loaded").clone())
+            .collect())
     }
 
     /// Loads child `index` of `parent`; with readahead, also the next leaves in `forward`
@@ -72,9 +91,7 @@ impl<'a> Reader<'a> {
         let span: Vec<usize> = if forward {
             (index..parent.len().min(index + self.readahead)).collect()
         } else {
-            (index.saturating_sub(self.readahead - 1)..=index)
-                .rev()
-                .collect()
+            (index.saturating_sub(self.readahead - 1)..=index).rev().collect()
         };
         let hashes: Vec<Hash> = span.iter().map(|&i| parent.child(i).hash).collect();
         let nodes = self.nodes(&hashes)?;
@@ -101,12 +118,7 @@ pub(crate) struct Cursor {
 impl Cursor {
     /// A cursor at the root's first entry, for walks that descend one level at a time.
     pub fn at_root(root: Node) -> Cursor {
-        Cursor {
-            frames: vec![Frame {
-                node: root,
-                index: 0,
-            }],
-        }
+        Cursor { frames: vec![Frame { node: root, index: 0 }] }
     }
 
     /// Descends from `root` to `stop_level` towards `key`. Internal frames point at the first
@@ -157,11 +169,7 @@ impl Cursor {
         let mut added = Vec::new();
         let mut node = node;
         loop {
-            let index = if forward {
-                0
-            } else {
-                node.len().saturating_sub(1)
-            };
+            let index = if forward { 0 } else { node.len().saturating_sub(1) };
             if node.level() == stop_level {
                 added.push(Frame { node, index });
                 break;
@@ -188,9 +196,7 @@ impl Cursor {
     /// Whether the current node is the last of its level.
     pub fn on_last_node(&self) -> bool {
         let ancestors = &self.frames[..self.frames.len() - 1];
-        ancestors
-            .iter()
-            .all(|frame| frame.index + 1 == frame.node.len())
+        ancestors.iter().all(|frame| frame.index + 1 == frame.node.len())
     }
 
     /// Moves to the next (or previous) node of the current level, at its first (or last) entry.
@@ -208,15 +214,9 @@ impl Cursor {
         let Some(pivot) = pivot else { return Ok(false) };
         let level = self.top().node.level();
         let parent = &self.frames[pivot];
-        let index = if forward {
-            parent.index + 1
-        } else {
-            parent.index - 1
-        };
+        let index = if forward { parent.index + 1 } else { parent.index - 1 };
         let child = reader.child(&parent.node, index, forward)?;
-        let mut moved = Cursor {
-            frames: self.frames[..=pivot].to_vec(),
-        };
+        let mut moved = Cursor { frames: self.frames[..=pivot].to_vec() };
         moved.frames[pivot].index = index;
         moved.push_edge(reader, child, level, forward)?;
         *self = moved;
@@ -255,10 +255,7 @@ impl Cursor {
     pub fn descend(&mut self, reader: &mut Reader) -> Result<(), Error> {
         let frame = self.top();
         let child = reader.child(&frame.node, frame.index, true)?;
-        self.frames.push(Frame {
-            node: child,
-            index: 0,
-        });
+        self.frames.push(Frame { node: child, index: 0 });
         Ok(())
     }
 }

@@ -25,9 +25,9 @@ pub(crate) struct RawChange {
     pub new: Option<Vec<u8>>,
 }
 
-/// The walk behind [`Diff`]; yields encoded values.
-pub(crate) struct RawDiff<'a> {
-    pub(crate) reader: Reader<'a>,
+/// The walk behind [`Diff`]; yields encoded values. It borrows a [`Reader`] per step, so
+/// several walks (a merge's two diffs) can share one reader and its cache.
+pub(crate) struct RawDiff {
     roots: Option<(Hash, Hash)>,
     from: Option<Cursor>,
     to: Option<Cursor>,
@@ -56,21 +56,16 @@ fn step(cursor: &mut Option<Cursor>) {
     }
 }
 
-impl<'a> RawDiff<'a> {
-    pub fn new(store: &'a dyn ChunkStore, from: Hash, to: Hash) -> RawDiff<'a> {
-        RawDiff {
-            reader: Reader::new(store),
-            roots: Some((from, to)),
-            from: None,
-            to: None,
-        }
+impl RawDiff {
+    pub fn new(from: Hash, to: Hash) -> RawDiff {
+        RawDiff { roots: Some((from, to)), from: None, to: None }
     }
 
-    pub fn next_raw(&mut self) -> Result<Option<RawChange>, Error> {
+    pub fn next_raw(&mut self, reader: &mut Reader) -> Result<Option<RawChange>, Error> {
         if let Some((from, to)) = self.roots {
             if from != to {
-                let from_cursor = start(&mut self.reader, from)?;
-                let to_cursor = start(&mut self.reader, to)?;
+                let from_cursor = start(reader, from)?;
+                let to_cursor = start(reader, to)?;
                 self.from = from_cursor;
                 self.to = to_cursor;
             }
@@ -96,10 +91,10 @@ impl<'a> RawDiff<'a> {
                 let mut from_next = self.from.clone().filter(|_| descend_from);
                 let mut to_next = self.to.clone().filter(|_| descend_to);
                 if let Some(cursor) = &mut from_next {
-                    cursor.descend(&mut self.reader)?;
+                    cursor.descend(reader)?;
                 }
                 if let Some(cursor) = &mut to_next {
-                    cursor.descend(&mut self.reader)?;
+                    cursor.descend(reader)?;
                 }
                 if from_next.is_some() {
                     self.from = from_next;
@@ -120,86 +115,98 @@ impl<'a> RawDiff<'a> {
             let change = match order {
                 Ordering::Less => {
                     let (key, old) = from_entry.expect("from is behind");
-                    let change = RawChange {
-                        key: key.to_vec(),
-                        old: Some(old.to_vec()),
-                        new: None,
-                    };
+                    let change =
+                        RawChange { key: key.to_vec(), old: Some(old.to_vec()), new: None };
                     step(&mut self.from);
                     change
                 }
                 Ordering::Greater => {
                     let (key, new) = to_entry.expect("to is behind");
-                    let change = RawChange {
-                        key: key.to_vec(),
-                        old: None,
-                        new: Some(new.to_vec()),
-                    };
+                    let change =
+                        RawChange { key: key.to_vec(), old: None, new: Some(new.to_vec()) };
                     step(&mut self.to);
                     change
                 }
                 Ordering::Equal => {
                     let ((key, old), (_, new)) = (from_entry.unwrap(), to_entry.unwrap());
-                    let change = (old != new).then(|| RawChange {
+                    if old == new {
+                        skip_equal_run(&mut self.from, &mut self.to);
+                        continue;
+                    }
+                    let change = RawChange {
                         key: key.to_vec(),
                         old: Some(old.to_vec()),
                         new: Some(new.to_vec()),
-                    });
+                    };
                     step(&mut self.from);
                     step(&mut self.to);
-                    match change {
-                        Some(change) => change,
-                        None => continue,
-                    }
+                    change
                 }
             };
             return Ok(Some(change));
         }
     }
+}
 
-    /// Materialises an encoded value (reading its blob, if any).
-    pub fn decode(&mut self, encoded: &Option<Vec<u8>>) -> Result<Option<Vec<u8>>, Error> {
-        encoded
-            .as_deref()
-            .map(|e| decode_value(&mut self.reader, e))
-            .transpose()
+/// Steps both cursors past the equal entry they stand on and every equal entry after it in
+/// their current leaves, in one tight loop: changes spread thinly over many leaves leave long
+/// runs of equal entries between them.
+fn skip_equal_run(from: &mut Option<Cursor>, to: &mut Option<Cursor>) {
+    let (Some(a), Some(b)) = (from.as_mut(), to.as_mut()) else {
+        unreachable!("both stand on entries")
+    };
+    let (fa, fb) = (a.frames.last_mut().expect("frame"), b.frames.last_mut().expect("frame"));
+    loop {
+        fa.index += 1;
+        fb.index += 1;
+        let (na, nb) = (&fa.node, &fb.node);
+        if fa.index >= na.len() || fb.index >= nb.len() {
+            break;
+        }
+        if na.key(fa.index) != nb.key(fb.index) || na.value(fa.index) != nb.value(fb.index) {
+            return;
+        }
     }
+    // A leaf ran out: undo the last increments and let the ordinary step climb to the parent.
+    fa.index -= 1;
+    fb.index -= 1;
+    step(from);
+    step(to);
+}
+
+/// Materialises an encoded value (reading its blob, if any).
+pub(crate) fn decode(
+    reader: &mut Reader,
+    encoded: &Option<Vec<u8>>,
+) -> Result<Option<Vec<u8>>, Error> {
+    encoded.as_deref().map(|e| decode_value(reader, e)).transpose()
 }
 
 /// An iterator over the differences between two maps, in key order. On `Err(Missing)` it keeps
 /// its place: load the chunks and call `next` again.
 pub struct Diff<'a> {
-    raw: RawDiff<'a>,
+    reader: Reader<'a>,
+    raw: RawDiff,
     /// A change found but not yet returned because a value still had to be loaded.
     pending: Option<RawChange>,
 }
 
 impl<'a> Diff<'a> {
     pub(crate) fn new(store: &'a dyn ChunkStore, from: Hash, to: Hash) -> Diff<'a> {
-        Diff {
-            raw: RawDiff::new(store, from, to),
-            pending: None,
-        }
+        Diff { reader: Reader::new(store), raw: RawDiff::new(from, to), pending: None }
     }
 
     fn step(&mut self) -> Result<Option<Change>, Error> {
         let raw = match self.pending.take() {
             Some(raw) => raw,
-            None => match self.raw.next_raw()? {
+            None => match self.raw.next_raw(&mut self.reader)? {
                 Some(raw) => raw,
                 None => return Ok(None),
             },
         };
-        let decoded = self
-            .raw
-            .decode(&raw.old)
-            .and_then(|old| Ok((old, self.raw.decode(&raw.new)?)));
-        match decoded {
-            Ok((old, new)) => Ok(Some(Change {
-                key: raw.key,
-                old,
-                new,
-            })),
+        let reader = &mut self.reader;
+        match decode(reader, &raw.old).and_then(|old| Ok((old, decode(reader, &raw.new)?))) {
+            Ok((old, new)) => Ok(Some(Change { key: raw.key, old, new })),
             Err(error) => {
                 self.pending = Some(raw);
                 Err(error)

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::chunk::{Chunk, ChunkStore, Hash};
+use crate::chunk::{Chunk, Hash};
 
 use super::build::{Emitted, LevelBuilder, TreeBuilder};
 use super::cursor::{Cursor, Reader};
@@ -18,19 +18,18 @@ type Edits = Vec<(Vec<u8>, Option<Vec<u8>>)>;
 /// Applies sorted, unique, encoded edits to the tree under `root`. New chunks are appended to
 /// `out`; nothing is written to the store. Returns the new root.
 pub(crate) fn apply(
-    store: &dyn ChunkStore,
+    reader: &mut Reader,
     root: Hash,
     edits: Edits,
     out: &mut Vec<Chunk>,
 ) -> Result<Hash, Error> {
-    let mut reader = Reader::new(store);
     let root_node = reader.node(root)?;
     let mut edits = edits;
     for level in 0..=root_node.level() {
         if edits.is_empty() {
             return Ok(root);
         }
-        let outcome = rechunk_level(&mut reader, &root_node, level, &edits, out)?;
+        let outcome = rechunk_level(reader, &root_node, level, &edits, out)?;
         if level < root_node.level() {
             edits = outcome.parent_edits;
             continue;
@@ -38,7 +37,7 @@ pub(crate) fn apply(
         if outcome.parent_edits.is_empty() {
             return Ok(root);
         }
-        return finish_root(&mut reader, level, outcome.emitted, out);
+        return finish_root(reader, level, outcome.emitted, out);
     }
     unreachable!("the loop returns at the root level")
 }
@@ -136,11 +135,7 @@ fn rechunk_level(
                 parent.entry(last.to_vec()).or_insert(None);
             }
             let mut push = |key: &[u8], value: &[u8], parent: &mut BTreeMap<_, _>| {
-                let count = if level == 0 {
-                    1
-                } else {
-                    super::node::ChildRef::count_of(value)
-                };
+                let count = if level == 0 { 1 } else { super::node::ChildRef::count_of(value) };
                 if let Some(done) = builder.push(key, value, count, out) {
                     parent.insert(done.key.clone(), Some(done.child.encode().to_vec()));
                     emitted.push(done);
@@ -161,16 +156,10 @@ fn rechunk_level(
                 break;
             }
             let moved = cursor.step_node(reader, true)?;
-            assert!(
-                moved,
-                "a node that is not the last of its level has a successor"
-            );
+            assert!(moved, "a node that is not the last of its level has a successor");
         }
     }
-    Ok(LevelOutcome {
-        parent_edits: parent.into_iter().collect(),
-        emitted,
-    })
+    Ok(LevelOutcome { parent_edits: parent.into_iter().collect(), emitted })
 }
 
 /// Feeds the entries of `node` with `edits` applied, in key order, to `sink`.

@@ -3,7 +3,8 @@
 
 use crate::chunk::ChunkStore;
 
-use super::diff::{Change, RawChange, RawDiff};
+use super::cursor::Reader;
+use super::diff::{decode, Change, RawChange, RawDiff};
 use super::{Error, Map};
 
 /// A key both sides changed differently. Values are materialised; `None` means absent (deleted,
@@ -48,62 +49,48 @@ pub(crate) fn merge(
     mut policy: impl FnMut(&Conflict) -> Resolution,
 ) -> Result<MergeOutcome, Error> {
     if base == theirs || ours == theirs {
-        return Ok(MergeOutcome {
-            map: *ours,
-            conflicts: Vec::new(),
-            changes: Vec::new(),
-        });
+        return Ok(MergeOutcome { map: *ours, conflicts: Vec::new(), changes: Vec::new() });
     }
     let mut changes = Vec::new();
     let mut conflicts = Vec::new();
-    {
-        let reader: &dyn ChunkStore = store;
-        let mut our_diff = RawDiff::new(reader, base.root(), ours.root());
-        let mut their_diff = RawDiff::new(reader, base.root(), theirs.root());
-        let mut our_next = our_diff.next_raw()?;
-        let mut their_next = their_diff.next_raw()?;
-        while let Some(their) = their_next.take() {
-            // Our changes before their next key need nothing: ours already has them.
-            while our_next.as_ref().is_some_and(|ours| ours.key < their.key) {
-                our_next = our_diff.next_raw()?;
-            }
-            match our_next.take_if(|ours| ours.key == their.key) {
-                // Only theirs changed the key, so our value is still the base value.
-                None => changes.push(Change {
-                    old: their_diff.decode(&their.old)?,
-                    new: their_diff.decode(&their.new)?,
-                    key: their.key,
-                }),
-                Some(our) => {
-                    if let Some(change) = resolve(
-                        &mut our_diff,
-                        &mut their_diff,
-                        our,
-                        their,
-                        &mut policy,
-                        &mut conflicts,
-                    )? {
-                        changes.push(change);
-                    }
-                    our_next = our_diff.next_raw()?;
-                }
-            }
-            their_next = their_diff.next_raw()?;
+    // One reader for both diffs and the edit: each node of base, ours and theirs is decoded once.
+    let mut reader = Reader::new(store);
+    let mut our_diff = RawDiff::new(base.root(), ours.root());
+    let mut their_diff = RawDiff::new(base.root(), theirs.root());
+    let mut our_next = our_diff.next_raw(&mut reader)?;
+    let mut their_next = their_diff.next_raw(&mut reader)?;
+    while let Some(their) = their_next.take() {
+        // Our changes before their next key need nothing: ours already has them.
+        while our_next.as_ref().is_some_and(|ours| ours.key < their.key) {
+            our_next = our_diff.next_raw(&mut reader)?;
         }
+        match our_next.take_if(|ours| ours.key == their.key) {
+            // Only theirs changed the key, so our value is still the base value.
+            None => changes.push(Change {
+                old: decode(&mut reader, &their.old)?,
+                new: decode(&mut reader, &their.new)?,
+                key: their.key,
+            }),
+            Some(our) => {
+                if let Some(change) = resolve(&mut reader, our, their, &mut policy, &mut conflicts)?
+                {
+                    changes.push(change);
+                }
+                our_next = our_diff.next_raw(&mut reader)?;
+            }
+        }
+        their_next = their_diff.next_raw(&mut reader)?;
     }
     let edits = changes.iter().map(|c| (c.key.clone(), c.new.clone()));
-    let map = ours.edit(store, edits)?;
-    Ok(MergeOutcome {
-        map,
-        conflicts,
-        changes,
-    })
+    let (root, mut written) = ours.prepare_edit(&mut reader, edits)?;
+    drop(reader);
+    super::put_all(store, &mut written)?;
+    Ok(MergeOutcome { map: Map::from_root(root), conflicts, changes })
 }
 
 /// Settles a key both sides changed: nothing to do when they agree, else the policy decides.
 fn resolve(
-    our_diff: &mut RawDiff,
-    their_diff: &mut RawDiff,
+    reader: &mut Reader,
     ours: RawChange,
     theirs: RawChange,
     policy: &mut impl FnMut(&Conflict) -> Resolution,
@@ -114,9 +101,9 @@ fn resolve(
     }
     let conflict = Conflict {
         key: theirs.key,
-        base: our_diff.decode(&ours.old)?,
-        ours: our_diff.decode(&ours.new)?,
-        theirs: their_diff.decode(&theirs.new)?,
+        base: decode(reader, &ours.old)?,
+        ours: decode(reader, &ours.new)?,
+        theirs: decode(reader, &theirs.new)?,
     };
     let new = match policy(&conflict) {
         Resolution::Ours => return Ok(None),
@@ -128,9 +115,5 @@ fn resolve(
             return Ok(None);
         }
     };
-    Ok(Some(Change {
-        key: conflict.key,
-        old: conflict.ours,
-        new,
-    }))
+    Ok(Some(Change { key: conflict.key, old: conflict.ours, new }))
 }

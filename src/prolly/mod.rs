@@ -133,10 +133,7 @@ impl fmt::Debug for Map {
 
 fn check_key(key: &[u8]) -> Result<(), Error> {
     if key.len() > KEY_BYTES_MAX {
-        return Err(Error::KeyTooLarge {
-            bytes: key.len(),
-            max: KEY_BYTES_MAX,
-        });
+        return Err(Error::KeyTooLarge { bytes: key.len(), max: KEY_BYTES_MAX });
     }
     Ok(())
 }
@@ -145,10 +142,7 @@ fn check_key(key: &[u8]) -> Result<(), Error> {
 /// `out`.
 fn encode_value(value: &[u8], out: &mut Vec<Chunk>) -> Result<Vec<u8>, Error> {
     if value.len() > VALUE_BYTES_MAX {
-        return Err(Error::ValueTooLarge {
-            bytes: value.len(),
-            max: VALUE_BYTES_MAX,
-        });
+        return Err(Error::ValueTooLarge { bytes: value.len(), max: VALUE_BYTES_MAX });
     }
     if value.len() <= INLINE_VALUE_BYTES_MAX {
         let mut encoded = Vec::with_capacity(value.len() + 1);
@@ -201,9 +195,7 @@ impl Map {
     /// The empty map, without writing anything: every reader recognises its root hash, so it
     /// is readable from any store.
     pub fn empty_unwritten() -> Map {
-        Map {
-            root: node::empty_leaf_hash(),
-        }
+        Map { root: node::empty_leaf_hash() }
     }
 
     /// An empty map; writes its single empty leaf.
@@ -298,15 +290,25 @@ impl Map {
         store: &mut dyn ChunkStore,
         edits: impl IntoIterator<Item = (Vec<u8>, Option<Vec<u8>>)>,
     ) -> Result<Map, Error> {
+        let mut reader = cursor::Reader::new(store);
+        let (root, mut written) = self.prepare_edit(&mut reader, edits)?;
+        drop(reader);
+        put_all(store, &mut written)?;
+        Ok(Map { root })
+    }
+
+    /// Computes an edit without writing: the new root and the chunks to write for it.
+    pub(crate) fn prepare_edit(
+        &self,
+        reader: &mut cursor::Reader,
+        edits: impl IntoIterator<Item = (Vec<u8>, Option<Vec<u8>>)>,
+    ) -> Result<(Hash, Vec<Chunk>), Error> {
         let mut edits: Vec<(Vec<u8>, Option<Vec<u8>>)> = edits.into_iter().collect();
         for (key, value) in &edits {
             check_key(key)?;
             if let Some(value) = value {
                 if value.len() > VALUE_BYTES_MAX {
-                    return Err(Error::ValueTooLarge {
-                        bytes: value.len(),
-                        max: VALUE_BYTES_MAX,
-                    });
+                    return Err(Error::ValueTooLarge { bytes: value.len(), max: VALUE_BYTES_MAX });
                 }
             }
         }
@@ -327,9 +329,8 @@ impl Map {
                 Ok((key, value))
             })
             .collect::<Result<Vec<_>, Error>>()?;
-        let root = edit::apply(store, self.root, encoded, &mut out)?;
-        put_all(store, &mut out)?;
-        Ok(Map { root })
+        let root = edit::apply(reader, self.root, encoded, &mut out)?;
+        Ok((root, out))
     }
 
     /// Differences from `self` to `to`, in key order. Costs follow the size of the difference:

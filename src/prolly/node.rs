@@ -109,20 +109,17 @@ impl Node {
                 return Err(malformed("offsets decrease"));
             }
         }
-        let node = Node {
-            level,
-            len,
-            keys_at,
-            values_at,
-            chunk: chunk.clone(),
-        };
+        let node = Node { level, len, keys_at, values_at, chunk: chunk.clone() };
+        let mut previous: Option<&[u8]> = None;
         for i in 0..len {
-            if node.key(i).len() > KEY_BYTES_MAX {
+            let key = node.key(i);
+            if key.len() > KEY_BYTES_MAX {
                 return Err(malformed("a key is over the size limit"));
             }
-            if i > 0 && node.key(i - 1) >= node.key(i) {
+            if previous.is_some_and(|p| p >= key) {
                 return Err(malformed("keys are not strictly ascending"));
             }
+            previous = Some(key);
             let value = node.value(i);
             let valid = if level > 0 {
                 value.len() == CHILD_REF_BYTES
@@ -142,6 +139,10 @@ impl Node {
         Ok(node)
     }
 
+    pub fn hash(&self) -> Hash {
+        self.chunk.hash()
+    }
+
     pub fn level(&self) -> u8 {
         self.level
     }
@@ -159,10 +160,7 @@ impl Node {
     }
 
     fn offset(&self, table: usize, i: usize) -> usize {
-        u16_at(
-            self.chunk.data(),
-            HEADER_BYTES + 2 * (table * (self.len + 1) + i),
-        )
+        u16_at(self.chunk.data(), HEADER_BYTES + 2 * (table * (self.len + 1) + i))
     }
 
     pub fn key(&self, i: usize) -> &[u8] {
@@ -231,10 +229,7 @@ pub(crate) struct NodeBuffer {
 
 impl NodeBuffer {
     pub fn push(&mut self, key: &[u8], value: &[u8]) {
-        debug_assert!(
-            self.last_key().is_none_or(|last| last < key),
-            "keys must ascend"
-        );
+        debug_assert!(self.last_key().is_none_or(|last| last < key), "keys must ascend");
         self.keys.extend_from_slice(key);
         self.key_ends.push(self.keys.len());
         self.values.extend_from_slice(value);
@@ -251,11 +246,7 @@ impl NodeBuffer {
 
     pub fn last_key(&self) -> Option<&[u8]> {
         let end = *self.key_ends.last()?;
-        let start = self
-            .key_ends
-            .len()
-            .checked_sub(2)
-            .map_or(0, |i| self.key_ends[i]);
+        let start = self.key_ends.len().checked_sub(2).map_or(0, |i| self.key_ends[i]);
         Some(&self.keys[start..end])
     }
 
@@ -263,10 +254,7 @@ impl NodeBuffer {
     pub fn encode(&mut self, level: u8) -> Chunk {
         let len = self.len();
         let total = HEADER_BYTES + 4 * (len + 1) + self.keys.len() + self.values.len();
-        assert!(
-            total <= NODE_BYTES_HARD_MAX,
-            "node of {total} bytes breaks the size bound"
-        );
+        assert!(total <= NODE_BYTES_HARD_MAX, "node of {total} bytes breaks the size bound");
         let mut out = Vec::with_capacity(total);
         out.extend_from_slice(&[KIND_MAP_NODE, MAP_NODE_VERSION, level, 0]);
         out.extend_from_slice(&(len as u16).to_le_bytes());

@@ -62,11 +62,7 @@ impl<'a> Range<'a> {
             return Ok(None);
         }
         let reader = &mut self.reader;
-        let (start, inclusive) = match if self.forward {
-            &self.lower
-        } else {
-            &self.upper
-        } {
+        let (start, inclusive) = match if self.forward { &self.lower } else { &self.upper } {
             Bound::Unbounded => {
                 return Ok(Some(Cursor::edge(reader, root, 0, self.forward)?));
             }
@@ -87,11 +83,7 @@ impl<'a> Range<'a> {
     }
 
     fn in_range(&self, key: &[u8]) -> bool {
-        let bound = if self.forward {
-            &self.upper
-        } else {
-            &self.lower
-        };
+        let bound = if self.forward { &self.upper } else { &self.lower };
         match bound {
             Bound::Unbounded => true,
             Bound::Included(limit) if self.forward => key <= limit.as_slice(),

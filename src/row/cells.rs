@@ -25,10 +25,7 @@ fn body_bytes(value: &Value) -> Option<usize> {
 
 fn check_text(len: usize) -> Result<(), Error> {
     if len > TEXT_BYTES_MAX {
-        return Err(Error::TooLarge {
-            bytes: len,
-            max: TEXT_BYTES_MAX,
-        });
+        return Err(Error::TooLarge { bytes: len, max: TEXT_BYTES_MAX });
     }
     Ok(())
 }
@@ -40,11 +37,7 @@ fn check_text(len: usize) -> Result<(), Error> {
 /// a Text or Bytes cell over [`TEXT_BYTES_MAX`] and a row over [`ROW_BYTES_MAX`].
 pub fn encode_cells(cells: &[(Tag, Value)]) -> Result<Vec<u8>, Error> {
     if cells.len() > CELLS_MAX {
-        return Err(Error::TooMany {
-            what: "cells",
-            count: cells.len(),
-            max: CELLS_MAX,
-        });
+        return Err(Error::TooMany { what: "cells", count: cells.len(), max: CELLS_MAX });
     }
     let mut sorted: Vec<&(Tag, Value)> = cells.iter().collect();
     sorted.sort_by_key(|(tag, _)| *tag);
@@ -65,10 +58,7 @@ pub fn encode_cells(cells: &[(Tag, Value)]) -> Result<Vec<u8>, Error> {
         }
     }
     if bytes > ROW_BYTES_MAX {
-        return Err(Error::TooLarge {
-            bytes,
-            max: ROW_BYTES_MAX,
-        });
+        return Err(Error::TooLarge { bytes, max: ROW_BYTES_MAX });
     }
     let mut out = Vec::with_capacity(bytes);
     out.push(CELLS_VERSION);

@@ -77,14 +77,9 @@ pub fn encode_key(values: &[Value]) -> Result<Vec<u8>, Error> {
             max: KEY_VALUES_MAX,
         });
     }
-    let bytes = values.iter().fold(0usize, |sum, value| {
-        sum.saturating_add(encoded_bytes(value))
-    });
+    let bytes = values.iter().fold(0usize, |sum, value| sum.saturating_add(encoded_bytes(value)));
     if bytes > KEY_BYTES_MAX {
-        return Err(Error::KeyTooLarge {
-            bytes,
-            max: KEY_BYTES_MAX,
-        });
+        return Err(Error::KeyTooLarge { bytes, max: KEY_BYTES_MAX });
     }
     let mut out = Vec::with_capacity(bytes);
     for value in values {
@@ -129,11 +124,7 @@ fn read_escaped(reader: &mut Reader) -> Result<Vec<u8>, Error> {
         match reader.u8()? {
             TERMINATOR => return Ok(out),
             ESCAPED_ZERO => out.push(0),
-            _ => {
-                return Err(Error::Malformed(
-                    "a zero byte in a key string is not escaped",
-                ))
-            }
+            _ => return Err(Error::Malformed("a zero byte in a key string is not escaped")),
         }
     }
 }

@@ -86,11 +86,7 @@ pub enum Error {
     /// An encoded key over [`KEY_BYTES_MAX`].
     KeyTooLarge { bytes: usize, max: usize },
     /// More values, cells, columns or indexes than their limit; `what` names which.
-    TooMany {
-        what: &'static str,
-        count: usize,
-        max: usize,
-    },
+    TooMany { what: &'static str, count: usize, max: usize },
     /// A float that is NaN, which has no place in SQL order and cannot be stored.
     NaN,
     /// A tag used twice: in a row's cells, a schema's columns, a primary key or an index.
@@ -140,10 +136,9 @@ impl fmt::Display for Error {
             Error::DuplicateTag(tag) => write!(f, "column tag {tag} is used twice"),
             Error::DuplicateName(name) => write!(f, "the name `{name}` is used twice"),
             Error::UnknownTag(tag) => write!(f, "no column has tag {tag}"),
-            Error::InvalidName(name) => write!(
-                f,
-                "the name `{name}` must be 1 to {NAME_BYTES_MAX} bytes long"
-            ),
+            Error::InvalidName(name) => {
+                write!(f, "the name `{name}` must be 1 to {NAME_BYTES_MAX} bytes long")
+            }
             Error::InvalidSchema(reason) => write!(f, "invalid schema: {reason}"),
         }
     }
@@ -210,10 +205,8 @@ impl<'a> Reader<'a> {
     }
 
     pub fn u8(&mut self) -> Result<u8, Error> {
-        let byte = *self
-            .data
-            .get(self.at)
-            .ok_or(Error::Malformed("ends in the middle of a value"))?;
+        let byte =
+            *self.data.get(self.at).ok_or(Error::Malformed("ends in the middle of a value"))?;
         self.at += 1;
         Ok(byte)
     }

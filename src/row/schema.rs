@@ -71,10 +71,7 @@ fn check_name(name: &str) -> Result<(), Error> {
 
 fn check_definition(text: &str) -> Result<(), Error> {
     if text.len() > DEFINITION_BYTES_MAX {
-        return Err(Error::TooLarge {
-            bytes: text.len(),
-            max: DEFINITION_BYTES_MAX,
-        });
+        return Err(Error::TooLarge { bytes: text.len(), max: DEFINITION_BYTES_MAX });
     }
     Ok(())
 }
@@ -113,9 +110,7 @@ impl Schema {
 
     /// The column called `name`, ignoring ASCII case as MySQL ignores case in column names.
     pub fn column_named(&self, name: &str) -> Option<&Column> {
-        self.columns
-            .iter()
-            .find(|column| column.name.eq_ignore_ascii_case(name))
+        self.columns.iter().find(|column| column.name.eq_ignore_ascii_case(name))
     }
 
     /// The primary key's tags, in key order.
@@ -259,20 +254,12 @@ impl Schema {
             let name = reader.text(NAME_BYTES_MAX)?.to_owned();
             let unique = read_flags(&mut reader, INDEX_UNIQUE)? & INDEX_UNIQUE != 0;
             let columns = read_tags(&mut reader, INDEX_COLUMNS_MAX)?;
-            indexes.push(IndexDef {
-                name,
-                columns,
-                unique,
-            });
+            indexes.push(IndexDef { name, columns, unique });
         }
         if !reader.is_empty() {
             return Err(Error::Malformed("bytes after the end of the schema"));
         }
-        let schema = Schema {
-            columns,
-            primary_key,
-            indexes,
-        };
+        let schema = Schema { columns, primary_key, indexes };
         schema.validate()?;
         Ok(schema)
     }

@@ -63,11 +63,7 @@ pub struct ColdStore {
 
 impl ColdStore {
     pub fn new(inner: MemoryStore) -> ColdStore {
-        ColdStore {
-            inner,
-            resident: RefCell::new(HashSet::new()),
-            trips: Cell::new(0),
-        }
+        ColdStore { inner, resident: RefCell::new(HashSet::new()), trips: Cell::new(0) }
     }
 
     pub fn load(&self, hashes: &[Hash]) {
@@ -113,11 +109,7 @@ impl MissingError for cambium::prolly::Error {
 impl ChunkStore for ColdStore {
     fn get_many(&self, hashes: &[Hash]) -> Result<Vec<Option<Chunk>>, Error> {
         let resident = self.resident.borrow();
-        let missing: Vec<Hash> = hashes
-            .iter()
-            .filter(|h| !resident.contains(h))
-            .copied()
-            .collect();
+        let missing: Vec<Hash> = hashes.iter().filter(|h| !resident.contains(h)).copied().collect();
         if !missing.is_empty() {
             return Err(Error::Missing(missing));
         }
