@@ -315,57 +315,65 @@ pub fn history_suite(clock: &dyn Fn() -> f64, scale: Scale) -> Vec<Figure> {
     figures.push(Figure::of(format!("{name}: bytes written"), "KiB", bytes));
     drop(store);
 
-    let mut store = MemoryStore::new();
-    let table = bench_table(&mut store, scale.merge_rows);
-    repo_with(&mut store, &table);
-    let mut handle = store.handle();
-    let mut repo = Repo::open(&mut handle).expect("open");
-    let base = repo.branch_head("main").expect("main");
-    repo.create_branch("other", base, false).expect("branch");
+    // Changes spread over the whole table (every leaf touched), then changes in one key range
+    // (the two ranges overlap by half, so those rows merge cell by cell).
     let mut rng = Lcg(11);
     let stride = scale.merge_rows / scale.merge_changes;
-    let ours = (0..scale.merge_changes)
-        .map(|i| row_edit(i * stride + rng.below(stride), 2, Value::Int(-7)))
-        .collect();
-    let theirs = (0..scale.merge_changes)
-        .map(|i| row_edit(i * stride + rng.below(stride), 3, Value::Text("theirs".into())))
-        .collect();
-    let our_head = commit_edits(&mut repo, "main", ours, 20);
-    let their_head = commit_edits(&mut repo, "other", theirs, 21);
-    let (ours_root, theirs_root) =
-        (repo.commit(our_head).expect("c").root, repo.commit(their_head).expect("c").root);
-    let samples = (0..scale.repeats * 4)
-        .map(|_| {
-            repo.reset("main", our_head, ResetMode::Hard).expect("reset");
-            let (outcome, ms) = timed(clock, || {
-                repo.merge("main", their_head, "other", &author(30), &MergeOptions::default())
-                    .expect("merge")
-            });
-            assert!(
-                matches!(outcome, history::MergeOutcome::Committed { .. }),
-                "the bench merge is clean"
-            );
-            ms
-        })
-        .collect();
-    let name =
-        format!("merge {0} + {0} changed rows, {1} rows", scale.merge_changes, scale.merge_rows);
-    figures.push(Figure::of(name, "ms", samples));
-    let (ours_root, theirs_root) =
-        (repo.root(ours_root).expect("root"), repo.root(theirs_root).expect("root"));
-    let samples = (0..scale.repeats * 4)
-        .map(|_| {
-            let (diffs, ms) = timed(clock, || {
-                history::diff_roots(repo.store(), &ours_root, &theirs_root, false).expect("diff")
-            });
-            assert_eq!(diffs.len(), 1);
-            ms
-        })
-        .collect();
-    let name = format!("diff summary of those branches ({} rows)", scale.merge_rows);
-    figures.push(Figure::of(name, "ms", samples));
-    drop(repo);
-    drop(store);
+    let spread = |rng: &mut Lcg| -> Vec<u64> {
+        (0..scale.merge_changes).map(|i| i * stride + rng.below(stride)).collect()
+    };
+    let (ours_spread, theirs_spread) = (spread(&mut rng), spread(&mut rng));
+    let ours_range: Vec<u64> = (0..scale.merge_changes).collect();
+    let theirs_range: Vec<u64> = (scale.merge_changes / 2..scale.merge_changes * 3 / 2).collect();
+    for (label, ours, theirs) in
+        [("spread", ours_spread, theirs_spread), ("clustered", ours_range, theirs_range)]
+    {
+        let mut store = MemoryStore::new();
+        let table = bench_table(&mut store, scale.merge_rows);
+        repo_with(&mut store, &table);
+        let mut handle = store.handle();
+        let mut repo = Repo::open(&mut handle).expect("open");
+        let base = repo.branch_head("main").expect("main");
+        repo.create_branch("other", base, false).expect("branch");
+        let ours = ours.into_iter().map(|id| row_edit(id, 2, Value::Int(-7))).collect();
+        let theirs =
+            theirs.into_iter().map(|id| row_edit(id, 3, Value::Text("theirs".into()))).collect();
+        let our_head = commit_edits(&mut repo, "main", ours, 20);
+        let their_head = commit_edits(&mut repo, "other", theirs, 21);
+        let samples = (0..scale.repeats * 4)
+            .map(|_| {
+                repo.reset("main", our_head, ResetMode::Hard).expect("reset");
+                let (outcome, ms) = timed(clock, || {
+                    repo.merge("main", their_head, "other", &author(30), &MergeOptions::default())
+                        .expect("merge")
+                });
+                assert!(
+                    matches!(outcome, history::MergeOutcome::Committed { .. }),
+                    "the bench merge is clean"
+                );
+                ms
+            })
+            .collect();
+        let name = format!(
+            "merge {0} + {0} changed rows ({label}), {1} rows",
+            scale.merge_changes, scale.merge_rows
+        );
+        figures.push(Figure::of(name, "ms", samples));
+        let ours_root = repo.root(repo.commit(our_head).expect("commit").root).expect("root");
+        let theirs_root = repo.root(repo.commit(their_head).expect("commit").root).expect("root");
+        let samples = (0..scale.repeats * 4)
+            .map(|_| {
+                let (diffs, ms) = timed(clock, || {
+                    history::diff_roots(repo.store(), &ours_root, &theirs_root, false)
+                        .expect("diff")
+                });
+                assert_eq!(diffs.len(), 1);
+                ms
+            })
+            .collect();
+        let name = format!("diff summary of those branches ({label}), {} rows", scale.merge_rows);
+        figures.push(Figure::of(name, "ms", samples));
+    }
 
     let mut store = MemoryStore::new();
     let mut repo = Repo::init(&mut store, &author(0)).expect("init");

@@ -4,6 +4,10 @@
 //! nothing is visible to other handles until [`Repo::publish`] flushes the new chunks and swaps
 //! the manifest. Branch operations take the branch they act on; the ref map also records the
 //! current branch (`HEAD`), which the CLI uses and SQL sessions start from.
+//!
+//! An operation that fails (including with `Missing`) may have changed the in-memory copy part
+//! way; since nothing was published, the caller discards the `Repo`, opens a new one and runs
+//! the operation again.
 
 use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
 

@@ -141,21 +141,31 @@ fn check_key(key: &[u8]) -> Result<(), Error> {
 /// Encodes a leaf value: inline with a tag byte, or as a reference to a blob tree written to
 /// `out`.
 fn encode_value(value: &[u8], out: &mut Vec<Chunk>) -> Result<Vec<u8>, Error> {
+    let mut encoded = Vec::with_capacity(value.len().min(INLINE_VALUE_BYTES_MAX) + 1);
+    encode_value_into(value, &mut encoded, out)?;
+    Ok(encoded)
+}
+
+/// [`encode_value`] into a buffer the caller reuses, so bulk loads allocate nothing per entry.
+fn encode_value_into(
+    value: &[u8],
+    encoded: &mut Vec<u8>,
+    out: &mut Vec<Chunk>,
+) -> Result<(), Error> {
     if value.len() > VALUE_BYTES_MAX {
         return Err(Error::ValueTooLarge { bytes: value.len(), max: VALUE_BYTES_MAX });
     }
+    encoded.clear();
     if value.len() <= INLINE_VALUE_BYTES_MAX {
-        let mut encoded = Vec::with_capacity(value.len() + 1);
         encoded.push(node::VALUE_INLINE);
         encoded.extend_from_slice(value);
-        return Ok(encoded);
+        return Ok(());
     }
     let root = blob::write(value, out);
-    let mut encoded = Vec::with_capacity(node::VALUE_BLOB_BYTES);
     encoded.push(node::VALUE_BLOB);
     encoded.extend_from_slice(root.as_bytes());
     encoded.extend_from_slice(&(value.len() as u64).to_le_bytes());
-    Ok(encoded)
+    Ok(())
 }
 
 /// The blob root and length of an out-of-line leaf value, `None` for an inline one.
@@ -214,6 +224,7 @@ impl Map {
     {
         let mut builder = build::TreeBuilder::new(0);
         let mut out = Vec::new();
+        let mut encoded = Vec::new();
         let mut previous: Option<Vec<u8>> = None;
         for (key, value) in entries {
             let key = key.as_ref();
@@ -221,7 +232,7 @@ impl Map {
             if previous.as_deref().is_some_and(|p| p >= key) {
                 return Err(Error::Unsorted);
             }
-            let encoded = encode_value(value.as_ref(), &mut out)?;
+            encode_value_into(value.as_ref(), &mut encoded, &mut out)?;
             builder.push(key, &encoded, 1, &mut out);
             put_all(store, &mut out)?;
             match &mut previous {
