@@ -1,6 +1,8 @@
 //! Byte-level helpers shared by the history chunk encodings: a writer and a bounds-checked
 //! reader, so every decoder refuses truncated or trailing bytes the same way.
 
+use std::collections::BTreeMap;
+
 use crate::chunk::{Hash, HASH_BYTES};
 
 use super::Error;
@@ -52,6 +54,15 @@ impl Writer {
 
     pub fn str(&mut self, text: &str) -> &mut Writer {
         self.bytes(text.as_bytes())
+    }
+
+    /// A name → hash map: a `u32` count, then each name and hash in ascending name order.
+    pub fn named_hashes(&mut self, map: &BTreeMap<String, Hash>) -> &mut Writer {
+        self.u32(map.len() as u32);
+        for (name, hash) in map {
+            self.str(name).hash(hash);
+        }
+        self
     }
 }
 
@@ -129,6 +140,22 @@ impl<'a> Reader<'a> {
             return Err(self.malformed("a count is larger than the chunk can hold"));
         }
         Ok(count)
+    }
+
+    /// Reads what [`Writer::named_hashes`] wrote, refusing names out of order.
+    pub fn named_hashes(&mut self) -> Result<BTreeMap<String, Hash>, Error> {
+        let count = self.count(4 + HASH_BYTES)?;
+        let mut map = BTreeMap::new();
+        let mut previous: Option<String> = None;
+        for _ in 0..count {
+            let name = self.string()?;
+            if previous.as_ref().is_some_and(|p| *p >= name) {
+                return Err(self.malformed("names are not strictly ascending"));
+            }
+            map.insert(name.clone(), self.hash()?);
+            previous = Some(name);
+        }
+        Ok(map)
     }
 
     pub fn finish(self) -> Result<(), Error> {

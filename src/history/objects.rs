@@ -127,28 +127,14 @@ pub struct RootValue {
 impl RootValue {
     pub fn write(&self, store: &mut dyn ChunkStore) -> Result<Hash, Error> {
         let mut w = Writer::new(KIND_ROOT, VERSION);
-        w.u32(self.tables.len() as u32);
-        for (name, table) in &self.tables {
-            w.str(name).hash(table);
-        }
+        w.named_hashes(&self.tables);
         save(store, w)
     }
 
     pub fn read(store: &dyn ChunkStore, hash: Hash) -> Result<RootValue, Error> {
         let chunk = load(store, hash)?;
         let mut r = Reader::new(hash, chunk.data(), KIND_ROOT, VERSION)?;
-        let count = r.count(24)?;
-        let mut tables = BTreeMap::new();
-        let mut previous: Option<String> = None;
-        for _ in 0..count {
-            let name = r.string()?;
-            if previous.as_ref().is_some_and(|p| *p >= name) {
-                return Err(r.malformed("table names are not strictly ascending"));
-            }
-            let table = r.hash()?;
-            previous = Some(name.clone());
-            tables.insert(name, table);
-        }
+        let tables = r.named_hashes()?;
         r.finish()?;
         Ok(RootValue { tables })
     }
@@ -229,10 +215,7 @@ impl WorkingSet {
             }
             Some(merge) => {
                 w.u8(1).hash(&merge.commit).hash(&merge.pre_merge_working);
-                w.u32(merge.conflicts.len() as u32);
-                for (table, map) in &merge.conflicts {
-                    w.str(table).hash(map);
-                }
+                w.named_hashes(&merge.conflicts);
             }
         }
         save(store, w)
@@ -248,11 +231,7 @@ impl WorkingSet {
             1 => {
                 let commit = r.hash()?;
                 let pre_merge_working = r.hash()?;
-                let count = r.count(24)?;
-                let mut conflicts = BTreeMap::new();
-                for _ in 0..count {
-                    conflicts.insert(r.string()?, r.hash()?);
-                }
+                let conflicts = r.named_hashes()?;
                 Some(MergeState { commit, pre_merge_working, conflicts })
             }
             _ => return Err(r.malformed("bad merge flag")),
@@ -309,10 +288,7 @@ pub struct RefMap {
 impl RefMap {
     pub fn write(&self, store: &mut dyn ChunkStore) -> Result<Hash, Error> {
         let mut w = Writer::new(KIND_REF_MAP, VERSION);
-        w.str(&self.head).u32(self.refs.len() as u32);
-        for (name, hash) in &self.refs {
-            w.str(name).hash(hash);
-        }
+        w.str(&self.head).named_hashes(&self.refs);
         save(store, w)
     }
 
@@ -320,17 +296,7 @@ impl RefMap {
         let chunk = load(store, hash)?;
         let mut r = Reader::new(hash, chunk.data(), KIND_REF_MAP, VERSION)?;
         let head = r.string()?;
-        let count = r.count(24)?;
-        let mut refs = BTreeMap::new();
-        let mut previous: Option<String> = None;
-        for _ in 0..count {
-            let name = r.string()?;
-            if previous.as_ref().is_some_and(|p| *p >= name) {
-                return Err(r.malformed("ref names are not strictly ascending"));
-            }
-            refs.insert(name.clone(), r.hash()?);
-            previous = Some(name);
-        }
+        let refs = r.named_hashes()?;
         r.finish()?;
         Ok(RefMap { head, refs })
     }

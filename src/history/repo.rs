@@ -354,33 +354,34 @@ impl<'s> Repo<'s> {
     /// Stages tables: copies them (or their absence) from the working root to the staged root.
     /// `None` stages every table.
     pub fn add(&mut self, branch: &str, tables: Option<&[&str]>) -> Result<(), Error> {
-        let mut set = self.working_set(branch)?;
-        match tables {
-            None => set.staged = set.working,
-            Some(names) => {
-                let working = self.root(set.working)?;
-                let mut staged = self.root(set.staged)?;
-                copy_tables(&working, &mut staged, names)?;
-                set.staged = staged.write(self.store)?;
-            }
-        }
-        self.put_working_set(branch, &set)
+        let working = self.working_set(branch)?.working;
+        self.copy_to_staged(branch, working, tables)
     }
 
     /// Unstages tables: copies them back from the head commit to the staged root. `None`
     /// unstages everything.
     pub fn unstage(&mut self, branch: &str, tables: Option<&[&str]>) -> Result<(), Error> {
-        let head = self.commit(self.branch_head(branch)?)?;
+        let head = self.commit(self.branch_head(branch)?)?.root;
+        self.copy_to_staged(branch, head, tables)
+    }
+
+    /// Makes the staged root `source` (all tables) or copies the named tables from it.
+    fn copy_to_staged(
+        &mut self,
+        branch: &str,
+        source: Hash,
+        tables: Option<&[&str]>,
+    ) -> Result<(), Error> {
         let mut set = self.working_set(branch)?;
-        match tables {
-            None => set.staged = head.root,
+        set.staged = match tables {
+            None => source,
             Some(names) => {
-                let head_root = self.root(head.root)?;
+                let from = self.root(source)?;
                 let mut staged = self.root(set.staged)?;
-                copy_tables(&head_root, &mut staged, names)?;
-                set.staged = staged.write(self.store)?;
+                copy_tables(&from, &mut staged, names)?;
+                staged.write(self.store)?
             }
-        }
+        };
         self.put_working_set(branch, &set)
     }
 
