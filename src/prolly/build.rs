@@ -4,7 +4,7 @@
 use crate::chunk::{Chunk, Hash};
 
 use super::chunker::{entry_bytes, Chunker};
-use super::node::{ChildRef, NodeBuffer};
+use super::node::{ChildRef, Node, NodeBuffer};
 
 /// A node just written by a builder, as its parent will list it.
 #[derive(Clone, Debug)]
@@ -53,6 +53,30 @@ impl LevelBuilder {
         } else {
             None
         }
+    }
+
+    /// Adds entries `start..end` of `node` (of this builder's level), calling `emitted` for each
+    /// node completed. The chunker still sees every key; the bytes are copied in runs.
+    pub fn push_run(
+        &mut self,
+        node: &Node,
+        start: usize,
+        end: usize,
+        out: &mut Vec<Chunk>,
+        emitted: &mut dyn FnMut(Emitted),
+    ) {
+        debug_assert_eq!(node.level(), self.level);
+        let mut run = start;
+        for i in start..end {
+            let (key, value) = (node.key(i), node.value(i));
+            self.count += if self.level == 0 { 1 } else { ChildRef::count_of(value) };
+            if self.chunker.push(key, entry_bytes(key, value)) {
+                self.buffer.push_run(node, run, i + 1);
+                run = i + 1;
+                emitted(self.emit(out));
+            }
+        }
+        self.buffer.push_run(node, run, end);
     }
 
     /// Ends the level: writes the partly filled last node, if any.

@@ -134,16 +134,11 @@ fn rechunk_level(
             if let Some(last) = node.last_key() {
                 parent.entry(last.to_vec()).or_insert(None);
             }
-            let mut push = |key: &[u8], value: &[u8], parent: &mut BTreeMap<_, _>| {
-                let count = if level == 0 { 1 } else { super::node::ChildRef::count_of(value) };
-                if let Some(done) = builder.push(key, value, count, out) {
-                    parent.insert(done.key.clone(), Some(done.child.encode().to_vec()));
-                    emitted.push(done);
-                }
+            let mut record = |done: Emitted| {
+                parent.insert(done.key.clone(), Some(done.child.encode().to_vec()));
+                emitted.push(done);
             };
-            merge_node(&node, &edits[next..next + taken], |key, value| {
-                push(key, value, &mut parent)
-            });
+            merge_node(&node, &edits[next..next + taken], &mut builder, out, &mut record);
             next += taken;
             if last_node {
                 if let Some(done) = builder.finish(out) {
@@ -162,35 +157,30 @@ fn rechunk_level(
     Ok(LevelOutcome { parent_edits: parent.into_iter().collect(), emitted })
 }
 
-/// Feeds the entries of `node` with `edits` applied, in key order, to `sink`.
+/// Feeds the entries of `node` with `edits` applied, in key order, to `builder`: unchanged
+/// stretches as runs, edited entries one by one.
 fn merge_node(
     node: &Node,
     edits: &[(Vec<u8>, Option<Vec<u8>>)],
-    mut sink: impl FnMut(&[u8], &[u8]),
+    builder: &mut LevelBuilder,
+    out: &mut Vec<Chunk>,
+    emitted: &mut dyn FnMut(Emitted),
 ) {
     let mut index = 0;
-    let mut edits = edits.iter().peekable();
-    loop {
-        let old = (index < node.len()).then(|| node.key(index));
-        match (old, edits.peek()) {
-            (None, None) => return,
-            (Some(key), None) => {
-                sink(key, node.value(index));
-                index += 1;
-            }
-            (Some(key), Some((edit_key, _))) if key < edit_key.as_slice() => {
-                sink(key, node.value(index));
-                index += 1;
-            }
-            (old, Some((edit_key, value))) => {
-                if old == Some(edit_key.as_slice()) {
-                    index += 1;
-                }
-                if let Some(value) = value {
-                    sink(edit_key, value);
-                }
-                edits.next();
+    for (key, value) in edits {
+        // Edits ascend, so each lands at or after the previous one.
+        let at = node.search(key);
+        builder.push_run(node, index, at, out, emitted);
+        index = at;
+        if index < node.len() && node.key(index) == key.as_slice() {
+            index += 1;
+        }
+        if let Some(value) = value {
+            let count = if node.is_leaf() { 1 } else { super::node::ChildRef::count_of(value) };
+            if let Some(done) = builder.push(key, value, count, out) {
+                emitted(done);
             }
         }
     }
+    builder.push_run(node, index, node.len(), out, emitted);
 }

@@ -250,6 +250,25 @@ impl NodeBuffer {
         Some(&self.keys[start..end])
     }
 
+    /// Appends entries `start..end` of `node` in bulk: two slice copies and the adjusted ends,
+    /// instead of four pushes per entry.
+    pub fn push_run(&mut self, node: &Node, start: usize, end: usize) {
+        if start == end {
+            return;
+        }
+        debug_assert!(self.last_key().is_none_or(|last| last < node.key(start)), "keys ascend");
+        let data = node.chunk.data();
+        for (table, bytes, ends, region) in [
+            (0, &mut self.keys, &mut self.key_ends, node.keys_at),
+            (1, &mut self.values, &mut self.value_ends, node.values_at),
+        ] {
+            let (first, last) = (node.offset(table, start), node.offset(table, end));
+            let base = bytes.len();
+            bytes.extend_from_slice(&data[region + first..region + last]);
+            ends.extend((start + 1..=end).map(|i| base + node.offset(table, i) - first));
+        }
+    }
+
     /// Encodes the buffered entries as a node of `level` and empties the buffer.
     pub fn encode(&mut self, level: u8) -> Chunk {
         let len = self.len();
