@@ -149,27 +149,23 @@ impl RawDiff {
 }
 
 /// Steps both cursors past the equal entry they stand on and every equal entry after it in
-/// their current leaves, in one tight loop: changes spread thinly over many leaves leave long
-/// runs of equal entries between them.
+/// their current leaves at once: changes spread thinly over many leaves leave long runs of
+/// equal entries between them.
 fn skip_equal_run(from: &mut Option<Cursor>, to: &mut Option<Cursor>) {
     let (Some(a), Some(b)) = (from.as_mut(), to.as_mut()) else {
         unreachable!("both stand on entries")
     };
     let (fa, fb) = (a.frames.last_mut().expect("frame"), b.frames.last_mut().expect("frame"));
-    loop {
-        fa.index += 1;
-        fb.index += 1;
-        let (na, nb) = (&fa.node, &fb.node);
-        if fa.index >= na.len() || fb.index >= nb.len() {
-            break;
-        }
-        if na.key(fa.index) != nb.key(fb.index) || na.value(fa.index) != nb.value(fb.index) {
-            return;
-        }
+    let run = fa.node.equal_run(fa.index, &fb.node, fb.index);
+    debug_assert!(run >= 1, "the entries under the cursors are equal");
+    if fa.index + run < fa.node.len() && fb.index + run < fb.node.len() {
+        fa.index += run;
+        fb.index += run;
+        return;
     }
-    // A leaf ran out: undo the last increments and let the ordinary step climb to the parent.
-    fa.index -= 1;
-    fb.index -= 1;
+    // A leaf ran out: stand on the last equal pair and let the ordinary step climb.
+    fa.index += run - 1;
+    fb.index += run - 1;
     step(from);
     step(to);
 }

@@ -72,6 +72,20 @@ fn u16_at(data: &[u8], at: usize) -> usize {
 impl Node {
     /// Decodes and validates `chunk` as a map node.
     pub fn decode(chunk: Chunk) -> Result<Node, Error> {
+        if validated::contains(chunk.hash()) {
+            let data = chunk.data();
+            let len = u16_at(data, 4);
+            let keys_at = HEADER_BYTES + 4 * (len + 1);
+            let values_at = keys_at + u16_at(data, HEADER_BYTES + 2 * len);
+            return Ok(Node { level: data[2], len, keys_at, values_at, chunk });
+        }
+        let node = Node::validate(chunk)?;
+        validated::insert(node.hash());
+        Ok(node)
+    }
+
+    /// Decodes with every check of the format.
+    fn validate(chunk: Chunk) -> Result<Node, Error> {
         let malformed = |reason| Error::malformed(chunk.hash(), reason);
         let data = chunk.data();
         if data.len() < HEADER_BYTES || data.len() > NODE_BYTES_HARD_MAX {
@@ -174,6 +188,34 @@ impl Node {
         &data[self.values_at + self.offset(1, i)..self.values_at + self.offset(1, i + 1)]
     }
 
+    /// How many entries, from entry `i` here and entry `j` in `other`, are equal pairwise (key
+    /// and value). Compares entry lengths through the offset tables and the bytes in bulk, so
+    /// long runs of equal entries cost a few instructions each rather than two calls to
+    /// `memcmp`.
+    pub fn equal_run(&self, i: usize, other: &Node, j: usize) -> usize {
+        let most = (self.len - i).min(other.len - j);
+        let (data, other_data) = (self.chunk.data(), other.chunk.data());
+        let (k0, l0) = (self.offset(0, i), other.offset(0, j));
+        let (v0, w0) = (self.offset(1, i), other.offset(1, j));
+        // Equal bytes from here on in the key and value regions bound the run; the entries
+        // inside both bounds are equal when their lengths agree too.
+        let keys = common_prefix(
+            &data[self.keys_at + k0..self.values_at],
+            &other_data[other.keys_at + l0..other.values_at],
+        );
+        let values =
+            common_prefix(&data[self.values_at + v0..], &other_data[other.values_at + w0..]);
+        (1..=most)
+            .take_while(|&e| {
+                let (key_end, value_end) = (self.offset(0, i + e) - k0, self.offset(1, i + e) - v0);
+                key_end <= keys
+                    && value_end <= values
+                    && key_end == other.offset(0, j + e) - l0
+                    && value_end == other.offset(1, j + e) - w0
+            })
+            .count()
+    }
+
     pub fn child(&self, i: usize) -> ChildRef {
         debug_assert!(!self.is_leaf());
         ChildRef::decode(self.value(i))
@@ -205,6 +247,53 @@ impl Node {
             (0..self.len).map(|i| self.child(i).count).sum()
         }
     }
+}
+
+/// Hashes of map nodes known to be well formed: ones this process encoded or already validated.
+/// Whether bytes are a valid node depends only on the bytes, and a hash names exactly one byte
+/// string, so skipping validation for these changes nothing but speed. Each thread keeps its own
+/// bounded set; when it fills, it starts over.
+mod validated {
+    use std::cell::RefCell;
+    use std::collections::HashSet;
+
+    use crate::chunk::Hash;
+
+    /// Hashes remembered at most (about 10 MiB).
+    const VALIDATED_NODES_MAX: usize = 1 << 18;
+
+    thread_local! {
+        static VALIDATED: RefCell<HashSet<Hash>> = RefCell::new(HashSet::new());
+    }
+
+    pub fn contains(hash: Hash) -> bool {
+        VALIDATED.with(|set| set.borrow().contains(&hash))
+    }
+
+    pub fn insert(hash: Hash) {
+        VALIDATED.with(|set| {
+            let mut set = set.borrow_mut();
+            if set.len() >= VALIDATED_NODES_MAX {
+                set.clear();
+            }
+            set.insert(hash);
+        });
+    }
+}
+
+/// The length of the common prefix of two byte strings, compared eight bytes at a time.
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let n = a.len().min(b.len());
+    let mut at = 0;
+    while at + 8 <= n {
+        let x = u64::from_le_bytes(a[at..at + 8].try_into().expect("8 bytes"));
+        let y = u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"));
+        if x != y {
+            return at + ((x ^ y).trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    at + a[at..n].iter().zip(&b[at..n]).take_while(|(x, y)| x == y).count()
 }
 
 /// The empty leaf: the whole tree of an empty map.
@@ -289,6 +378,8 @@ impl NodeBuffer {
         self.key_ends.clear();
         self.values.clear();
         self.value_ends.clear();
-        Chunk::new(out)
+        let chunk = Chunk::new(out);
+        validated::insert(chunk.hash());
+        chunk
     }
 }
