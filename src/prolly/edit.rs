@@ -116,6 +116,9 @@ fn rechunk_level(
 ) -> Result<LevelOutcome, Error> {
     let mut parent: BTreeMap<Vec<u8>, Option<Vec<u8>>> = BTreeMap::new();
     let mut emitted = Vec::new();
+    // One builder for every stretch: each stretch ends at a boundary, which leaves it empty, and
+    // its buffers keep their capacity from one node to the next.
+    let mut builder = LevelBuilder::new(level);
     let mut next = 0;
     while next < edits.len() {
         let mut cursor = Cursor::seek(reader, root.clone(), &edits[next].0, level)?;
@@ -126,7 +129,7 @@ fn rechunk_level(
             continue;
         }
         // Re-chunk from this node's start until a new boundary meets an old node's end.
-        let mut builder = LevelBuilder::new(level);
+        debug_assert!(builder.at_boundary());
         loop {
             let node = cursor.top().node.clone();
             let last_node = cursor.on_last_node();

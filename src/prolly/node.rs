@@ -205,13 +205,34 @@ impl Node {
         );
         let values =
             common_prefix(&data[self.values_at + v0..], &other_data[other.values_at + w0..]);
+        let inside =
+            |e: usize| self.offset(0, i + e) - k0 <= keys && self.offset(1, i + e) - v0 <= values;
+        if k0 == l0 && v0 == w0 {
+            // Same starting offsets: lengths agree exactly where the offset tables' bytes do, so
+            // compare the tables in bulk too and find the run's end by binary search.
+            fn table(node: &Node, t: usize, at: usize, entries: usize) -> &[u8] {
+                let start = HEADER_BYTES + 2 * (t * (node.len + 1) + at + 1);
+                &node.chunk.data()[start..start + 2 * entries]
+            }
+            let same_keys = common_prefix(table(self, 0, i, most), table(other, 0, j, most)) / 2;
+            let same_values = common_prefix(table(self, 1, i, most), table(other, 1, j, most)) / 2;
+            // `inside` holds for a prefix of 1..=shaped: find its length by bisection.
+            let (mut low, mut high) = (0, same_keys.min(same_values));
+            while low < high {
+                let middle = (low + high).div_ceil(2);
+                if inside(middle) {
+                    low = middle;
+                } else {
+                    high = middle - 1;
+                }
+            }
+            return low;
+        }
         (1..=most)
             .take_while(|&e| {
-                let (key_end, value_end) = (self.offset(0, i + e) - k0, self.offset(1, i + e) - v0);
-                key_end <= keys
-                    && value_end <= values
-                    && key_end == other.offset(0, j + e) - l0
-                    && value_end == other.offset(1, j + e) - w0
+                inside(e)
+                    && self.offset(0, i + e) - k0 == other.offset(0, j + e) - l0
+                    && self.offset(1, i + e) - v0 == other.offset(1, j + e) - w0
             })
             .count()
     }
