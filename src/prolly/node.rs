@@ -404,3 +404,62 @@ impl NodeBuffer {
         chunk
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::{Node, NodeBuffer};
+
+    /// A leaf of `entries` (key, inline value) pairs.
+    fn leaf(entries: &[(Vec<u8>, Vec<u8>)]) -> Node {
+        let mut buffer = NodeBuffer::default();
+        for (key, value) in entries {
+            let mut encoded = vec![0u8];
+            encoded.extend_from_slice(value);
+            buffer.push(key, &encoded);
+        }
+        Node::decode(buffer.encode(0)).expect("valid leaf")
+    }
+
+    fn naive_run(a: &Node, i: usize, b: &Node, j: usize) -> usize {
+        (0..(a.len() - i).min(b.len() - j))
+            .take_while(|&e| a.key(i + e) == b.key(j + e) && a.value(i + e) == b.value(j + e))
+            .count()
+    }
+
+    /// `equal_run` agrees with entry-by-entry comparison, whether the two leaves' offsets line
+    /// up (the bulk path) or are shifted (the entry-length path).
+    #[test]
+    fn equal_run_matches_entry_by_entry_comparison() {
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for _ in 0..400 {
+            let len = 1 + next(60) as usize;
+            let base: Vec<(Vec<u8>, Vec<u8>)> = (0..len)
+                .map(|i| (format!("k{:04}", i * 3).into_bytes(), vec![b'v'; 1 + next(12) as usize]))
+                .collect();
+            let mut other = base.clone();
+            for _ in 0..next(4) {
+                let at = next(len as u64) as usize;
+                match next(3) {
+                    0 => other[at].1.push(b'x'),
+                    1 => *other[at].1.last_mut().expect("non-empty") = b'w',
+                    _ => other[at].0.push(b'!'),
+                }
+            }
+            let (a, b) = (leaf(&base), leaf(&other));
+            for _ in 0..20 {
+                let i = next(len as u64) as usize;
+                let j = if next(2) == 0 { i } else { next(len as u64) as usize };
+                assert_eq!(a.equal_run(i, &b, j), naive_run(&a, i, &b, j), "i {i} j {j}");
+            }
+        }
+    }
+}
