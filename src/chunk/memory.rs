@@ -1,9 +1,9 @@
 //! `MemoryStore`: a store held in process memory, shared by every handle made from it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::{Chunk, ChunkStore, Error, GcStats, Hash, Manifest, CHUNK_BYTES_MAX};
+use super::{AddressMap, Chunk, ChunkStore, Error, GcStats, Hash, Manifest, CHUNK_BYTES_MAX};
 
 /// Bytes held under a hash, and whether they are known to hash to it.
 struct Stored {
@@ -16,7 +16,7 @@ struct Stored {
 /// The published state that every handle of one memory store shares.
 #[derive(Default)]
 struct Published {
-    chunks: HashMap<Hash, Stored>,
+    chunks: AddressMap<Stored>,
     manifest: Manifest,
 }
 
@@ -26,7 +26,7 @@ struct Published {
 #[derive(Default)]
 pub struct MemoryStore {
     published: Arc<Mutex<Published>>,
-    buffer: HashMap<Hash, Chunk>,
+    buffer: AddressMap<Chunk>,
     buffered_bytes: usize,
 }
 

@@ -15,7 +15,9 @@ mod store;
 pub mod conformance;
 
 pub use error::Error;
-pub use hash::{Hash, ParseHashError, HASH_BYTES, HASH_TEXT_CHARS};
+pub use hash::{
+    AddressHasher, AddressMap, AddressSet, Hash, ParseHashError, HASH_BYTES, HASH_TEXT_CHARS,
+};
 pub use manifest::{Manifest, MANIFEST_BYTES};
 pub use memory::MemoryStore;
 pub use store::{Chunk, ChunkStore, GcStats, CHUNK_BYTES_MAX};

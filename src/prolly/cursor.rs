@@ -3,9 +3,7 @@
 //! Every cursor move that needs a chunk loads it before changing any state, so a move that fails
 //! with `Missing` can be repeated after the chunks are loaded, exactly as if it had never run.
 
-use std::collections::HashMap;
-
-use crate::chunk::{ChunkStore, Hash};
+use crate::chunk::{AddressMap, ChunkStore, Hash};
 
 use super::node::Node;
 use super::Error;
@@ -22,13 +20,18 @@ const NODE_CACHE_NODES_MAX: usize = 4096;
 pub(crate) struct Reader<'a> {
     store: &'a dyn ChunkStore,
     readahead: usize,
-    prefetched: HashMap<Hash, Node>,
-    cache: HashMap<Hash, Node>,
+    prefetched: AddressMap<Node>,
+    cache: AddressMap<Node>,
 }
 
 impl<'a> Reader<'a> {
     pub fn new(store: &'a dyn ChunkStore) -> Reader<'a> {
-        Reader { store, readahead: 0, prefetched: HashMap::new(), cache: HashMap::new() }
+        Reader {
+            store,
+            readahead: 0,
+            prefetched: AddressMap::default(),
+            cache: AddressMap::default(),
+        }
     }
 
     fn remember(&mut self, node: &Node) {
@@ -69,7 +72,7 @@ impl<'a> Reader<'a> {
         let wanted: Vec<Hash> =
             hashes.iter().filter(|h| !self.cache.contains_key(h)).copied().collect();
         let chunks = if wanted.is_empty() { Vec::new() } else { self.store.get_many(&wanted)? };
-        let mut fresh = HashMap::with_capacity(wanted.len());
+        let mut fresh = AddressMap::with_capacity_and_hasher(wanted.len(), Default::default());
         for (hash, chunk) in wanted.iter().zip(chunks) {
             let node = Node::decode(chunk.ok_or(crate::chunk::Error::NotFound(*hash))?)?;
             self.remember(&node);

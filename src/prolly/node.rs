@@ -205,22 +205,23 @@ impl Node {
         );
         let values =
             common_prefix(&data[self.values_at + v0..], &other_data[other.values_at + w0..]);
-        let inside =
-            |e: usize| self.offset(0, i + e) - k0 <= keys && self.offset(1, i + e) - v0 <= values;
+        // The tables of end offsets of the entries after i and j.
+        fn table(node: &Node, t: usize, at: usize, entries: usize) -> &[u8] {
+            let start = HEADER_BYTES + 2 * (t * (node.len + 1) + at + 1);
+            &node.chunk.data()[start..start + 2 * entries]
+        }
+        let (ka, kb) = (table(self, 0, i, most), table(other, 0, j, most));
+        let (va, vb) = (table(self, 1, i, most), table(other, 1, j, most));
+        let end = |t: &[u8], e: usize| usize::from(u16::from_le_bytes([t[2 * e], t[2 * e + 1]]));
+        let inside = |e: usize| end(ka, e) - k0 <= keys && end(va, e) - v0 <= values;
         if k0 == l0 && v0 == w0 {
             // Same starting offsets: lengths agree exactly where the offset tables' bytes do, so
-            // compare the tables in bulk too and find the run's end by binary search.
-            fn table(node: &Node, t: usize, at: usize, entries: usize) -> &[u8] {
-                let start = HEADER_BYTES + 2 * (t * (node.len + 1) + at + 1);
-                &node.chunk.data()[start..start + 2 * entries]
-            }
-            let same_keys = common_prefix(table(self, 0, i, most), table(other, 0, j, most)) / 2;
-            let same_values = common_prefix(table(self, 1, i, most), table(other, 1, j, most)) / 2;
-            // `inside` holds for a prefix of 1..=shaped: find its length by bisection.
-            let (mut low, mut high) = (0, same_keys.min(same_values));
+            // compare the tables in bulk too, then bisect for the last entry inside the bounds.
+            let shaped = (common_prefix(ka, kb) / 2).min(common_prefix(va, vb) / 2);
+            let (mut low, mut high) = (0, shaped);
             while low < high {
                 let middle = (low + high).div_ceil(2);
-                if inside(middle) {
+                if inside(middle - 1) {
                     low = middle;
                 } else {
                     high = middle - 1;
@@ -228,11 +229,11 @@ impl Node {
             }
             return low;
         }
-        (1..=most)
+        (0..most)
             .take_while(|&e| {
                 inside(e)
-                    && self.offset(0, i + e) - k0 == other.offset(0, j + e) - l0
-                    && self.offset(1, i + e) - v0 == other.offset(1, j + e) - w0
+                    && end(ka, e) - k0 == end(kb, e) - l0
+                    && end(va, e) - v0 == end(vb, e) - w0
             })
             .count()
     }
@@ -276,15 +277,14 @@ impl Node {
 /// bounded set; when it fills, it starts over.
 mod validated {
     use std::cell::RefCell;
-    use std::collections::HashSet;
 
-    use crate::chunk::Hash;
+    use crate::chunk::{AddressSet, Hash};
 
     /// Hashes remembered at most (about 10 MiB).
     const VALIDATED_NODES_MAX: usize = 1 << 18;
 
     thread_local! {
-        static VALIDATED: RefCell<HashSet<Hash>> = RefCell::new(HashSet::new());
+        static VALIDATED: RefCell<AddressSet> = RefCell::new(AddressSet::default());
     }
 
     pub fn contains(hash: Hash) -> bool {
