@@ -20,18 +20,20 @@ type Edits = Vec<(Vec<u8>, Option<Vec<u8>>)>;
 pub(crate) fn apply(
     reader: &mut Reader,
     root: Hash,
-    edits: Edits,
+    edits: &[(Vec<u8>, Option<Vec<u8>>)],
     out: &mut Vec<Chunk>,
 ) -> Result<Hash, Error> {
     let root_node = reader.node(root)?;
+    let mut parent_edits: Edits;
     let mut edits = edits;
     for level in 0..=root_node.level() {
         if edits.is_empty() {
             return Ok(root);
         }
-        let outcome = rechunk_level(reader, &root_node, level, &edits, out)?;
+        let outcome = rechunk_level(reader, &root_node, level, edits, out)?;
         if level < root_node.level() {
-            edits = outcome.parent_edits;
+            parent_edits = outcome.parent_edits;
+            edits = &parent_edits;
             continue;
         }
         if outcome.parent_edits.is_empty() {

@@ -1,10 +1,11 @@
 //! Three-way merge of maps, built on two diffs from the common base: changes only "theirs" made
 //! are applied to "ours"; keys both sides changed differently go to a policy.
 
-use crate::chunk::ChunkStore;
+use crate::chunk::{Chunk, ChunkStore};
 
 use super::cursor::Reader;
 use super::diff::{decode, Change, RawChange, RawDiff};
+use super::edit;
 use super::{Error, Map};
 
 /// A key both sides changed differently. Values are materialised; `None` means absent (deleted,
@@ -51,8 +52,12 @@ pub(crate) fn merge(
     if base == theirs || ours == theirs {
         return Ok(MergeOutcome { map: *ours, conflicts: Vec::new(), changes: Vec::new() });
     }
-    let mut changes = Vec::new();
+    // The merged values stay encoded until the edit is applied; each change's key and values are
+    // copied once out of the trees and then moved, never cloned.
+    let mut edits: Vec<(Vec<u8>, Option<Vec<u8>>)> = Vec::new();
+    let mut olds: Vec<Option<Vec<u8>>> = Vec::new();
     let mut conflicts = Vec::new();
+    let mut written = Vec::new();
     // One reader for both diffs and the edit: each node of base, ours and theirs is decoded once.
     let mut reader = Reader::new(store);
     let mut our_diff = RawDiff::new(base.root(), ours.root());
@@ -66,36 +71,63 @@ pub(crate) fn merge(
         }
         match our_next.take_if(|ours| ours.key == their.key) {
             // Only theirs changed the key, so our value is still the base value.
-            None => changes.push(Change {
-                old: decode(&mut reader, &their.old)?,
-                new: decode(&mut reader, &their.new)?,
-                key: their.key,
-            }),
+            None => {
+                edits.push((their.key, their.new));
+                olds.push(their.old);
+            }
             Some(our) => {
-                if let Some(change) = resolve(&mut reader, our, their, &mut policy, &mut conflicts)?
-                {
-                    changes.push(change);
+                let settled =
+                    resolve(&mut reader, our, their, &mut policy, &mut conflicts, &mut written)?;
+                if let Some((key, old, new)) = settled {
+                    edits.push((key, new));
+                    olds.push(old);
                 }
                 our_next = our_diff.next_raw(&mut reader)?;
             }
         }
         their_next = their_diff.next_raw(&mut reader)?;
     }
-    let edits = changes.iter().map(|c| (c.key.clone(), c.new.clone()));
-    let (root, mut written) = ours.prepare_edit(&mut reader, edits)?;
+    let root = edit::apply(&mut reader, ours.root(), &edits, &mut written)?;
+    let changes = edits
+        .into_iter()
+        .zip(olds)
+        .map(|((key, new), old)| {
+            Ok(Change {
+                key,
+                old: materialize(&mut reader, old)?,
+                new: materialize(&mut reader, new)?,
+            })
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
     drop(reader);
     super::put_all(store, &mut written)?;
     Ok(MergeOutcome { map: Map::from_root(root), conflicts, changes })
 }
 
+/// Turns an encoded value into the value, reusing its buffer when it is inline.
+fn materialize(reader: &mut Reader, encoded: Option<Vec<u8>>) -> Result<Option<Vec<u8>>, Error> {
+    match encoded {
+        Some(mut value) if value[0] == super::node::VALUE_INLINE => {
+            value.remove(0);
+            Ok(Some(value))
+        }
+        other => decode(reader, &other),
+    }
+}
+
+/// A key whose value a merge changes in ours: the key, our encoded value, the merged one.
+type Settled = (Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>);
+
 /// Settles a key both sides changed: nothing to do when they agree, else the policy decides.
+/// Returns the key with our encoded value and the merged encoded value, when ours changes.
 fn resolve(
     reader: &mut Reader,
     ours: RawChange,
     theirs: RawChange,
     policy: &mut impl FnMut(&Conflict) -> Resolution,
     conflicts: &mut Vec<Conflict>,
-) -> Result<Option<Change>, Error> {
+    written: &mut Vec<Chunk>,
+) -> Result<Option<Settled>, Error> {
     if ours.new == theirs.new {
         return Ok(None);
     }
@@ -107,13 +139,13 @@ fn resolve(
     };
     let new = match policy(&conflict) {
         Resolution::Ours => return Ok(None),
-        Resolution::Theirs => conflict.theirs,
+        Resolution::Theirs => theirs.new,
         Resolution::Value(value) if value == conflict.ours => return Ok(None),
-        Resolution::Value(value) => value,
+        Resolution::Value(value) => value.map(|v| super::encode_value(&v, written)).transpose()?,
         Resolution::Conflict => {
             conflicts.push(conflict);
             return Ok(None);
         }
     };
-    Ok(Some(Change { key: conflict.key, old: conflict.ours, new }))
+    Ok(Some((conflict.key, ours.new, new)))
 }

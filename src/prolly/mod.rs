@@ -340,7 +340,7 @@ impl Map {
                 Ok((key, value))
             })
             .collect::<Result<Vec<_>, Error>>()?;
-        let root = edit::apply(reader, self.root, encoded, &mut out)?;
+        let root = edit::apply(reader, self.root, &encoded, &mut out)?;
         Ok((root, out))
     }
 
