@@ -83,24 +83,15 @@ impl RawDiff {
             if self.from.is_none() && self.to.is_none() {
                 return Ok(None);
             }
-            // Descend whichever side stands higher (both when level); load before moving.
+            // Descend whichever side stands higher (both when level). Each descent loads before
+            // it moves, and if the second fails after the first succeeded, the next step finds
+            // the sides at different levels and descends the other: the same walk either way.
             let top = from_level.max(to_level);
             if top > 0 {
-                let descend_from = self.from.is_some() && from_level == top;
-                let descend_to = self.to.is_some() && to_level == top;
-                let mut from_next = self.from.clone().filter(|_| descend_from);
-                let mut to_next = self.to.clone().filter(|_| descend_to);
-                if let Some(cursor) = &mut from_next {
-                    cursor.descend(reader)?;
-                }
-                if let Some(cursor) = &mut to_next {
-                    cursor.descend(reader)?;
-                }
-                if from_next.is_some() {
-                    self.from = from_next;
-                }
-                if to_next.is_some() {
-                    self.to = to_next;
+                for (cursor, level) in [(&mut self.from, from_level), (&mut self.to, to_level)] {
+                    if let Some(cursor) = cursor.as_mut().filter(|_| level == top) {
+                        cursor.descend(reader)?;
+                    }
                 }
                 continue;
             }
