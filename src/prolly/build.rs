@@ -67,8 +67,7 @@ impl LevelBuilder {
     ) {
         debug_assert_eq!(node.level(), self.level);
         let mut run = start;
-        for i in start..end {
-            let (key, value) = (node.key(i), node.value(i));
+        for (i, key, value) in node.entries(start, end) {
             self.count += if self.level == 0 { 1 } else { ChildRef::count_of(value) };
             if self.chunker.push(key, entry_bytes(key, value)) {
                 self.buffer.push_run(node, run, i + 1);

@@ -238,6 +238,22 @@ impl Node {
             .count()
     }
 
+    /// Entries `start..end` as (index, key, encoded value), read by walking the offset tables
+    /// once instead of looking each entry up.
+    pub fn entries(&self, start: usize, end: usize) -> impl Iterator<Item = (usize, &[u8], &[u8])> {
+        let data = self.chunk.data();
+        let tables = &data[HEADER_BYTES..self.keys_at];
+        let (key_ends, value_ends) = tables.split_at(2 * (self.len + 1));
+        let at = |table: &[u8], i: usize| {
+            usize::from(u16::from_le_bytes([table[2 * i], table[2 * i + 1]]))
+        };
+        let (keys, values) = (&data[self.keys_at..self.values_at], &data[self.values_at..]);
+        (start..end).map(move |i| {
+            let key = &keys[at(key_ends, i)..at(key_ends, i + 1)];
+            (i, key, &values[at(value_ends, i)..at(value_ends, i + 1)])
+        })
+    }
+
     pub fn child(&self, i: usize) -> ChildRef {
         debug_assert!(!self.is_leaf());
         ChildRef::decode(self.value(i))
