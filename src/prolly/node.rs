@@ -391,7 +391,13 @@ impl NodeBuffer {
             let (first, last) = (node.offset(table, start), node.offset(table, end));
             let base = bytes.len();
             bytes.extend_from_slice(&data[region + first..region + last]);
-            ends.extend((start + 1..=end).map(|i| base + node.offset(table, i) - first));
+            let offsets = HEADER_BYTES + 2 * (table * (node.len + 1) + start + 1);
+            let offsets = &data[offsets..offsets + 2 * (end - start)];
+            ends.extend(
+                offsets
+                    .chunks_exact(2)
+                    .map(|pair| base + usize::from(u16::from_le_bytes([pair[0], pair[1]])) - first),
+            );
         }
     }
 
