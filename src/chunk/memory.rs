@@ -20,6 +20,11 @@ struct Published {
     manifest: Manifest,
 }
 
+fn lock(published: &Mutex<Published>) -> MutexGuard<'_, Published> {
+    // A panic while holding the lock leaves plain maps behind, which are still consistent.
+    published.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// A store in memory. Each handle has its own write buffer; [`MemoryStore::handle`] opens another
 /// handle onto the same published chunks and manifest, as a second tab would open the same
 /// database.
@@ -64,8 +69,7 @@ impl MemoryStore {
     }
 
     fn lock(&self) -> MutexGuard<'_, Published> {
-        // A panic while holding the lock leaves plain maps behind, which are still consistent.
-        self.published.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.published)
     }
 }
 
@@ -115,7 +119,8 @@ impl ChunkStore for MemoryStore {
     }
 
     fn flush(&mut self, expected: &Manifest, new: &Manifest) -> Result<(), Error> {
-        let mut published = self.published.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Borrows only the shared half, so the write buffer can be drained while it is held.
+        let mut published = lock(&self.published);
         if published.manifest != *expected {
             return Err(Error::Conflict { current: published.manifest });
         }

@@ -302,26 +302,10 @@ impl Map {
         edits: impl IntoIterator<Item = (Vec<u8>, Option<Vec<u8>>)>,
     ) -> Result<Map, Error> {
         let mut reader = cursor::Reader::new(store);
-        let (root, mut written) = self.prepare_edit(&mut reader, edits)?;
-        drop(reader);
-        put_all(store, &mut written)?;
-        Ok(Map { root })
-    }
-
-    /// Computes an edit without writing: the new root and the chunks to write for it.
-    pub(crate) fn prepare_edit(
-        &self,
-        reader: &mut cursor::Reader,
-        edits: impl IntoIterator<Item = (Vec<u8>, Option<Vec<u8>>)>,
-    ) -> Result<(Hash, Vec<Chunk>), Error> {
         let mut edits: Vec<(Vec<u8>, Option<Vec<u8>>)> = edits.into_iter().collect();
-        for (key, value) in &edits {
+        // Values are checked as they are encoded below; nothing is written before all pass.
+        for (key, _) in &edits {
             check_key(key)?;
-            if let Some(value) = value {
-                if value.len() > VALUE_BYTES_MAX {
-                    return Err(Error::ValueTooLarge { bytes: value.len(), max: VALUE_BYTES_MAX });
-                }
-            }
         }
         // A stable sort keeps repeated keys in the order given; keep only the last of each.
         edits.sort_by(|a, b| a.0.cmp(&b.0));
@@ -340,8 +324,10 @@ impl Map {
                 Ok((key, value))
             })
             .collect::<Result<Vec<_>, Error>>()?;
-        let root = edit::apply(reader, self.root, &encoded, &mut out)?;
-        Ok((root, out))
+        let root = edit::apply(&mut reader, self.root, &encoded, &mut out)?;
+        drop(reader);
+        put_all(store, &mut out)?;
+        Ok(Map { root })
     }
 
     /// Differences from `self` to `to`, in key order. Costs follow the size of the difference:
@@ -362,21 +348,28 @@ impl Map {
         merge::merge(base, ours, theirs, store, policy)
     }
 
-    /// Visits every map node of the tree, a level at a time, loading each level in batches.
+    /// Visits every map node of the tree not already in `seen` (adding it), a level at a time,
+    /// loading each level in batches; subtrees whose root is in `seen` are not entered.
     fn walk_nodes(
         &self,
         reader: &mut cursor::Reader,
+        seen: &mut std::collections::HashSet<Hash>,
         mut visit: impl FnMut(&node::Node),
     ) -> Result<(), Error> {
         /// Nodes asked for in one batch while walking a level.
         const WALK_BATCH_NODES: usize = 1024;
+        if !seen.insert(self.root) {
+            return Ok(());
+        }
         let mut level = vec![reader.node(self.root)?];
         while !level.is_empty() {
             let mut children = Vec::new();
             for node in &level {
                 visit(node);
                 if !node.is_leaf() {
-                    children.extend((0..node.len()).map(|i| node.child(i).hash));
+                    let fresh =
+                        (0..node.len()).map(|i| node.child(i).hash).filter(|h| seen.insert(*h));
+                    children.extend(fresh);
                 }
             }
             level = Vec::with_capacity(children.len());
@@ -391,7 +384,9 @@ impl Map {
     pub fn stats(&self, store: &dyn ChunkStore) -> Result<Stats, Error> {
         let mut reader = cursor::Reader::new(store);
         let mut stats = Stats::default();
-        self.walk_nodes(&mut reader, |node| {
+        // A tree never holds one node twice (keys strictly ascend), so nothing is skipped.
+        let mut seen = std::collections::HashSet::new();
+        self.walk_nodes(&mut reader, &mut seen, |node| {
             stats.depth = stats.depth.max(node.level() + 1);
             stats.chunks += 1;
             stats.bytes += node.byte_len() as u64;
@@ -429,35 +424,14 @@ impl Map {
         seen: &mut std::collections::HashSet<Hash>,
         visit: &mut dyn FnMut(Hash),
     ) -> Result<(), Error> {
-        /// Nodes asked for in one batch while walking a level.
-        const WALK_BATCH_NODES: usize = 1024;
         let mut reader = cursor::Reader::new(store);
-        if !seen.insert(self.root) {
-            return Ok(());
-        }
-        visit(self.root);
-        let mut level = vec![reader.node(self.root)?];
         let mut blobs = Vec::new();
-        while !level.is_empty() {
-            let mut children = Vec::new();
-            for node in &level {
-                if node.is_leaf() {
-                    blobs.extend((0..node.len()).filter_map(|i| blob_ref(node.value(i))));
-                    continue;
-                }
-                for i in 0..node.len() {
-                    let child = node.child(i).hash;
-                    if seen.insert(child) {
-                        visit(child);
-                        children.push(child);
-                    }
-                }
+        self.walk_nodes(&mut reader, seen, |node| {
+            visit(node.hash());
+            if node.is_leaf() {
+                blobs.extend((0..node.len()).filter_map(|i| blob_ref(node.value(i))));
             }
-            level = Vec::with_capacity(children.len());
-            for batch in children.chunks(WALK_BATCH_NODES) {
-                level.extend(reader.nodes(batch)?);
-            }
-        }
+        })?;
         for (root, len) in blobs {
             if seen.contains(&root) {
                 continue;
