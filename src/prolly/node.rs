@@ -197,45 +197,35 @@ impl Node {
         let (data, other_data) = (self.chunk.data(), other.chunk.data());
         let (k0, l0) = (self.offset(0, i), other.offset(0, j));
         let (v0, w0) = (self.offset(1, i), other.offset(1, j));
-        // Equal bytes from here on in the key and value regions bound the run; the entries
-        // inside both bounds are equal when their lengths agree too.
-        let keys = common_prefix(
-            &data[self.keys_at + k0..self.values_at],
-            &other_data[other.keys_at + l0..other.values_at],
-        );
-        let values =
-            common_prefix(&data[self.values_at + v0..], &other_data[other.values_at + w0..]);
         // The tables of end offsets of the entries after i and j.
         fn table(node: &Node, t: usize, at: usize, entries: usize) -> &[u8] {
             let start = HEADER_BYTES + 2 * (t * (node.len + 1) + at + 1);
             &node.chunk.data()[start..start + 2 * entries]
         }
-        let (ka, kb) = (table(self, 0, i, most), table(other, 0, j, most));
-        let (va, vb) = (table(self, 1, i, most), table(other, 1, j, most));
         let end = |t: &[u8], e: usize| usize::from(u16::from_le_bytes([t[2 * e], t[2 * e + 1]]));
-        let inside = |e: usize| end(ka, e) - k0 <= keys && end(va, e) - v0 <= values;
-        if k0 == l0 && v0 == w0 {
-            // Same starting offsets: lengths agree exactly where the offset tables' bytes do, so
-            // compare the tables in bulk too, then bisect for the last entry inside the bounds.
-            let shaped = (common_prefix(ka, kb) / 2).min(common_prefix(va, vb) / 2);
-            let (mut low, mut high) = (0, shaped);
-            while low < high {
-                let middle = (low + high).div_ceil(2);
-                if inside(middle - 1) {
-                    low = middle;
-                } else {
-                    high = middle - 1;
-                }
-            }
-            return low;
+        let delta = |x: usize, y: usize| (x as u16).wrapping_sub(y as u16);
+        // Each bound below only narrows the run, so each scan stops at the previous one's end:
+        // first the equal value bytes, then equal value lengths (where the offset tables differ
+        // by the starting offsets' difference throughout), then the same for keys.
+        let (va, vb) = (table(self, 1, i, most), table(other, 1, j, most));
+        let values =
+            common_prefix(&data[self.values_at + v0..], &other_data[other.values_at + w0..]);
+        let run = leading(most, |e| end(va, e) - v0 <= values);
+        let run = run.min(equal_deltas(&va[..2 * run], &vb[..2 * run], delta(v0, w0)));
+        if run == 0 {
+            return 0;
         }
-        (0..most)
-            .take_while(|&e| {
-                inside(e)
-                    && end(ka, e) - k0 == end(kb, e) - l0
-                    && end(va, e) - v0 == end(vb, e) - w0
-            })
-            .count()
+        let (ka, kb) = (table(self, 0, i, run), table(other, 0, j, run));
+        let run = run.min(equal_deltas(ka, kb, delta(k0, l0)));
+        if run == 0 {
+            return 0;
+        }
+        let bytes = end(ka, run - 1) - k0;
+        let keys = common_prefix(
+            &data[self.keys_at + k0..self.keys_at + k0 + bytes],
+            &other_data[other.keys_at + l0..other.keys_at + l0 + bytes],
+        );
+        leading(run, |e| end(ka, e) - k0 <= keys)
     }
 
     /// Entries `start..end` as (index, key, encoded value), read by walking the offset tables
@@ -319,12 +309,62 @@ mod validated {
 }
 
 /// The length of the common prefix of two byte strings, compared eight bytes at a time.
+/// How many of `0..n` satisfy `holds`, which must hold for a prefix of them (binary search).
+fn leading(n: usize, holds: impl Fn(usize) -> bool) -> usize {
+    let (mut low, mut high) = (0, n);
+    while low < high {
+        let middle = low + (high - low) / 2;
+        if holds(middle) {
+            low = middle + 1;
+        } else {
+            high = middle;
+        }
+    }
+    low
+}
+
+/// How many leading u16 (little-endian) pairs of two offset tables differ by exactly `delta`
+/// (wrapping, as offsets of entries shifted by an earlier change do).
+fn equal_deltas(a: &[u8], b: &[u8], delta: u16) -> usize {
+    if delta == 0 {
+        return common_prefix(a, b) / 2;
+    }
+    let pairs = a.len().min(b.len()) / 2;
+    let at = |t: &[u8], e: usize| u16::from_le_bytes([t[2 * e], t[2 * e + 1]]);
+    // Blocks of eight without an early exit inside, so the comparison runs as one vector step.
+    const BLOCK: usize = 8;
+    let mut e = 0;
+    while e + BLOCK <= pairs {
+        let (x, y) = (&a[2 * e..2 * (e + BLOCK)], &b[2 * e..2 * (e + BLOCK)]);
+        let mut same = true;
+        for k in 0..BLOCK {
+            same &= at(x, k).wrapping_sub(at(y, k)) == delta;
+        }
+        if !same {
+            break;
+        }
+        e += BLOCK;
+    }
+    e + (e..pairs).take_while(|&k| at(a, k).wrapping_sub(at(b, k)) == delta).count()
+}
+
 fn common_prefix(a: &[u8], b: &[u8]) -> usize {
     let n = a.len().min(b.len());
+    let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().expect("8 bytes"));
     let mut at = 0;
+    // 32-byte blocks folded without branches, so long equal stretches take a few vector steps.
+    while at + 32 <= n {
+        let mut diff = 0;
+        for k in (at..at + 32).step_by(8) {
+            diff |= word(a, k) ^ word(b, k);
+        }
+        if diff != 0 {
+            break;
+        }
+        at += 32;
+    }
     while at + 8 <= n {
-        let x = u64::from_le_bytes(a[at..at + 8].try_into().expect("8 bytes"));
-        let y = u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"));
+        let (x, y) = (word(a, at), word(b, at));
         if x != y {
             return at + ((x ^ y).trailing_zeros() / 8) as usize;
         }
