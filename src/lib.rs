@@ -1,12 +1,13 @@
 //! Cambium: a version-controlled SQL database for offline-first web apps.
 //!
-//! The core (`chunk`, `prolly`, `row`, `history`) is synchronous, does no IO and knows no JavaScript; see
+//! The core (`chunk`, `prolly`, `row`, `history`, `sql`) is synchronous, does no IO and knows no JavaScript; see
 //! `ARCHITECTURE.md` for the map of modules and the invariants that hold between them.
 
 pub mod chunk;
 pub mod history;
 pub mod prolly;
 pub mod row;
+pub mod sql;
 
 #[cfg(feature = "bench")]
 pub mod bench;

@@ -1,0 +1,12 @@
+//! SQL: MySQL-flavoured statements parsed with `sqlparser`, translated into Cambium's own small
+//! AST, planned and executed over the history layer's root values, within sessions that hold
+//! variables and transactions.
+
+mod error;
+pub mod functions;
+mod session;
+pub mod types;
+
+pub use error::{Error, ErrorKind};
+pub use session::{QueryResult, Session};
+pub use types::{CastType, Datum, Decimal, SqlType};
