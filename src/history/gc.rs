@@ -74,6 +74,9 @@ pub(crate) fn reachable(store: &dyn ChunkStore, ref_map: Hash) -> Result<HashSet
                     walk.map(Map::from_root(map))?;
                 }
             }
+        } else if name.starts_with(super::repo::CONFIG_PREFIX) {
+            // Configuration documents are single chunks with no references.
+            walk.mark(hash);
         } else if name.starts_with("refs/tags/") {
             walk.mark(hash);
             walk.commits(Tag::read(store, hash)?.commit)?;

@@ -30,6 +30,9 @@ pub const REF_NAME_BYTES_MAX: usize = 255;
 pub const LOG_COMMITS_MAX: usize = 1 << 20;
 
 /// Checks a branch, tag or remote name with git's rules, which Dolt follows.
+/// Ref-map names of configuration documents start with this.
+pub(crate) const CONFIG_PREFIX: &str = "config/";
+
 pub fn validate_ref_name(what: &'static str, name: &str) -> Result<(), Error> {
     let reason = if name.is_empty() {
         Some("it is empty")
@@ -529,6 +532,20 @@ impl<'s> Repo<'s> {
                 Ok((name[TAG_PREFIX.len()..].to_string(), Tag::read(self.store, *hash)?))
             })
             .collect()
+    }
+
+    /// The chunk holding the configuration document `name` (such as persisted variables).
+    pub fn config_ref(&self, name: &str) -> Option<Hash> {
+        self.refs.refs.get(&format!("{CONFIG_PREFIX}{name}")).copied()
+    }
+
+    /// Points the configuration document `name` at a chunk (already put), or removes it.
+    pub fn set_config_ref(&mut self, name: &str, chunk: Option<Hash>) {
+        let name = format!("{CONFIG_PREFIX}{name}");
+        match chunk {
+            Some(hash) => self.refs.refs.insert(name, hash),
+            None => self.refs.refs.remove(&name),
+        };
     }
 
     /// Sets a remote-tracking ref (`refs/remotes/<remote>/<branch>`), as fetch does.

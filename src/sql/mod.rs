@@ -2,8 +2,13 @@
 //! AST, planned and executed over the history layer's root values, within sessions that hold
 //! variables and transactions.
 
+pub mod ast;
+mod data;
+mod dml;
+mod exec;
 mod error;
 pub mod functions;
+pub mod parse;
 mod session;
 pub mod types;
 

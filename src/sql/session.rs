@@ -1,10 +1,25 @@
 //! Sessions: what one connection holds between statements (current branch, variables, the open
-//! transaction and its snapshot), and the statement loop that parses, plans and executes.
+//! transaction and its snapshot), and the statement loop that parses and executes. A
+//! transaction reads the branch's working root as it was when it began; its commit writes the
+//! new working root, three-way merging it with what other sessions committed meanwhile (as Dolt
+//! does) or failing with a retryable serialization error on a real conflict.
+
+use std::collections::{BTreeMap, HashMap};
 
 use crate::chunk::ChunkStore;
+use crate::history::{self, Repo, RootValue, Signature};
 
-use super::error::Error;
+use super::ast::{ShowKind, Statement, VariableScope, VariableTarget};
+use super::error::{Error, ErrorKind};
+use super::exec::{like, Exec, Rows, Tx};
+use super::functions::FunctionContext;
+use super::parse::parse_script;
 use super::types::Datum;
+
+/// Times a commit retries after losing the race to publish.
+const COMMIT_RETRIES_MAX: usize = 8;
+/// The ref-map key under which persisted system variables are kept.
+const PERSISTED_VARIABLES_TABLE: &str = "dolt_persisted_variables";
 
 /// The outcome of one statement.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -19,23 +34,97 @@ pub struct QueryResult {
     pub warnings: u32,
 }
 
+/// An open transaction and the working root it started from.
+struct Open {
+    tx: Tx,
+    base: RootValue,
+    explicit: bool,
+}
+
 /// One connection's state.
 pub struct Session {
     now_ms: i64,
+    branch: String,
+    author: Signature,
+    open: Option<Open>,
+    user_variables: HashMap<String, Datum>,
+    session_variables: BTreeMap<String, Datum>,
+    global_variables: BTreeMap<String, Datum>,
+    last_insert_id: u64,
 }
+
+/// System variables every session has, with their defaults.
+fn default_variables() -> BTreeMap<String, Datum> {
+    let text = |s: &str| Datum::Text(s.to_string());
+    [
+        ("autocommit", Datum::Int(1)),
+        ("version", text("8.0.33-cambium")),
+        ("version_comment", text("Cambium")),
+        ("sql_mode", text("STRICT_TRANS_TABLES,NO_ENGINE_SUBSTITUTION")),
+        ("time_zone", text("+00:00")),
+        ("max_allowed_packet", Datum::Int(super::parse::SCRIPT_BYTES_MAX as i64)),
+        ("transaction_isolation", text("REPEATABLE-READ")),
+        ("character_set_client", text("utf8mb4")),
+        ("collation_connection", text("utf8mb4_0900_bin")),
+        ("div_precision_increment", Datum::Int(4)),
+        ("dolt_transaction_commit", Datum::Int(0)),
+        ("dolt_replicate_to_remote", text("")),
+        ("dolt_read_replica_remote", text("")),
+        ("dolt_replicate_heads", text("")),
+        ("dolt_replicate_all_heads", Datum::Int(0)),
+        ("dolt_async_replication", Datum::Int(0)),
+        ("dolt_skip_replication_errors", Datum::Int(0)),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+const READ_ONLY_VARIABLES: &[&str] = &["version", "version_comment"];
 
 impl Session {
     /// A session on the current branch of the repository in `store`; an empty store is
     /// initialised first (branch `main`, one commit).
     pub fn open(store: &mut dyn ChunkStore) -> Result<Session, Error> {
-        let _ = store;
-        todo!()
+        let author = Signature::new("root", "root@localhost", 0);
+        let initialised = store.manifest().map_err(history::Error::from)?.root.is_some();
+        let branch = if initialised {
+            Repo::open(store)?.current_branch().to_string()
+        } else {
+            let mut repo = Repo::init(store, &author)?;
+            repo.publish()?;
+            repo.current_branch().to_string()
+        };
+        let mut global_variables = default_variables();
+        for (name, value) in load_persisted(store)? {
+            global_variables.insert(name, value);
+        }
+        Ok(Session {
+            now_ms: 0,
+            branch,
+            author,
+            open: None,
+            user_variables: HashMap::new(),
+            session_variables: global_variables.clone(),
+            global_variables,
+            last_insert_id: 0,
+        })
     }
 
     /// Sets the clock reading (milliseconds since the epoch) that NOW(), commits and
     /// timestamps use from the next statement on.
     pub fn set_time(&mut self, now_ms: i64) {
         self.now_ms = now_ms;
+    }
+
+    /// The branch this session reads and writes.
+    pub fn branch(&self) -> &str {
+        &self.branch
+    }
+
+    /// Whether an explicit transaction is open.
+    pub fn in_transaction(&self) -> bool {
+        self.open.as_ref().is_some_and(|o| o.explicit)
     }
 
     /// Runs one or more `;`-separated statements, returning one result per statement. A
@@ -55,7 +144,459 @@ impl Session {
         sql: &str,
         params: &[Datum],
     ) -> Result<Vec<QueryResult>, Error> {
-        let _ = (store, sql, params);
-        todo!()
+        let statements = parse_script(sql, params)?;
+        let mut results = Vec::with_capacity(statements.len());
+        for statement in &statements {
+            results.push(self.statement(store, statement)?);
+        }
+        Ok(results)
     }
+
+    fn autocommit(&self) -> bool {
+        self.session_variables.get("autocommit").and_then(Datum::truth) == Some(true)
+    }
+
+    fn begin(&mut self, store: &mut dyn ChunkStore, explicit: bool) -> Result<(), Error> {
+        let repo = Repo::open(store)?;
+        let base = repo.working_root(&self.branch)?;
+        self.open = Some(Open { tx: Tx::new(base.clone()), base, explicit });
+        Ok(())
+    }
+
+    /// Commits the open transaction, if any.
+    fn commit(&mut self, store: &mut dyn ChunkStore) -> Result<(), Error> {
+        let Some(mut open) = self.open.take() else { return Ok(()) };
+        let ours = open.tx.flush(store)?;
+        if ours == open.base {
+            return Ok(());
+        }
+        for _ in 0..COMMIT_RETRIES_MAX {
+            let mut repo = Repo::open(store)?;
+            let current = repo.working_root(&self.branch)?;
+            let merged = if current == open.base {
+                ours.clone()
+            } else {
+                let merge = history::merge_roots(repo.store_mut(), &open.base, &current, &ours)?;
+                if !merge.conflicts.is_empty() {
+                    let tables: Vec<&String> = merge.conflicts.keys().collect();
+                    return Err(Error::new(
+                        ErrorKind::SerializationFailure,
+                        format!(
+                            "this transaction conflicts with a committed transaction on table(s) {tables:?}; it was rolled back, retry it"
+                        ),
+                    ));
+                }
+                merge.root
+            };
+            repo.set_working_root(&self.branch, &merged)?;
+            match repo.publish() {
+                Ok(()) => return Ok(()),
+                Err(history::Error::Store(crate::prolly::Error::Store(crate::chunk::Error::Conflict { .. }))) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Error::new(
+            ErrorKind::SerializationFailure,
+            "the branch kept moving while committing; the transaction was rolled back, retry it",
+        ))
+    }
+
+    fn statement(&mut self, store: &mut dyn ChunkStore, statement: &Statement) -> Result<QueryResult, Error> {
+        match statement {
+            Statement::Begin => {
+                self.commit(store)?;
+                self.begin(store, true)?;
+                return Ok(QueryResult::default());
+            }
+            Statement::Commit => {
+                self.commit(store)?;
+                return Ok(QueryResult::default());
+            }
+            Statement::Rollback => {
+                self.open = None;
+                return Ok(QueryResult::default());
+            }
+            Statement::SetVariables(assignments) => return self.set_variables(store, assignments),
+            Statement::Use(_) => return Ok(QueryResult::default()),
+            _ => {}
+        }
+        let ddl = matches!(
+            statement,
+            Statement::CreateTable(_)
+                | Statement::DropTable { .. }
+                | Statement::CreateIndex { .. }
+                | Statement::DropIndex { .. }
+                | Statement::AlterTable { .. }
+                | Statement::RenameTable(_)
+                | Statement::Truncate(_)
+        );
+        if ddl {
+            // DDL commits the open transaction first and then commits itself, as in MySQL.
+            self.commit(store)?;
+        }
+        if self.open.is_none() {
+            self.begin(store, false)?;
+        }
+        let result = self.run(store, statement);
+        let implicit = !self.open.as_ref().is_some_and(|o| o.explicit);
+        match result {
+            Ok(result) => {
+                if ddl || (implicit && self.autocommit()) {
+                    if let Err(e) = self.commit(store) {
+                        self.open = None;
+                        return Err(e);
+                    }
+                }
+                Ok(result)
+            }
+            Err(error) => {
+                if ddl || implicit {
+                    self.open = None;
+                }
+                Err(error)
+            }
+        }
+    }
+
+    fn run(&mut self, store: &mut dyn ChunkStore, statement: &Statement) -> Result<QueryResult, Error> {
+        let functions = FunctionContext { now_micros: self.now_ms.saturating_mul(1000) };
+        let session = &self.session_variables;
+        let global = &self.global_variables;
+        let last_insert_id = self.last_insert_id;
+        let lookup = move |name: &str, is_global: bool| -> Result<Datum, Error> {
+            if name == "last_insert_id" {
+                return Ok(Datum::UInt(last_insert_id));
+            }
+            let map = if is_global { global } else { session };
+            map.get(name).cloned().ok_or_else(|| {
+                Error::new(ErrorKind::UnknownVariable, format!("Unknown system variable '{name}'"))
+            })
+        };
+        let open = self.open.as_mut().expect("begun");
+        let tx_before = if matches!(statement, Statement::CreateTable(_) | Statement::DropTable { .. } | Statement::AlterTable { .. } | Statement::CreateIndex { .. } | Statement::DropIndex { .. } | Statement::RenameTable(_) | Statement::Truncate(_)) {
+            Some(open.tx.clone())
+        } else {
+            None
+        };
+        let mut exec = Exec::new(store, &mut open.tx, functions, &self.user_variables, &lookup);
+        let outcome = run_statement(&mut exec, statement);
+        if outcome.is_err() {
+            exec.rollback_statement();
+            drop(exec);
+            if let Some(before) = tx_before {
+                open.tx = before;
+            }
+        }
+        let result = outcome?;
+        if result.last_insert_id != 0 {
+            self.last_insert_id = result.last_insert_id;
+        }
+        Ok(result)
+    }
+
+    fn set_variables(
+        &mut self,
+        store: &mut dyn ChunkStore,
+        assignments: &[(VariableTarget, super::ast::Expr)],
+    ) -> Result<QueryResult, Error> {
+        // Values are computed first, so a failing assignment changes no variable.
+        let mut values = Vec::with_capacity(assignments.len());
+        for (target, expr) in assignments {
+            let query = super::ast::Query {
+                with: Vec::new(),
+                body: super::ast::SetExpr::Values(vec![vec![expr.clone()]]),
+                order_by: Vec::new(),
+                limit: None,
+                offset: None,
+            };
+            let rows = self.query_rows(store, &query)?;
+            let value = rows.rows.into_iter().next().and_then(|r| r.into_iter().next()).unwrap_or(Datum::Null);
+            if let VariableTarget::System { name, .. } = target {
+                if !self.global_variables.contains_key(name) {
+                    return Err(Error::new(ErrorKind::UnknownVariable, format!("Unknown system variable '{name}'")));
+                }
+                if READ_ONLY_VARIABLES.contains(&name.as_str()) {
+                    return Err(Error::new(ErrorKind::BadVariable, format!("Variable '{name}' is a read only variable")));
+                }
+            }
+            values.push(normalise_variable(target, value)?);
+        }
+        let mut persist = false;
+        for ((target, _), value) in assignments.iter().zip(values) {
+            match target {
+                VariableTarget::User(name) => {
+                    self.user_variables.insert(name.clone(), value);
+                }
+                VariableTarget::System { name, scope } => {
+                    match scope {
+                        VariableScope::Session => {
+                            self.session_variables.insert(name.clone(), value);
+                        }
+                        VariableScope::Global | VariableScope::Persist => {
+                            self.global_variables.insert(name.clone(), value.clone());
+                            self.session_variables.insert(name.clone(), value);
+                            persist |= *scope == VariableScope::Persist;
+                        }
+                    }
+                    if name == "autocommit" && self.autocommit() {
+                        // Turning autocommit on commits the open transaction, as MySQL does.
+                        self.commit(store)?;
+                    }
+                }
+            }
+        }
+        if persist {
+            self.persist_variables(store, assignments)?;
+        }
+        Ok(QueryResult::default())
+    }
+
+    fn query_rows(&mut self, store: &mut dyn ChunkStore, query: &super::ast::Query) -> Result<Rows, Error> {
+        let mut tx = match &self.open {
+            Some(open) => open.tx.clone(),
+            None => Tx::new(RootValue::default()),
+        };
+        let functions = FunctionContext { now_micros: self.now_ms.saturating_mul(1000) };
+        let session = &self.session_variables;
+        let lookup = move |name: &str, _global: bool| -> Result<Datum, Error> {
+            session.get(name).cloned().ok_or_else(|| Error::new(ErrorKind::UnknownVariable, format!("Unknown system variable '{name}'")))
+        };
+        let mut exec = Exec::new(store, &mut tx, functions, &self.user_variables, &lookup);
+        exec.query(query, None)
+    }
+
+    /// Writes the persisted variables into the repository's ref map, so they survive reopen.
+    fn persist_variables(
+        &mut self,
+        store: &mut dyn ChunkStore,
+        assignments: &[(VariableTarget, super::ast::Expr)],
+    ) -> Result<(), Error> {
+        let mut persisted = load_persisted(store)?;
+        for (target, _) in assignments {
+            if let VariableTarget::System { name, scope: VariableScope::Persist } = target {
+                persisted.insert(name.clone(), self.global_variables[name].clone());
+            }
+        }
+        let text: String = persisted
+            .iter()
+            .map(|(k, v)| format!("{k}={}\n", v.to_text().unwrap_or_default().replace('\n', " ")))
+            .collect();
+        for _ in 0..COMMIT_RETRIES_MAX {
+            let mut repo = Repo::open(store)?;
+            let blob = crate::chunk::Chunk::new(text.clone().into_bytes());
+            let hash = blob.hash();
+            repo.store_mut().put(blob).map_err(history::Error::from)?;
+            repo.set_config_ref(PERSISTED_VARIABLES_TABLE, Some(hash));
+            match repo.publish() {
+                Ok(()) => return Ok(()),
+                Err(history::Error::Store(crate::prolly::Error::Store(crate::chunk::Error::Conflict { .. }))) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Error::new(ErrorKind::SerializationFailure, "the repository kept moving while persisting variables"))
+    }
+}
+
+fn load_persisted(store: &mut dyn ChunkStore) -> Result<BTreeMap<String, Datum>, Error> {
+    let mut out = BTreeMap::new();
+    if store.manifest().map_err(history::Error::from)?.root.is_none() {
+        return Ok(out);
+    }
+    let repo = Repo::open(store)?;
+    let Some(hash) = repo.config_ref(PERSISTED_VARIABLES_TABLE) else { return Ok(out) };
+    let chunk = repo.store().get(hash).map_err(history::Error::from)?;
+    let text = String::from_utf8_lossy(chunk.data()).into_owned();
+    for line in text.lines() {
+        if let Some((k, v)) = line.split_once('=') {
+            let value = match v.parse::<i64>() {
+                Ok(n) => Datum::Int(n),
+                Err(_) => Datum::Text(v.to_string()),
+            };
+            out.insert(k.to_string(), value);
+        }
+    }
+    Ok(out)
+}
+
+/// System variables that are switches take ON/OFF/TRUE/FALSE/1/0.
+fn normalise_variable(target: &VariableTarget, value: Datum) -> Result<Datum, Error> {
+    let VariableTarget::System { name, .. } = target else { return Ok(value) };
+    let switch = matches!(name.as_str(), "autocommit" | "dolt_transaction_commit" | "dolt_replicate_all_heads" | "dolt_async_replication" | "dolt_skip_replication_errors");
+    if !switch {
+        return Ok(value);
+    }
+    let on = match &value {
+        Datum::Text(t) => match t.to_lowercase().as_str() {
+            "on" | "true" | "1" => true,
+            "off" | "false" | "0" => false,
+            _ => return Err(Error::new(ErrorKind::BadVariable, format!("Variable '{name}' can't be set to the value of '{t}'"))),
+        },
+        other => match other.to_i64()? {
+            Some(0) => false,
+            Some(1) => true,
+            _ => return Err(Error::new(ErrorKind::BadVariable, format!("Variable '{name}' can't be set to the value of '{other}'"))),
+        },
+    };
+    Ok(Datum::Int(i64::from(on)))
+}
+
+fn rows_result(rows: Rows) -> QueryResult {
+    QueryResult { columns: rows.columns, rows: rows.rows, ..QueryResult::default() }
+}
+
+fn text_rows(columns: &[&str], rows: Vec<Vec<Datum>>) -> QueryResult {
+    QueryResult { columns: columns.iter().map(|c| c.to_string()).collect(), rows, ..QueryResult::default() }
+}
+
+fn run_statement(exec: &mut Exec, statement: &Statement) -> Result<QueryResult, Error> {
+    Ok(match statement {
+        Statement::Query(query) => rows_result(exec.query(query, None)?),
+        Statement::Explain(query) => {
+            exec.query(query, None)?;
+            let plan = std::mem::take(&mut exec.plan);
+            text_rows(&["plan"], plan.into_iter().map(|p| vec![Datum::Text(p)]).collect())
+        }
+        Statement::Insert { table, columns, source, on_duplicate, ignore, replace } => {
+            let changed = exec.insert(table, columns, source, on_duplicate, *ignore, *replace)?;
+            QueryResult { rows_affected: changed.rows_affected, last_insert_id: changed.last_insert_id, ..QueryResult::default() }
+        }
+        Statement::Update { table, alias, assignments, filter, order_by, limit } => {
+            let changed = exec.update(table, alias.as_deref(), assignments, filter.as_ref(), order_by, limit.as_ref())?;
+            QueryResult { rows_affected: changed.rows_affected, ..QueryResult::default() }
+        }
+        Statement::Delete { table, alias, filter, order_by, limit } => {
+            let changed = exec.delete(table, alias.as_deref(), filter.as_ref(), order_by, limit.as_ref())?;
+            QueryResult { rows_affected: changed.rows_affected, ..QueryResult::default() }
+        }
+        Statement::CreateTable(create) => {
+            exec.create_table(create)?;
+            QueryResult::default()
+        }
+        Statement::DropTable { names, if_exists } => {
+            exec.drop_tables(names, *if_exists)?;
+            QueryResult::default()
+        }
+        Statement::CreateIndex { table, index, if_not_exists } => {
+            exec.create_index(table, index, *if_not_exists)?;
+            QueryResult::default()
+        }
+        Statement::DropIndex { table, name } => {
+            exec.drop_index(table, name)?;
+            QueryResult::default()
+        }
+        Statement::AlterTable { table, actions } => {
+            exec.alter_table(table, actions)?;
+            QueryResult::default()
+        }
+        Statement::RenameTable(pairs) => {
+            for (from, to) in pairs {
+                exec.rename_table(from, to)?;
+            }
+            QueryResult::default()
+        }
+        Statement::Truncate(table) => {
+            exec.truncate(table)?;
+            QueryResult::default()
+        }
+        Statement::Show { kind: ShowKind::Tables, like: pattern } => {
+            let rows = exec
+                .tx
+                .root
+                .tables
+                .keys()
+                .filter(|n| pattern.as_ref().is_none_or(|p| like(n, p, '\\')))
+                .map(|n| vec![Datum::Text(n.clone())])
+                .collect();
+            text_rows(&["Tables_in_cambium"], rows)
+        }
+        Statement::Show { kind: ShowKind::Databases, .. } => {
+            text_rows(&["Database"], vec![vec![Datum::Text("cambium".into())]])
+        }
+        Statement::Show { kind: ShowKind::Warnings, .. } => text_rows(&["Level", "Code", "Message"], Vec::new()),
+        Statement::Show { kind: ShowKind::Variables, like: pattern } => {
+            let mut rows = Vec::new();
+            for name in default_variables().keys() {
+                if pattern.as_ref().is_none_or(|p| like(name, p, '\\')) {
+                    let value = (exec.system_variable)(name, false)?;
+                    rows.push(vec![Datum::Text(name.clone()), Datum::Text(value.to_text().unwrap_or_default())]);
+                }
+            }
+            text_rows(&["Variable_name", "Value"], rows)
+        }
+        Statement::ShowCreateTable(name) => {
+            let store: &dyn ChunkStore = &*exec.store;
+            let data = exec.tx.open(store, name)?;
+            let text = show_create(&data.meta);
+            text_rows(&["Table", "Create Table"], vec![vec![Datum::Text(data.meta.name.clone()), Datum::Text(text)]])
+        }
+        Statement::Describe(name) => {
+            let store: &dyn ChunkStore = &*exec.store;
+            let data = exec.tx.open(store, name)?;
+            let meta = &data.meta;
+            let rows = meta
+                .schema
+                .columns
+                .iter()
+                .enumerate()
+                .map(|(p, c)| {
+                    let key = if meta.key_positions.contains(&p) {
+                        "PRI"
+                    } else if meta.schema.indexes.iter().any(|i| i.columns.first() == Some(&c.tag) && i.unique) {
+                        "UNI"
+                    } else if meta.schema.indexes.iter().any(|i| i.columns.first() == Some(&c.tag)) {
+                        "MUL"
+                    } else {
+                        ""
+                    };
+                    vec![
+                        Datum::Text(c.name.clone()),
+                        Datum::Text(meta.types[p].to_string()),
+                        Datum::Text(if c.nullable { "YES" } else { "NO" }.into()),
+                        Datum::Text(key.into()),
+                        c.default.clone().map(Datum::Text).unwrap_or(Datum::Null),
+                        Datum::Text(if c.auto_increment { "auto_increment" } else { "" }.into()),
+                    ]
+                })
+                .collect();
+            text_rows(&["Field", "Type", "Null", "Key", "Default", "Extra"], rows)
+        }
+        Statement::Begin | Statement::Commit | Statement::Rollback | Statement::SetVariables(_) | Statement::Use(_) => {
+            unreachable!("handled by the session")
+        }
+    })
+}
+
+fn show_create(meta: &super::data::TableMeta) -> String {
+    let mut lines = Vec::new();
+    for (p, c) in meta.schema.columns.iter().enumerate() {
+        let mut line = format!("  `{}` {}", c.name, meta.types[p]);
+        if !c.nullable {
+            line.push_str(" NOT NULL");
+        }
+        if c.auto_increment {
+            line.push_str(" AUTO_INCREMENT");
+        }
+        if let Some(default) = &c.default {
+            line.push_str(&format!(" DEFAULT {default}"));
+        }
+        lines.push(line);
+    }
+    let name_of = |tag: &u32| {
+        let column = meta.schema.column(*tag).expect("valid schema");
+        format!("`{}`", column.name)
+    };
+    if !meta.schema.primary_key.is_empty() {
+        let columns: Vec<String> = meta.schema.primary_key.iter().map(name_of).collect();
+        lines.push(format!("  PRIMARY KEY ({})", columns.join(",")));
+    }
+    for index in &meta.schema.indexes {
+        let columns: Vec<String> = index.columns.iter().map(name_of).collect();
+        let kind = if index.unique { "UNIQUE KEY" } else { "KEY" };
+        lines.push(format!("  {kind} `{}` ({})", index.name, columns.join(",")));
+    }
+    format!(
+        "CREATE TABLE `{}` (\n{}\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_0900_bin",
+        meta.name,
+        lines.join(",\n")
+    )
 }

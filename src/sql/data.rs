@@ -1,0 +1,379 @@
+//! Tables as a transaction sees them: the committed maps plus the transaction's pending row and
+//! index edits, kept in memory until commit so a bulk load costs one tree edit, not one per
+//! row. Rows travel as `Datum`s in the schema's column order; this module turns them into keys
+//! and cells and back, keeps every secondary index in step and checks unique keys.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+
+use crate::chunk::ChunkStore;
+use crate::history::Table;
+use crate::prolly::Order;
+use crate::row::{self, Schema, Value};
+
+use super::error::{Error, ErrorKind};
+use super::types::{Datum, SqlType};
+
+/// A table's schema with each column's parsed type, resolved once per table load.
+#[derive(Clone, Debug)]
+pub struct TableMeta {
+    pub name: String,
+    pub schema: Schema,
+    pub types: Vec<SqlType>,
+    /// Positions (in `schema.columns`) of the primary key columns; empty for a hidden key.
+    pub key_positions: Vec<usize>,
+}
+
+impl TableMeta {
+    pub fn new(name: &str, schema: Schema) -> Result<TableMeta, Error> {
+        let types = schema
+            .columns
+            .iter()
+            .map(|c| SqlType::parse(&c.sql_type))
+            .collect::<Result<Vec<_>, _>>()?;
+        let key_positions = schema
+            .primary_key
+            .iter()
+            .map(|tag| schema.columns.iter().position(|c| c.tag == *tag).expect("validated schema"))
+            .collect();
+        Ok(TableMeta { name: name.to_string(), schema, types, key_positions })
+    }
+
+    pub fn position(&self, column: &str) -> Option<usize> {
+        self.schema.columns.iter().position(|c| c.name.eq_ignore_ascii_case(column))
+    }
+
+    /// The primary key of a row (the hidden key comes from the caller for keyless tables).
+    pub fn key_of(&self, row: &[Datum]) -> Result<Vec<u8>, Error> {
+        let values: Vec<Value> =
+            self.key_positions.iter().map(|&p| self.types[p].to_storage(&row[p])).collect();
+        Ok(row::encode_key(&values)?)
+    }
+
+    pub fn encode_row(&self, row: &[Datum]) -> Result<Vec<u8>, Error> {
+        let mut cells = Vec::with_capacity(row.len());
+        for (p, column) in self.schema.columns.iter().enumerate() {
+            if self.key_positions.contains(&p) || row[p].is_null() {
+                continue;
+            }
+            cells.push((column.tag, self.types[p].to_storage(&row[p])));
+        }
+        cells.sort_by_key(|(tag, _)| *tag);
+        Ok(row::encode_cells(&cells)?)
+    }
+
+    pub fn decode_row(&self, key: &[u8], cells: &[u8]) -> Result<Vec<Datum>, Error> {
+        let mut row = vec![Datum::Null; self.schema.columns.len()];
+        if !self.key_positions.is_empty() {
+            for (value, &p) in row::decode_key(key)?.into_iter().zip(&self.key_positions) {
+                row[p] = self.types[p].from_storage(value);
+            }
+        }
+        for (tag, value) in row::decode_cells(cells)? {
+            if let Some(p) = self.schema.columns.iter().position(|c| c.tag == tag) {
+                row[p] = self.types[p].from_storage(value);
+            }
+        }
+        Ok(row)
+    }
+
+    /// The encoded values of index `i`'s columns for `row` (a prefix of its index keys).
+    fn index_prefix(&self, i: usize, row: &[Datum]) -> Result<(Vec<u8>, bool), Error> {
+        let def = &self.schema.indexes[i];
+        let mut has_null = false;
+        let values: Vec<Value> = def
+            .columns
+            .iter()
+            .map(|tag| {
+                let p = self.schema.columns.iter().position(|c| c.tag == *tag).expect("validated");
+                has_null |= row[p].is_null();
+                self.types[p].to_storage(&row[p])
+            })
+            .collect();
+        Ok((row::encode_key(&values)?, has_null))
+    }
+
+    fn index_key(&self, i: usize, row: &[Datum], key: &[u8]) -> Result<Vec<u8>, Error> {
+        let def = &self.schema.indexes[i];
+        let mut values: Vec<Value> = def
+            .columns
+            .iter()
+            .map(|tag| {
+                let p = self.schema.columns.iter().position(|c| c.tag == *tag).expect("validated");
+                self.types[p].to_storage(&row[p])
+            })
+            .collect();
+        if !self.key_positions.is_empty() {
+            values.extend(row::decode_key(key)?);
+        } else {
+            values.push(Value::Bytes(key.to_vec()));
+        }
+        Ok(row::encode_key(&values)?)
+    }
+}
+
+/// One table inside a transaction.
+#[derive(Clone, Debug)]
+pub struct TableData {
+    pub meta: TableMeta,
+    pub table: Table,
+    /// Key → new cells, or `None` for a deleted row.
+    rows: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    /// Per index: index key → present.
+    indexes: Vec<BTreeMap<Vec<u8>, bool>>,
+    pub dirty: bool,
+}
+
+/// What an undo step restores.
+#[derive(Clone, Debug)]
+pub enum Undo {
+    Row { key: Vec<u8>, previous: Option<Option<Vec<u8>>> },
+    Index { index: usize, key: Vec<u8>, previous: Option<bool> },
+    AutoIncrement(u64),
+}
+
+impl TableData {
+    pub fn new(meta: TableMeta, table: Table) -> TableData {
+        let indexes = vec![BTreeMap::new(); meta.schema.indexes.len()];
+        TableData { meta, table, rows: BTreeMap::new(), indexes, dirty: false }
+    }
+
+    pub fn pending_rows(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// The row's cells under `key`, pending edits first.
+    pub fn get(&self, store: &dyn ChunkStore, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
+        if let Some(pending) = self.rows.get(key) {
+            return Ok(pending.clone());
+        }
+        Ok(self.table.rows.get(store, key)?)
+    }
+
+    pub fn get_row(&self, store: &dyn ChunkStore, key: &[u8]) -> Result<Option<Vec<Datum>>, Error> {
+        self.get(store, key)?.map(|cells| self.meta.decode_row(key, &cells)).transpose()
+    }
+
+    /// Rows with keys in `(lower, upper)`, in key order, as (key, row).
+    pub fn scan(
+        &self,
+        store: &dyn ChunkStore,
+        lower: Bound<&[u8]>,
+        upper: Bound<&[u8]>,
+    ) -> Result<Vec<(Vec<u8>, Vec<Datum>)>, Error> {
+        let mut out = Vec::new();
+        let mut pending = self.rows.range::<[u8], _>((lower, upper)).peekable();
+        let committed = self.table.rows.range(store, lower, upper, Order::Ascending);
+        for entry in committed {
+            let (key, cells) = entry?;
+            while let Some((pk, pv)) = pending.peek() {
+                if pk.as_slice() >= key.as_slice() {
+                    break;
+                }
+                if let Some(cells) = pv {
+                    out.push(((*pk).clone(), self.meta.decode_row(pk, cells)?));
+                }
+                pending.next();
+            }
+            match pending.peek() {
+                Some((pk, pv)) if pk.as_slice() == key.as_slice() => {
+                    if let Some(cells) = pv {
+                        out.push((key.clone(), self.meta.decode_row(&key, cells)?));
+                    }
+                    pending.next();
+                }
+                _ => out.push((key.clone(), self.meta.decode_row(&key, &cells)?)),
+            }
+        }
+        for (pk, pv) in pending {
+            if let Some(cells) = pv {
+                out.push((pk.clone(), self.meta.decode_row(pk, cells)?));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Primary keys of rows whose index `i` columns equal `values` (encoded as an index
+    /// prefix), pending edits included.
+    pub fn index_lookup(
+        &self,
+        store: &dyn ChunkStore,
+        i: usize,
+        prefix: &[u8],
+    ) -> Result<Vec<Vec<u8>>, Error> {
+        let mut keys: BTreeMap<Vec<u8>, bool> = BTreeMap::new();
+        let upper = prefix_end(prefix);
+        let upper_bound = match &upper {
+            Some(u) => Bound::Excluded(u.as_slice()),
+            None => Bound::Unbounded,
+        };
+        let entries = self.table.indexes[i].1.range(
+            store,
+            Bound::Included(prefix),
+            upper_bound,
+            Order::Ascending,
+        );
+        for entry in entries {
+            keys.insert(entry?.0, true);
+        }
+        let upper_ref = match &upper {
+            Some(u) => Bound::Excluded(u.as_slice()),
+            None => Bound::Unbounded,
+        };
+        for (key, present) in self.indexes[i].range::<[u8], _>((Bound::Included(prefix), upper_ref))
+        {
+            keys.insert(key.clone(), *present);
+        }
+        let count = self.meta.schema.indexes[i].columns.len();
+        let mut out = Vec::new();
+        for (index_key, present) in keys {
+            if !present {
+                continue;
+            }
+            let mut values = row::decode_key(&index_key)?;
+            let tail = values.split_off(count);
+            out.push(if self.meta.key_positions.is_empty() {
+                match tail.into_iter().next() {
+                    Some(Value::Bytes(key)) => key,
+                    _ => return Err(Error::new(ErrorKind::Storage, "malformed index entry")),
+                }
+            } else {
+                row::encode_key(&tail)?
+            });
+        }
+        Ok(out)
+    }
+
+    /// Encodes the lookup prefix for index `i` from values of its leading columns.
+    pub fn index_values_prefix(&self, i: usize, values: &[Datum]) -> Result<Vec<u8>, Error> {
+        let def = &self.meta.schema.indexes[i];
+        let stored: Vec<Value> = def
+            .columns
+            .iter()
+            .zip(values)
+            .map(|(tag, v)| {
+                let p = self.meta.schema.columns.iter().position(|c| c.tag == *tag).expect("valid");
+                self.meta.types[p].to_storage(v)
+            })
+            .collect();
+        Ok(row::encode_key(&stored)?)
+    }
+
+    /// Writes `new` (or deletes, for `None`) under `key`, whose current row is `old`; keeps the
+    /// indexes in step, checks unique indexes, and records how to undo it.
+    pub fn write(
+        &mut self,
+        store: &dyn ChunkStore,
+        key: &[u8],
+        old: Option<&[Datum]>,
+        new: Option<&[Datum]>,
+        undo: &mut Vec<Undo>,
+    ) -> Result<(), Error> {
+        for i in 0..self.meta.schema.indexes.len() {
+            let old_key = old.map(|row| self.meta.index_key(i, row, key)).transpose()?;
+            let new_key = new.map(|row| self.meta.index_key(i, row, key)).transpose()?;
+            if old_key == new_key {
+                continue;
+            }
+            if let (Some(row), true) = (new, self.meta.schema.indexes[i].unique) {
+                let (prefix, has_null) = self.meta.index_prefix(i, row)?;
+                if !has_null {
+                    let holders = self.index_lookup(store, i, &prefix)?;
+                    if holders.iter().any(|holder| holder.as_slice() != key) {
+                        return Err(duplicate(&self.meta, i, row));
+                    }
+                }
+            }
+            if let Some(old_key) = old_key {
+                let previous = self.indexes[i].insert(old_key.clone(), false);
+                undo.push(Undo::Index { index: i, key: old_key, previous });
+            }
+            if let Some(new_key) = new_key {
+                let previous = self.indexes[i].insert(new_key.clone(), true);
+                undo.push(Undo::Index { index: i, key: new_key, previous });
+            }
+        }
+        let cells = new.map(|row| self.meta.encode_row(row)).transpose()?;
+        if let Some(cells) = &cells {
+            if cells.len() + key.len() > row::ROW_BYTES_MAX {
+                return Err(Error::new(
+                    ErrorKind::LimitExceeded,
+                    format!(
+                        "a row of {} bytes is over the limit of {}",
+                        cells.len(),
+                        row::ROW_BYTES_MAX
+                    ),
+                ));
+            }
+        }
+        let previous = self.rows.insert(key.to_vec(), cells);
+        undo.push(Undo::Row { key: key.to_vec(), previous });
+        self.dirty = true;
+        Ok(())
+    }
+
+    pub fn undo(&mut self, step: Undo) {
+        match step {
+            Undo::Row { key, previous: Some(value) } => {
+                self.rows.insert(key, value);
+            }
+            Undo::Row { key, previous: None } => {
+                self.rows.remove(&key);
+            }
+            Undo::Index { index, key, previous: Some(present) } => {
+                self.indexes[index].insert(key, present);
+            }
+            Undo::Index { index, key, previous: None } => {
+                self.indexes[index].remove(&key);
+            }
+            Undo::AutoIncrement(value) => self.table.auto_increment = value,
+        }
+    }
+
+    /// Applies the pending edits to the maps and returns the table as it now stands.
+    pub fn flush(&mut self, store: &mut dyn ChunkStore) -> Result<Table, Error> {
+        if !self.rows.is_empty() {
+            let edits = std::mem::take(&mut self.rows);
+            self.table.rows = self.table.rows.edit(store, edits)?;
+        }
+        for (i, pending) in self.indexes.iter_mut().enumerate() {
+            if pending.is_empty() {
+                continue;
+            }
+            let edits = std::mem::take(pending)
+                .into_iter()
+                .map(|(key, present)| (key, present.then(Vec::new)));
+            let map = self.table.indexes[i].1.edit(store, edits)?;
+            self.table.indexes[i].1 = map;
+        }
+        Ok(self.table.clone())
+    }
+}
+
+fn duplicate(meta: &TableMeta, i: usize, row: &[Datum]) -> Error {
+    let def = &meta.schema.indexes[i];
+    let values: Vec<String> = def
+        .columns
+        .iter()
+        .map(|tag| {
+            let p = meta.schema.columns.iter().position(|c| c.tag == *tag).expect("valid");
+            row[p].to_string()
+        })
+        .collect();
+    Error::new(
+        ErrorKind::DuplicateKey,
+        format!("Duplicate entry '{}' for key '{}.{}'", values.join("-"), meta.name, def.name),
+    )
+}
+
+/// The smallest byte string greater than every string that starts with `prefix`.
+pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < 0xff {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}

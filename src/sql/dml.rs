@@ -1,0 +1,667 @@
+//! Statements that change data or schemas: INSERT (with IGNORE, REPLACE and ON DUPLICATE KEY
+//! UPDATE), UPDATE and DELETE with ORDER BY / LIMIT, and the DDL statements. Values are coerced
+//! to column types in strict mode; every write goes through `TableData::write`, which keeps
+//! indexes in step and records undo steps so a failing statement leaves nothing behind.
+
+use std::cmp::Ordering;
+use std::ops::Bound;
+
+use crate::history::Table;
+use crate::row::{Column, IndexDef, Schema};
+
+use super::ast::*;
+use super::data::{TableData, TableMeta, Undo};
+use super::error::{Error, ErrorKind};
+use super::exec::{Env, Exec, Scope};
+use super::types::{Datum, SqlType};
+
+/// What a data-changing statement did.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Changed {
+    pub rows_affected: u64,
+    pub last_insert_id: u64,
+}
+
+fn table_scope(meta: &TableMeta, label: &str) -> Scope {
+    Scope {
+        columns: meta
+            .schema
+            .columns
+            .iter()
+            .map(|c| (Some(label.to_lowercase()), c.name.clone()))
+            .collect(),
+    }
+}
+
+impl Exec<'_> {
+    fn data(&mut self, table: &str) -> Result<(String, &mut TableData), Error> {
+        let store: &dyn crate::chunk::ChunkStore = &*self.store;
+        let data = self.tx.open(store, table)?;
+        Ok((data.meta.name.clone(), data))
+    }
+
+    /// Coerces a full row to the table's types and checks NOT NULL.
+    fn finish_row(meta: &TableMeta, row: Vec<Datum>) -> Result<Vec<Datum>, Error> {
+        let mut out = Vec::with_capacity(row.len());
+        for ((value, ty), column) in row.into_iter().zip(&meta.types).zip(&meta.schema.columns) {
+            let value = ty.coerce(value, &column.name)?;
+            if value.is_null() && !column.nullable {
+                return Err(Error::new(
+                    ErrorKind::NotNull,
+                    format!("Column '{}' cannot be null", column.name),
+                ));
+            }
+            out.push(value);
+        }
+        Ok(out)
+    }
+
+    fn write_row(
+        &mut self,
+        table: &str,
+        key: &[u8],
+        old: Option<&[Datum]>,
+        new: Option<&[Datum]>,
+    ) -> Result<(), Error> {
+        let mut undo = Vec::new();
+        let store: &dyn crate::chunk::ChunkStore = &*self.store;
+        let data = self.tx.tables.get_mut(table).expect("opened");
+        let result = data.write(store, key, old, new, &mut undo);
+        self.undo.extend(undo.into_iter().map(|u| (table.to_string(), u)));
+        result
+    }
+
+    /// The key of a row: its primary key, or a fresh hidden key for keyless tables.
+    fn row_key(&mut self, table: &str, row: &[Datum]) -> Result<Vec<u8>, Error> {
+        let data = self.tx.tables.get_mut(table).expect("opened");
+        if !data.meta.key_positions.is_empty() {
+            return data.meta.key_of(row);
+        }
+        let next = data.table.auto_increment;
+        self.undo.push((table.to_string(), Undo::AutoIncrement(next)));
+        data.table.auto_increment = next + 1;
+        data.dirty = true;
+        Ok(crate::row::encode_key(&[crate::row::Value::UInt(next)])?)
+    }
+
+    pub fn insert(
+        &mut self,
+        table: &str,
+        columns: &[String],
+        source: &Query,
+        on_duplicate: &[(String, Expr)],
+        ignore: bool,
+        replace: bool,
+    ) -> Result<Changed, Error> {
+        let (name, data) = self.data(table)?;
+        let meta = data.meta.clone();
+        let targets: Vec<usize> = if columns.is_empty() {
+            (0..meta.schema.columns.len()).collect()
+        } else {
+            columns
+                .iter()
+                .map(|c| meta.position(c).ok_or_else(|| Error::no_such_column(c)))
+                .collect::<Result<_, _>>()?
+        };
+        // DEFAULT inside VALUES is resolved per column below, so VALUES rows are evaluated here.
+        let source_rows = match &source.body {
+            SetExpr::Values(rows) if source.order_by.is_empty() && source.limit.is_none() => {
+                let scope = Scope::default();
+                let mut out = Vec::with_capacity(rows.len());
+                for row in rows {
+                    let mut values = Vec::with_capacity(row.len());
+                    for (i, e) in row.iter().enumerate() {
+                        values.push(match e {
+                            Expr::Default => self.default_value(&meta, *targets.get(i).unwrap_or(&0))?,
+                            other => self.eval(other, &Env::new(&scope, &[]))?,
+                        });
+                    }
+                    out.push(values);
+                }
+                out
+            }
+            _ => self.query(source, None)?.rows,
+        };
+        let scope = table_scope(&meta, &name);
+        let mut changed = Changed::default();
+        for values in source_rows {
+            if values.len() != targets.len() {
+                return Err(Error::new(
+                    ErrorKind::ColumnCount,
+                    "Column count doesn't match value count at row 1",
+                ));
+            }
+            let mut row = Vec::with_capacity(meta.schema.columns.len());
+            for p in 0..meta.schema.columns.len() {
+                row.push(match targets.iter().position(|&t| t == p) {
+                    Some(i) => values[i].clone(),
+                    None => self.default_value(&meta, p)?,
+                });
+            }
+            let generated = self.auto_increment(&name, &meta, &mut row)?;
+            if changed.last_insert_id == 0 {
+                changed.last_insert_id = generated;
+            }
+            let row = match Self::finish_row(&meta, row) {
+                Ok(row) => row,
+                Err(e) if ignore && e.kind != ErrorKind::Storage => continue,
+                Err(e) => return Err(e),
+            };
+            let key = self.row_key(&name, &row)?;
+            let store: &dyn crate::chunk::ChunkStore = &*self.store;
+            let existing = self.tx.tables[&name].get_row(store, &key)?;
+            match existing {
+                None => match self.write_row(&name, &key, None, Some(&row)) {
+                    Ok(()) => changed.rows_affected += 1,
+                    Err(e) if e.kind == ErrorKind::DuplicateKey && replace => {
+                        self.replace_unique_holders(&name, &meta, &row)?;
+                        self.write_row(&name, &key, None, Some(&row))?;
+                        changed.rows_affected += 2;
+                    }
+                    Err(e) if e.kind == ErrorKind::DuplicateKey && ignore => {}
+                    Err(e) => return Err(e),
+                },
+                Some(old) => {
+                    if replace {
+                        self.write_row(&name, &key, Some(&old), None)?;
+                        self.write_row(&name, &key, None, Some(&row))?;
+                        changed.rows_affected += 2;
+                    } else if !on_duplicate.is_empty() {
+                        let mut new = old.clone();
+                        for (column, expr) in on_duplicate {
+                            let p = meta.position(column).ok_or_else(|| Error::no_such_column(column))?;
+                            let env = Env { inserted: Some((&scope, &row)), ..Env::new(&scope, &new) };
+                            new[p] = self.eval(expr, &env)?;
+                        }
+                        let new = Self::finish_row(&meta, new)?;
+                        if new != old {
+                            self.update_row(&name, &meta, &key, &old, &new)?;
+                            changed.rows_affected += 2;
+                        }
+                    } else if ignore {
+                        continue;
+                    } else {
+                        let shown: Vec<String> =
+                            meta.key_positions.iter().map(|&p| row[p].to_string()).collect();
+                        return Err(Error::new(
+                            ErrorKind::DuplicateKey,
+                            format!("Duplicate entry '{}' for key '{}.PRIMARY'", shown.join("-"), name),
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(changed)
+    }
+
+    /// REPLACE: deletes the rows holding the unique index values `row` would take.
+    fn replace_unique_holders(&mut self, name: &str, meta: &TableMeta, row: &[Datum]) -> Result<(), Error> {
+        for (i, index) in meta.schema.indexes.iter().enumerate() {
+            if !index.unique {
+                continue;
+            }
+            let values: Vec<Datum> = index
+                .columns
+                .iter()
+                .map(|tag| row[meta.schema.columns.iter().position(|c| c.tag == *tag).expect("valid")].clone())
+                .collect();
+            let store: &dyn crate::chunk::ChunkStore = &*self.store;
+            let data = &self.tx.tables[name];
+            let prefix = data.index_values_prefix(i, &values)?;
+            for key in data.index_lookup(store, i, &prefix)? {
+                let store: &dyn crate::chunk::ChunkStore = &*self.store;
+                if let Some(old) = self.tx.tables[name].get_row(store, &key)? {
+                    self.write_row(name, &key, Some(&old), None)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn default_value(&mut self, meta: &TableMeta, p: usize) -> Result<Datum, Error> {
+        let column = &meta.schema.columns[p];
+        match &column.default {
+            None => Ok(Datum::Null),
+            Some(text) => {
+                let statement = super::parse::parse_script(&format!("SELECT {text}"), &[])?;
+                let Some(Statement::Query(query)) = statement.into_iter().next() else {
+                    return Err(Error::new(ErrorKind::BadValue, format!("bad default for '{}'", column.name)));
+                };
+                let rows = self.query(&query, None)?;
+                Ok(rows.rows.into_iter().next().and_then(|r| r.into_iter().next()).unwrap_or(Datum::Null))
+            }
+        }
+    }
+
+    /// Fills an AUTO_INCREMENT column left NULL or 0 and advances the table's counter; returns
+    /// the generated value (0 when none was).
+    fn auto_increment(&mut self, name: &str, meta: &TableMeta, row: &mut [Datum]) -> Result<u64, Error> {
+        let Some(p) = meta.schema.columns.iter().position(|c| c.auto_increment) else {
+            return Ok(0);
+        };
+        let data = self.tx.tables.get_mut(name).expect("opened");
+        let given = row[p].to_i64().ok().flatten();
+        match given {
+            Some(n) if n > 0 => {
+                if n as u64 >= data.table.auto_increment {
+                    self.undo.push((name.to_string(), Undo::AutoIncrement(data.table.auto_increment)));
+                    data.table.auto_increment = n as u64 + 1;
+                    data.dirty = true;
+                }
+                Ok(0)
+            }
+            _ => {
+                let next = data.table.auto_increment;
+                self.undo.push((name.to_string(), Undo::AutoIncrement(next)));
+                data.table.auto_increment = next + 1;
+                data.dirty = true;
+                row[p] = Datum::UInt(next);
+                Ok(next)
+            }
+        }
+    }
+
+    fn update_row(
+        &mut self,
+        name: &str,
+        meta: &TableMeta,
+        key: &[u8],
+        old: &[Datum],
+        new: &[Datum],
+    ) -> Result<(), Error> {
+        let new_key = if meta.key_positions.is_empty() { key.to_vec() } else { meta.key_of(new)? };
+        if new_key == key {
+            return self.write_row(name, key, Some(old), Some(new));
+        }
+        let store: &dyn crate::chunk::ChunkStore = &*self.store;
+        if self.tx.tables[name].get(store, &new_key)?.is_some() {
+            let shown: Vec<String> = meta.key_positions.iter().map(|&p| new[p].to_string()).collect();
+            return Err(Error::new(
+                ErrorKind::DuplicateKey,
+                format!("Duplicate entry '{}' for key '{}.PRIMARY'", shown.join("-"), name),
+            ));
+        }
+        self.write_row(name, key, Some(old), None)?;
+        self.write_row(name, &new_key, None, Some(new))
+    }
+
+    /// The rows of `table` matching `filter`, ordered and limited, as (key, row).
+    fn target_rows(
+        &mut self,
+        name: &str,
+        label: &str,
+        filter: Option<&Expr>,
+        order_by: &[OrderItem],
+        limit: Option<&Expr>,
+    ) -> Result<Vec<(Vec<u8>, Vec<Datum>)>, Error> {
+        let meta = self.tx.tables[name].meta.clone();
+        let scope = table_scope(&meta, label);
+        let store: &dyn crate::chunk::ChunkStore = &*self.store;
+        let all = self.tx.tables[name].scan(store, Bound::Unbounded, Bound::Unbounded)?;
+        let mut rows = Vec::new();
+        for (key, row) in all {
+            if let Some(filter) = filter {
+                if self.eval(filter, &Env::new(&scope, &row))?.truth() != Some(true) {
+                    continue;
+                }
+            }
+            rows.push((key, row));
+        }
+        if !order_by.is_empty() {
+            let mut keyed = Vec::with_capacity(rows.len());
+            for (key, row) in rows {
+                let mut keys = Vec::new();
+                for item in order_by {
+                    keys.push(self.eval(&item.expr, &Env::new(&scope, &row))?);
+                }
+                keyed.push((keys, (key, row)));
+            }
+            keyed.sort_by(|(a, _), (b, _)| {
+                for ((x, y), item) in a.iter().zip(b).zip(order_by) {
+                    let o = x.order_cmp(y);
+                    let o = if item.descending { o.reverse() } else { o };
+                    if o != Ordering::Equal {
+                        return o;
+                    }
+                }
+                Ordering::Equal
+            });
+            rows = keyed.into_iter().map(|(_, r)| r).collect();
+        }
+        if let Some(limit) = limit {
+            let n = self.eval(limit, &Env::new(&Scope::default(), &[]))?.to_i64()?.unwrap_or(0).max(0);
+            rows.truncate(n as usize);
+        }
+        Ok(rows)
+    }
+
+    pub fn update(
+        &mut self,
+        table: &str,
+        alias: Option<&str>,
+        assignments: &[(String, Expr)],
+        filter: Option<&Expr>,
+        order_by: &[OrderItem],
+        limit: Option<&Expr>,
+    ) -> Result<Changed, Error> {
+        let (name, data) = self.data(table)?;
+        let meta = data.meta.clone();
+        let label = alias.unwrap_or(&name).to_string();
+        let scope = table_scope(&meta, &label);
+        let positions: Vec<usize> = assignments
+            .iter()
+            .map(|(c, _)| meta.position(c).ok_or_else(|| Error::no_such_column(c)))
+            .collect::<Result<_, _>>()?;
+        let rows = self.target_rows(&name, &label, filter, order_by, limit)?;
+        let mut changed = Changed::default();
+        for (key, old) in rows {
+            let mut new = old.clone();
+            for ((_, expr), &p) in assignments.iter().zip(&positions) {
+                // MySQL evaluates assignments left to right, each seeing the ones before.
+                new[p] = match expr {
+                    Expr::Default => self.default_value(&meta, p)?,
+                    other => self.eval(other, &Env::new(&scope, &new))?,
+                };
+            }
+            let new = Self::finish_row(&meta, new)?;
+            if new != old {
+                self.update_row(&name, &meta, &key, &old, &new)?;
+                changed.rows_affected += 1;
+            }
+        }
+        Ok(changed)
+    }
+
+    pub fn delete(
+        &mut self,
+        table: &str,
+        alias: Option<&str>,
+        filter: Option<&Expr>,
+        order_by: &[OrderItem],
+        limit: Option<&Expr>,
+    ) -> Result<Changed, Error> {
+        let (name, _) = self.data(table)?;
+        let label = alias.unwrap_or(&name).to_string();
+        let rows = self.target_rows(&name, &label, filter, order_by, limit)?;
+        let mut changed = Changed::default();
+        for (key, old) in rows {
+            self.write_row(&name, &key, Some(&old), None)?;
+            changed.rows_affected += 1;
+        }
+        Ok(changed)
+    }
+
+    // ---------------------------------------------------------------- DDL
+
+    pub fn create_table(&mut self, create: &CreateTable) -> Result<(), Error> {
+        if self.tx.table_name(&create.name).is_some() {
+            if create.if_not_exists {
+                return Ok(());
+            }
+            return Err(Error::new(ErrorKind::TableExists, format!("table '{}' already exists", create.name)));
+        }
+        let mut columns = Vec::new();
+        for (i, def) in create.columns.iter().enumerate() {
+            columns.push(column_of(def, i as u32 + 1, create.primary_key.iter().any(|k| k.eq_ignore_ascii_case(&def.name)))?);
+        }
+        let tag_of = |name: &str| -> Result<u32, Error> {
+            columns
+                .iter()
+                .find(|c: &&Column| c.name.eq_ignore_ascii_case(name))
+                .map(|c| c.tag)
+                .ok_or_else(|| Error::new(ErrorKind::NoSuchColumn, format!("Key column '{name}' doesn't exist in table")))
+        };
+        let primary_key = create.primary_key.iter().map(|c| tag_of(c)).collect::<Result<Vec<_>, _>>()?;
+        let mut indexes: Vec<IndexDef> = Vec::new();
+        for spec in &create.indexes {
+            let columns = spec.columns.iter().map(|c| tag_of(c)).collect::<Result<Vec<_>, _>>()?;
+            let name = index_name(spec, &indexes);
+            indexes.push(IndexDef { name, columns, unique: spec.unique });
+        }
+        if !create.checks.is_empty() {
+            return Err(Error::unsupported("CHECK constraints"));
+        }
+        if !create.foreign_keys.is_empty() {
+            return Err(Error::unsupported("FOREIGN KEY constraints"));
+        }
+        let schema = Schema { columns, primary_key, indexes };
+        let table = Table::create(self.store, schema)?;
+        let hash = table.write(self.store)?;
+        self.tx.root.tables.insert(create.name.clone(), hash);
+        Ok(())
+    }
+
+    pub fn drop_tables(&mut self, names: &[String], if_exists: bool) -> Result<(), Error> {
+        for name in names {
+            match self.tx.table_name(name) {
+                Some(stored) => {
+                    self.tx.root.tables.remove(&stored);
+                    self.tx.tables.remove(&stored);
+                }
+                None if if_exists => {}
+                None => return Err(Error::no_such_table(name)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Replaces a table's schema, rewriting every row through `rewrite` and rebuilding indexes.
+    fn replace_table(
+        &mut self,
+        name: &str,
+        schema: Schema,
+        rewrite: impl Fn(&[Datum]) -> Result<Vec<Datum>, Error>,
+    ) -> Result<(), Error> {
+        let store: &dyn crate::chunk::ChunkStore = &*self.store;
+        let old = self.tx.open(store, name)?.clone();
+        let stored = old.meta.name.clone();
+        let rows = old.scan(store, Bound::Unbounded, Bound::Unbounded)?;
+        let mut table = Table::create(self.store, schema.clone())?;
+        table.auto_increment = old.table.auto_increment;
+        let mut data = TableData::new(TableMeta::new(&stored, schema)?, table);
+        let mut undo = Vec::new();
+        for (key, row) in rows {
+            let new = Self::finish_row(&data.meta, rewrite(&row)?)?;
+            let key = if data.meta.key_positions.is_empty() { key } else { data.meta.key_of(&new)? };
+            let store: &dyn crate::chunk::ChunkStore = &*self.store;
+            if data.get(store, &key)?.is_some() {
+                return Err(Error::new(ErrorKind::DuplicateKey, format!("Duplicate entry for key '{stored}.PRIMARY'")));
+            }
+            data.write(store, &key, None, Some(&new), &mut undo)?;
+        }
+        let table = data.flush(self.store)?;
+        let hash = table.write(self.store)?;
+        self.tx.root.tables.insert(stored.clone(), hash);
+        self.tx.tables.remove(&stored);
+        Ok(())
+    }
+
+    pub fn alter_table(&mut self, table: &str, actions: &[AlterAction]) -> Result<(), Error> {
+        for action in actions {
+            let store: &dyn crate::chunk::ChunkStore = &*self.store;
+            let data = self.tx.open(store, table)?;
+            let mut schema = data.meta.schema.clone();
+            let stored = data.meta.name.clone();
+            let width = schema.columns.len();
+            match action {
+                AlterAction::AddColumn(def) => {
+                    if schema.column_named(&def.name).is_some() {
+                        return Err(Error::new(ErrorKind::ColumnExists, format!("Duplicate column name '{}'", def.name)));
+                    }
+                    if def.primary_key || def.unique || def.check.is_some() || def.references.is_some() {
+                        return Err(Error::unsupported("key or constraint options in ADD COLUMN"));
+                    }
+                    let tag = schema.columns.iter().map(|c| c.tag).max().unwrap_or(0) + 1;
+                    schema.columns.push(column_of(def, tag, false)?);
+                    let default = match &def.default {
+                        Some(e) => self.eval(e, &Env::new(&Scope::default(), &[]))?,
+                        None => Datum::Null,
+                    };
+                    self.replace_table(&stored, schema, |row| {
+                        let mut row = row.to_vec();
+                        row.push(default.clone());
+                        Ok(row)
+                    })?;
+                }
+                AlterAction::DropColumn(name) => {
+                    let p = schema
+                        .columns
+                        .iter()
+                        .position(|c| c.name.eq_ignore_ascii_case(name))
+                        .ok_or_else(|| Error::no_such_column(name))?;
+                    let tag = schema.columns[p].tag;
+                    if schema.primary_key.contains(&tag) {
+                        return Err(Error::unsupported("dropping a primary key column"));
+                    }
+                    if width == 1 {
+                        return Err(Error::new(ErrorKind::BadValue, "You can't delete all columns with ALTER TABLE; use DROP TABLE instead"));
+                    }
+                    schema.columns.remove(p);
+                    for index in &mut schema.indexes {
+                        index.columns.retain(|t| *t != tag);
+                    }
+                    schema.indexes.retain(|i| !i.columns.is_empty());
+                    self.replace_table(&stored, schema, |row| {
+                        let mut row = row.to_vec();
+                        row.remove(p);
+                        Ok(row)
+                    })?;
+                }
+                AlterAction::RenameColumn { from, to } => {
+                    if schema.column_named(to).is_some() {
+                        return Err(Error::new(ErrorKind::ColumnExists, format!("Duplicate column name '{to}'")));
+                    }
+                    let column = schema
+                        .columns
+                        .iter_mut()
+                        .find(|c| c.name.eq_ignore_ascii_case(from))
+                        .ok_or_else(|| Error::no_such_column(from))?;
+                    column.name = to.clone();
+                    self.replace_table(&stored, schema, |row| Ok(row.to_vec()))?;
+                }
+                AlterAction::ModifyColumn { name, column } => {
+                    let p = schema
+                        .columns
+                        .iter()
+                        .position(|c| c.name.eq_ignore_ascii_case(name))
+                        .ok_or_else(|| Error::no_such_column(name))?;
+                    let tag = schema.columns[p].tag;
+                    let key = schema.primary_key.contains(&tag);
+                    schema.columns[p] = column_of(column, tag, key)?;
+                    self.replace_table(&stored, schema, |row| Ok(row.to_vec()))?;
+                }
+                AlterAction::AddIndex(spec) => {
+                    self.create_index(&stored, spec, false)?;
+                }
+                AlterAction::DropIndex(name) => {
+                    self.drop_index(&stored, name)?;
+                }
+                AlterAction::RenameTable(to) => {
+                    self.rename_table(&stored, to)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn create_index(&mut self, table: &str, spec: &IndexSpec, if_not_exists: bool) -> Result<(), Error> {
+        let store: &dyn crate::chunk::ChunkStore = &*self.store;
+        let data = self.tx.open(store, table)?;
+        let mut schema = data.meta.schema.clone();
+        let stored = data.meta.name.clone();
+        if let Some(name) = &spec.name {
+            if schema.indexes.iter().any(|i| i.name.eq_ignore_ascii_case(name)) {
+                if if_not_exists {
+                    return Ok(());
+                }
+                return Err(Error::new(ErrorKind::IndexExists, format!("Duplicate key name '{name}'")));
+            }
+        }
+        let columns = spec
+            .columns
+            .iter()
+            .map(|c| {
+                schema.column_named(c).map(|c| c.tag).ok_or_else(|| {
+                    Error::new(ErrorKind::NoSuchColumn, format!("Key column '{c}' doesn't exist in table"))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let name = index_name(spec, &schema.indexes);
+        schema.indexes.push(IndexDef { name, columns, unique: spec.unique });
+        self.replace_table(&stored, schema, |row| Ok(row.to_vec()))
+    }
+
+    pub fn drop_index(&mut self, table: &str, name: &str) -> Result<(), Error> {
+        let store: &dyn crate::chunk::ChunkStore = &*self.store;
+        let data = self.tx.open(store, table)?;
+        let mut schema = data.meta.schema.clone();
+        let stored = data.meta.name.clone();
+        let before = schema.indexes.len();
+        schema.indexes.retain(|i| !i.name.eq_ignore_ascii_case(name));
+        if schema.indexes.len() == before {
+            return Err(Error::new(ErrorKind::NoSuchIndex, format!("Can't DROP '{name}'; check that column/key exists")));
+        }
+        self.replace_table(&stored, schema, |row| Ok(row.to_vec()))
+    }
+
+    pub fn rename_table(&mut self, from: &str, to: &str) -> Result<(), Error> {
+        let stored = self.tx.table_name(from).ok_or_else(|| Error::no_such_table(from))?;
+        if self.tx.table_name(to).is_some() {
+            return Err(Error::new(ErrorKind::TableExists, format!("table '{to}' already exists")));
+        }
+        let store: &mut dyn crate::chunk::ChunkStore = &mut *self.store;
+        self.tx.flush(store)?;
+        let hash = self.tx.root.tables.remove(&stored).expect("found above");
+        self.tx.tables.remove(&stored);
+        self.tx.root.tables.insert(to.to_string(), hash);
+        Ok(())
+    }
+
+    pub fn truncate(&mut self, table: &str) -> Result<(), Error> {
+        let store: &dyn crate::chunk::ChunkStore = &*self.store;
+        let data = self.tx.open(store, table)?;
+        let schema = data.meta.schema.clone();
+        let stored = data.meta.name.clone();
+        let table = Table::create(self.store, schema)?;
+        let hash = table.write(self.store)?;
+        self.tx.root.tables.insert(stored.clone(), hash);
+        self.tx.tables.remove(&stored);
+        Ok(())
+    }
+}
+
+fn index_name(spec: &IndexSpec, existing: &[IndexDef]) -> String {
+    if let Some(name) = &spec.name {
+        return name.clone();
+    }
+    // MySQL names an unnamed index after its first column, adding _2, _3 on clashes.
+    let base = spec.columns.first().cloned().unwrap_or_else(|| "index".into());
+    let mut name = base.clone();
+    let mut n = 2;
+    while existing.iter().any(|i| i.name.eq_ignore_ascii_case(&name)) {
+        name = format!("{base}_{n}");
+        n += 1;
+    }
+    name
+}
+
+fn column_of(def: &ColumnDef, tag: u32, in_primary_key: bool) -> Result<Column, Error> {
+    if def.auto_increment && !matches!(def.sql_type, SqlType::Int { .. }) {
+        return Err(Error::new(ErrorKind::BadValue, format!("Incorrect column specifier for column '{}'", def.name)));
+    }
+    if let Some(default) = &def.default {
+        if let Expr::Literal(value) = default {
+            def.sql_type.coerce(value.clone(), &def.name).map_err(|_| {
+                Error::new(ErrorKind::BadValue, format!("Invalid default value for '{}'", def.name))
+            })?;
+        }
+    }
+    Ok(Column {
+        tag,
+        name: def.name.clone(),
+        sql_type: def.sql_type.to_string(),
+        nullable: def.nullable && !in_primary_key,
+        default: def.default_text.clone(),
+        auto_increment: def.auto_increment,
+    })
+}

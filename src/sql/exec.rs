@@ -1,0 +1,1220 @@
+//! Query execution: the transaction's view of tables, expression evaluation with MySQL's
+//! three-valued logic, and SELECT (joins, filters, grouping, aggregates, ordering, DISTINCT,
+//! UNION, common table expressions, subqueries) over materialised rows. Single-table reads use
+//! the primary key or a secondary index when the filter pins their columns.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ops::Bound;
+
+use crate::chunk::ChunkStore;
+use crate::history::{RootValue, Table};
+
+use super::ast::*;
+use super::data::{TableData, TableMeta, Undo};
+use super::error::{Error, ErrorKind};
+use super::functions::{self, FunctionContext};
+use super::types::{Datum, GroupKey};
+
+/// Rows one statement may produce or hold in memory.
+pub const RESULT_ROWS_MAX: usize = 10_000_000;
+/// Nesting of subqueries and derived tables during execution.
+const QUERY_DEPTH_MAX: usize = 32;
+
+/// The transaction's tables: the root it started from plus every table it has opened.
+#[derive(Clone, Debug)]
+pub struct Tx {
+    pub root: RootValue,
+    pub tables: BTreeMap<String, TableData>,
+}
+
+impl Tx {
+    pub fn new(root: RootValue) -> Tx {
+        Tx { root, tables: BTreeMap::new() }
+    }
+
+    /// The stored name of a table, matched ignoring ASCII case.
+    pub fn table_name(&self, name: &str) -> Option<String> {
+        self.root.tables.keys().find(|n| n.eq_ignore_ascii_case(name)).cloned()
+    }
+
+    pub fn open(&mut self, store: &dyn ChunkStore, name: &str) -> Result<&mut TableData, Error> {
+        let stored = self.table_name(name).ok_or_else(|| Error::no_such_table(name))?;
+        if !self.tables.contains_key(&stored) {
+            let table = Table::read(store, self.root.tables[&stored])?;
+            let meta = TableMeta::new(&stored, table.schema.clone())?;
+            self.tables.insert(stored.clone(), TableData::new(meta, table));
+        }
+        Ok(self.tables.get_mut(&stored).expect("inserted above"))
+    }
+
+    /// Writes every changed table and returns the root as the transaction now sees it.
+    pub fn flush(&mut self, store: &mut dyn ChunkStore) -> Result<RootValue, Error> {
+        for (name, data) in self.tables.iter_mut() {
+            if data.dirty {
+                let table = data.flush(store)?;
+                let hash = table.write(store)?;
+                self.root.tables.insert(name.clone(), hash);
+                data.dirty = false;
+            }
+        }
+        Ok(self.root.clone())
+    }
+}
+
+/// Column names visible to expressions: (table alias, column name) per row position.
+#[derive(Clone, Debug, Default)]
+pub struct Scope {
+    pub columns: Vec<(Option<String>, String)>,
+}
+
+impl Scope {
+    fn resolve(&self, column: &ColumnRef) -> Result<Option<usize>, Error> {
+        let mut found = None;
+        for (i, (table, name)) in self.columns.iter().enumerate() {
+            if !name.eq_ignore_ascii_case(&column.column) {
+                continue;
+            }
+            if let Some(wanted) = &column.table {
+                if !table.as_deref().is_some_and(|t| t.eq_ignore_ascii_case(wanted)) {
+                    continue;
+                }
+            }
+            if found.is_some() {
+                return Err(Error::new(
+                    ErrorKind::AmbiguousColumn,
+                    format!("column '{}' in field list is ambiguous", column.column),
+                ));
+            }
+            found = Some(i);
+        }
+        Ok(found)
+    }
+}
+
+/// The row an expression is evaluated against, with the rows of enclosing queries.
+pub struct Env<'a> {
+    pub scope: &'a Scope,
+    pub row: &'a [Datum],
+    pub outer: Option<&'a Env<'a>>,
+    /// Aggregate expressions of a grouped query and their values for this group.
+    pub aggregates: Option<(&'a [Expr], &'a [Datum])>,
+    /// The row being inserted, for `VALUES(col)` in ON DUPLICATE KEY UPDATE.
+    pub inserted: Option<(&'a Scope, &'a [Datum])>,
+}
+
+impl<'a> Env<'a> {
+    pub fn new(scope: &'a Scope, row: &'a [Datum]) -> Env<'a> {
+        Env { scope, row, outer: None, aggregates: None, inserted: None }
+    }
+}
+
+/// Everything a statement reads and writes.
+pub struct Exec<'s> {
+    pub store: &'s mut dyn ChunkStore,
+    pub tx: &'s mut Tx,
+    pub functions: FunctionContext,
+    pub user_variables: &'s HashMap<String, Datum>,
+    pub system_variable: &'s dyn Fn(&str, bool) -> Result<Datum, Error>,
+    pub undo: Vec<(String, Undo)>,
+    ctes: Vec<HashMap<String, (Scope, Vec<Vec<Datum>>)>>,
+    depth: usize,
+    /// Access paths chosen, for EXPLAIN.
+    pub plan: Vec<String>,
+}
+
+/// A query's output.
+#[derive(Clone, Debug, Default)]
+pub struct Rows {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Datum>>,
+}
+
+fn truth(value: &Datum) -> Option<bool> {
+    value.truth()
+}
+
+fn bool_datum(value: Option<bool>) -> Datum {
+    match value {
+        None => Datum::Null,
+        Some(b) => Datum::Int(i64::from(b)),
+    }
+}
+
+impl<'s> Exec<'s> {
+    pub fn new(
+        store: &'s mut dyn ChunkStore,
+        tx: &'s mut Tx,
+        functions: FunctionContext,
+        user_variables: &'s HashMap<String, Datum>,
+        system_variable: &'s dyn Fn(&str, bool) -> Result<Datum, Error>,
+    ) -> Exec<'s> {
+        Exec {
+            store,
+            tx,
+            functions,
+            user_variables,
+            system_variable,
+            undo: Vec::new(),
+            ctes: Vec::new(),
+            depth: 0,
+            plan: Vec::new(),
+        }
+    }
+
+    /// Undoes this statement's writes (in reverse order).
+    pub fn rollback_statement(&mut self) {
+        while let Some((table, step)) = self.undo.pop() {
+            if let Some(data) = self.tx.tables.get_mut(&table) {
+                data.undo(step);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- expressions
+
+    pub fn eval(&mut self, expr: &Expr, env: &Env) -> Result<Datum, Error> {
+        Ok(match expr {
+            Expr::Literal(value) => value.clone(),
+            Expr::Column(column) => self.column(column, env)?,
+            Expr::UserVariable(name) => self.user_variables.get(name).cloned().unwrap_or(Datum::Null),
+            Expr::SystemVariable { name, global } => (self.system_variable)(name, *global)?,
+            Expr::Unary(op, inner) => {
+                let value = self.eval(inner, env)?;
+                match op {
+                    UnaryOp::Neg => value.neg()?,
+                    UnaryOp::Not => bool_datum(truth(&value).map(|b| !b)),
+                    UnaryOp::BitNot => match value.to_i64()? {
+                        None => Datum::Null,
+                        Some(n) => Datum::UInt(!(n as u64)),
+                    },
+                }
+            }
+            Expr::Binary(op, left, right) => self.binary(*op, left, right, env)?,
+            Expr::IsNull { expr, negated } => {
+                Datum::Int(i64::from(self.eval(expr, env)?.is_null() != *negated))
+            }
+            Expr::IsBool { expr, value, negated } => {
+                let is = truth(&self.eval(expr, env)?) == Some(*value);
+                Datum::Int(i64::from(is != *negated))
+            }
+            Expr::InList { expr, list, negated } => {
+                let value = self.eval(expr, env)?;
+                let mut candidates = Vec::with_capacity(list.len());
+                for item in list {
+                    candidates.push(self.eval(item, env)?);
+                }
+                in_values(&value, &candidates, *negated)
+            }
+            Expr::InSubquery { expr, query, negated } => {
+                let value = self.eval(expr, env)?;
+                let rows = self.subquery(query, env)?;
+                let width = match &value {
+                    Datum::Null => rows.columns.len(),
+                    _ => 1,
+                };
+                if rows.columns.len() != width && !matches!(**expr, Expr::Row(_)) {
+                    return Err(Error::new(ErrorKind::ColumnCount, "Operand should contain 1 column(s)"));
+                }
+                let candidates: Vec<Datum> = rows.rows.into_iter().map(|mut r| r.swap_remove(0)).collect();
+                in_values(&value, &candidates, *negated)
+            }
+            Expr::Exists { query, negated } => {
+                let rows = self.subquery(query, env)?;
+                Datum::Int(i64::from(rows.rows.is_empty() == *negated))
+            }
+            Expr::Subquery(query) => {
+                let rows = self.subquery(query, env)?;
+                if rows.columns.len() != 1 {
+                    return Err(Error::new(ErrorKind::ColumnCount, "Operand should contain 1 column(s)"));
+                }
+                match rows.rows.len() {
+                    0 => Datum::Null,
+                    1 => rows.rows.into_iter().next().expect("one row").swap_remove(0),
+                    _ => {
+                        return Err(Error::new(
+                            ErrorKind::SubqueryRows,
+                            "Subquery returns more than 1 row",
+                        ))
+                    }
+                }
+            }
+            Expr::Between { expr, low, high, negated } => {
+                let value = self.eval(expr, env)?;
+                let low = self.eval(low, env)?;
+                let high = self.eval(high, env)?;
+                let above = value.sql_cmp(&low).map(|o| o != Ordering::Less);
+                let below = value.sql_cmp(&high).map(|o| o != Ordering::Greater);
+                let inside = and3(above, below);
+                bool_datum(inside.map(|b| b != *negated))
+            }
+            Expr::Like { expr, pattern, escape, negated } => {
+                let value = self.eval(expr, env)?;
+                let pattern = self.eval(pattern, env)?;
+                match (value.to_text(), pattern.to_text()) {
+                    (Some(v), Some(p)) => {
+                        Datum::Int(i64::from(like(&v, &p, escape.unwrap_or('\\')) != *negated))
+                    }
+                    _ => Datum::Null,
+                }
+            }
+            Expr::Case { operand, whens, otherwise } => {
+                let subject = operand.as_ref().map(|o| self.eval(o, env)).transpose()?;
+                for (when, then) in whens {
+                    let value = self.eval(when, env)?;
+                    let hit = match &subject {
+                        Some(subject) => subject.sql_cmp(&value) == Some(Ordering::Equal),
+                        None => truth(&value) == Some(true),
+                    };
+                    if hit {
+                        return self.eval(then, env);
+                    }
+                }
+                match otherwise {
+                    Some(e) => self.eval(e, env)?,
+                    None => Datum::Null,
+                }
+            }
+            Expr::Cast { expr, to } => self.eval(expr, env)?.cast(to)?,
+            Expr::Function { name, args } => {
+                // IF / IFNULL / COALESCE evaluate lazily only in MySQL's error behaviour; the
+                // values are the same, so arguments are evaluated eagerly.
+                let mut values = Vec::with_capacity(args.len());
+                for arg in args {
+                    values.push(self.eval(arg, env)?);
+                }
+                match name.as_str() {
+                    "database" | "schema" => Datum::Text("cambium".into()),
+                    "last_insert_id" if values.is_empty() => {
+                        (self.system_variable)("last_insert_id", false)?
+                    }
+                    _ => functions::call(name, values, &self.functions)?,
+                }
+            }
+            Expr::Aggregate { .. } => {
+                let mut current = Some(env);
+                while let Some(e) = current {
+                    if let Some((exprs, values)) = e.aggregates {
+                        if let Some(i) = exprs.iter().position(|a| a == expr) {
+                            return Ok(values[i].clone());
+                        }
+                    }
+                    current = e.outer;
+                }
+                return Err(Error::new(ErrorKind::Unsupported, "Invalid use of group function"));
+            }
+            Expr::Row(items) => {
+                if items.len() == 1 {
+                    return self.eval(&items[0], env);
+                }
+                return Err(Error::new(ErrorKind::ColumnCount, "Operand should contain 1 column(s)"));
+            }
+            Expr::InsertedValue(column) => match env.inserted {
+                Some((scope, row)) => {
+                    let reference = ColumnRef { table: None, column: column.clone() };
+                    match scope.resolve(&reference)? {
+                        Some(i) => row[i].clone(),
+                        None => return Err(Error::no_such_column(column)),
+                    }
+                }
+                None => Datum::Null,
+            },
+            Expr::Default => {
+                return Err(Error::unsupported("DEFAULT outside INSERT and UPDATE values"))
+            }
+        })
+    }
+
+    fn column(&mut self, column: &ColumnRef, env: &Env) -> Result<Datum, Error> {
+        let mut current = Some(env);
+        while let Some(e) = current {
+            if let Some(i) = e.scope.resolve(column)? {
+                return Ok(e.row[i].clone());
+            }
+            current = e.outer;
+        }
+        let name = match &column.table {
+            Some(t) => format!("{t}.{}", column.column),
+            None => column.column.clone(),
+        };
+        Err(Error::new(ErrorKind::NoSuchColumn, format!("unknown column '{name}'")))
+    }
+
+    fn binary(&mut self, op: BinaryOp, left: &Expr, right: &Expr, env: &Env) -> Result<Datum, Error> {
+        if let (Expr::Row(a), Expr::Row(b)) = (left, right) {
+            return self.row_compare(op, a, b, env);
+        }
+        match op {
+            BinaryOp::And => {
+                let l = truth(&self.eval(left, env)?);
+                if l == Some(false) {
+                    return Ok(Datum::Int(0));
+                }
+                let r = truth(&self.eval(right, env)?);
+                return Ok(bool_datum(and3(l, r)));
+            }
+            BinaryOp::Or => {
+                let l = truth(&self.eval(left, env)?);
+                if l == Some(true) {
+                    return Ok(Datum::Int(1));
+                }
+                let r = truth(&self.eval(right, env)?);
+                return Ok(bool_datum(match (l, r) {
+                    (_, Some(true)) => Some(true),
+                    (Some(false), Some(false)) => Some(false),
+                    _ => None,
+                }));
+            }
+            _ => {}
+        }
+        let l = self.eval(left, env)?;
+        let r = self.eval(right, env)?;
+        compare_or_compute(op, &l, &r)
+    }
+
+    fn row_compare(&mut self, op: BinaryOp, a: &[Expr], b: &[Expr], env: &Env) -> Result<Datum, Error> {
+        if a.len() != b.len() {
+            return Err(Error::new(
+                ErrorKind::ColumnCount,
+                format!("Operand should contain {} column(s)", a.len()),
+            ));
+        }
+        let mut result = Some(true);
+        for (x, y) in a.iter().zip(b) {
+            let (x, y) = (self.eval(x, env)?, self.eval(y, env)?);
+            match op {
+                BinaryOp::Eq => result = and3(result, x.sql_cmp(&y).map(|o| o == Ordering::Equal)),
+                BinaryOp::NotEq => {
+                    let eq = and3(result, x.sql_cmp(&y).map(|o| o == Ordering::Equal));
+                    result = eq;
+                }
+                _ => return Err(Error::unsupported("this comparison of rows")),
+            }
+        }
+        if op == BinaryOp::NotEq {
+            result = result.map(|b| !b);
+        }
+        Ok(bool_datum(result))
+    }
+
+    fn subquery(&mut self, query: &Query, env: &Env) -> Result<Rows, Error> {
+        self.query(query, Some(env))
+    }
+
+    // ---------------------------------------------------------------- queries
+
+    pub fn query(&mut self, query: &Query, outer: Option<&Env>) -> Result<Rows, Error> {
+        if self.depth >= QUERY_DEPTH_MAX {
+            return Err(Error::new(
+                ErrorKind::LimitExceeded,
+                format!("queries nested deeper than {QUERY_DEPTH_MAX}"),
+            ));
+        }
+        self.depth += 1;
+        let result = self.query_inner(query, outer);
+        self.depth -= 1;
+        result
+    }
+
+    fn query_inner(&mut self, query: &Query, outer: Option<&Env>) -> Result<Rows, Error> {
+        let pushed = !query.with.is_empty();
+        if pushed {
+            let mut ctes = HashMap::new();
+            self.ctes.push(HashMap::new());
+            for (name, cte) in &query.with {
+                let rows = self.query(cte, outer)?;
+                let scope = Scope {
+                    columns: rows.columns.iter().map(|c| (Some(name.to_lowercase()), c.clone())).collect(),
+                };
+                ctes.insert(name.to_lowercase(), (scope.clone(), rows.rows.clone()));
+                self.ctes.last_mut().expect("pushed").insert(name.to_lowercase(), (scope, rows.rows));
+            }
+        }
+        let result = self.query_body(query, outer);
+        if pushed {
+            self.ctes.pop();
+        }
+        result
+    }
+
+    fn query_body(&mut self, query: &Query, outer: Option<&Env>) -> Result<Rows, Error> {
+        let limit = self.limit_value(query.limit.as_ref())?;
+        let offset = self.limit_value(query.offset.as_ref())?.unwrap_or(0);
+        if let SetExpr::Select(select) = &query.body {
+            return self.select(select, &query.order_by, limit, offset, outer);
+        }
+        let mut rows = self.set_expr(&query.body, outer)?;
+        if !query.order_by.is_empty() {
+            let scope = Scope { columns: rows.columns.iter().map(|c| (None, c.clone())).collect() };
+            let mut keyed = Vec::with_capacity(rows.rows.len());
+            for row in std::mem::take(&mut rows.rows) {
+                let mut keys = Vec::new();
+                for item in &query.order_by {
+                    let env = Env { outer, ..Env::new(&scope, &row) };
+                    keys.push(match &item.expr {
+                        Expr::Literal(Datum::Int(n)) if *n >= 1 && (*n as usize) <= row.len() => {
+                            row[*n as usize - 1].clone()
+                        }
+                        other => self.eval(other, &env)?,
+                    });
+                }
+                keyed.push((keys, row));
+            }
+            sort_keyed(&mut keyed, &query.order_by);
+            rows.rows = keyed.into_iter().map(|(_, r)| r).collect();
+        }
+        rows.rows = rows.rows.into_iter().skip(offset).take(limit.unwrap_or(usize::MAX)).collect();
+        Ok(rows)
+    }
+
+    fn limit_value(&mut self, expr: Option<&Expr>) -> Result<Option<usize>, Error> {
+        let Some(expr) = expr else { return Ok(None) };
+        let scope = Scope::default();
+        let value = self.eval(expr, &Env::new(&scope, &[]))?;
+        match value.to_i64()? {
+            Some(n) if n >= 0 => Ok(Some(n as usize)),
+            _ => Err(Error::new(ErrorKind::BadValue, "LIMIT and OFFSET take a non-negative integer")),
+        }
+    }
+
+    fn set_expr(&mut self, body: &SetExpr, outer: Option<&Env>) -> Result<Rows, Error> {
+        match body {
+            SetExpr::Select(select) => self.select(select, &[], None, 0, outer),
+            SetExpr::Query(query) => self.query(query, outer),
+            SetExpr::Values(rows) => {
+                let scope = Scope::default();
+                let mut out = Vec::with_capacity(rows.len());
+                for row in rows {
+                    let env = Env { outer, ..Env::new(&scope, &[]) };
+                    let mut values = Vec::with_capacity(row.len());
+                    for e in row {
+                        values.push(self.eval(e, &env)?);
+                    }
+                    if out.first().is_some_and(|first: &Vec<Datum>| first.len() != values.len()) {
+                        return Err(Error::new(
+                            ErrorKind::ColumnCount,
+                            "Column count doesn't match value count",
+                        ));
+                    }
+                    out.push(values);
+                }
+                let width = out.first().map_or(0, Vec::len);
+                Ok(Rows { columns: (0..width).map(|i| format!("column_{i}")).collect(), rows: out })
+            }
+            SetExpr::Union { left, right, all } => {
+                let mut l = self.set_expr(left, outer)?;
+                let r = self.set_expr(right, outer)?;
+                if l.columns.len() != r.columns.len() {
+                    return Err(Error::new(
+                        ErrorKind::ColumnCount,
+                        "The used SELECT statements have a different number of columns",
+                    ));
+                }
+                l.rows.extend(r.rows);
+                if !all {
+                    let mut seen = HashSet::new();
+                    l.rows.retain(|row| seen.insert(row.iter().map(Datum::group_key).collect::<Vec<_>>()));
+                }
+                Ok(l)
+            }
+        }
+    }
+
+    fn select(
+        &mut self,
+        select: &Select,
+        order_by: &[OrderItem],
+        limit: Option<usize>,
+        offset: usize,
+        outer: Option<&Env>,
+    ) -> Result<Rows, Error> {
+        let (scope, mut rows) = match &select.from {
+            None => (Scope::default(), vec![Vec::new()]),
+            Some(from) => self.from(from, select.filter.as_ref(), outer)?,
+        };
+        if let Some(filter) = &select.filter {
+            let mut kept = Vec::with_capacity(rows.len());
+            for row in rows {
+                let env = Env { outer, ..Env::new(&scope, &row) };
+                if truth(&self.eval(filter, &env)?) == Some(true) {
+                    kept.push(row);
+                }
+            }
+            rows = kept;
+        }
+        // Aggregates anywhere in the select list, HAVING or ORDER BY make the query grouped.
+        let mut aggregates = Vec::new();
+        for item in &select.items {
+            if let SelectItem::Expr { expr, .. } = item {
+                collect_aggregates(expr, &mut aggregates);
+            }
+        }
+        if let Some(having) = &select.having {
+            collect_aggregates(having, &mut aggregates);
+        }
+        for item in order_by {
+            collect_aggregates(&item.expr, &mut aggregates);
+        }
+        let grouped = !select.group_by.is_empty() || !aggregates.is_empty();
+        // Each output group: a representative row and its aggregate values.
+        let groups: Vec<(Vec<Datum>, Vec<Datum>)> = if grouped {
+            self.group(&scope, rows, select, &aggregates, outer)?
+        } else {
+            rows.into_iter().map(|r| (r, Vec::new())).collect()
+        };
+        let mut columns = Vec::new();
+        for item in &select.items {
+            match item {
+                SelectItem::Wildcard => columns.extend(scope.columns.iter().map(|(_, c)| c.clone())),
+                SelectItem::QualifiedWildcard(table) => {
+                    let before = columns.len();
+                    columns.extend(
+                        scope
+                            .columns
+                            .iter()
+                            .filter(|(t, _)| t.as_deref().is_some_and(|t| t.eq_ignore_ascii_case(table)))
+                            .map(|(_, c)| c.clone()),
+                    );
+                    if columns.len() == before {
+                        return Err(Error::no_such_table(table));
+                    }
+                }
+                SelectItem::Expr { text, .. } => columns.push(text.clone()),
+            }
+        }
+        let output_scope = Scope { columns: columns.iter().map(|c| (None, c.clone())).collect() };
+        let mut keyed = Vec::with_capacity(groups.len());
+        for (row, aggregate_values) in &groups {
+            let env = Env {
+                scope: &scope,
+                row,
+                outer,
+                aggregates: grouped.then_some((aggregates.as_slice(), aggregate_values.as_slice())),
+                inserted: None,
+            };
+            if let Some(having) = &select.having {
+                let value = match self.eval(having, &env) {
+                    Err(e) if e.kind == ErrorKind::NoSuchColumn => {
+                        // HAVING may name select-list aliases.
+                        let projected = self.project(select, &scope, &env)?;
+                        let alias_env = Env { outer: Some(&env), ..Env::new(&output_scope, &projected) };
+                        self.eval(having, &alias_env)?
+                    }
+                    other => other?,
+                };
+                if truth(&value) != Some(true) {
+                    continue;
+                }
+            }
+            let projected = self.project(select, &scope, &env)?;
+            let mut keys = Vec::with_capacity(order_by.len());
+            for item in order_by {
+                keys.push(self.order_key(&item.expr, &projected, &output_scope, select, &env)?);
+            }
+            keyed.push((keys, projected));
+            if keyed.len() > RESULT_ROWS_MAX {
+                return Err(Error::new(ErrorKind::LimitExceeded, "the result has too many rows"));
+            }
+        }
+        if select.distinct {
+            let mut seen = HashSet::new();
+            keyed.retain(|(_, row)| seen.insert(row.iter().map(Datum::group_key).collect::<Vec<GroupKey>>()));
+        }
+        if !order_by.is_empty() {
+            sort_keyed(&mut keyed, order_by);
+        }
+        let rows = keyed.into_iter().map(|(_, r)| r).skip(offset).take(limit.unwrap_or(usize::MAX)).collect();
+        Ok(Rows { columns, rows })
+    }
+
+    fn project(&mut self, select: &Select, scope: &Scope, env: &Env) -> Result<Vec<Datum>, Error> {
+        let mut out = Vec::with_capacity(select.items.len());
+        for item in &select.items {
+            match item {
+                SelectItem::Wildcard => out.extend(env.row.iter().cloned()),
+                SelectItem::QualifiedWildcard(table) => {
+                    for (i, (t, _)) in scope.columns.iter().enumerate() {
+                        if t.as_deref().is_some_and(|t| t.eq_ignore_ascii_case(table)) {
+                            out.push(env.row[i].clone());
+                        }
+                    }
+                }
+                SelectItem::Expr { expr, .. } => out.push(self.eval(expr, env)?),
+            }
+        }
+        Ok(out)
+    }
+
+    fn order_key(
+        &mut self,
+        expr: &Expr,
+        projected: &[Datum],
+        output: &Scope,
+        select: &Select,
+        env: &Env,
+    ) -> Result<Datum, Error> {
+        match expr {
+            Expr::Literal(Datum::Int(n)) if *n >= 1 && (*n as usize) <= projected.len() => {
+                return Ok(projected[*n as usize - 1].clone());
+            }
+            Expr::Column(ColumnRef { table: None, column }) => {
+                let aliased = select.items.iter().position(|item| {
+                    matches!(item, SelectItem::Expr { alias: Some(a), .. } if a.eq_ignore_ascii_case(column))
+                });
+                if let Some(i) = aliased {
+                    // Wildcards before the alias shift positions; count output columns instead.
+                    let position = output
+                        .columns
+                        .iter()
+                        .position(|(_, c)| c.eq_ignore_ascii_case(column))
+                        .unwrap_or(i);
+                    return Ok(projected[position].clone());
+                }
+            }
+            _ => {}
+        }
+        self.eval(expr, env)
+    }
+
+    fn group(
+        &mut self,
+        scope: &Scope,
+        rows: Vec<Vec<Datum>>,
+        select: &Select,
+        aggregates: &[Expr],
+        outer: Option<&Env>,
+    ) -> Result<Vec<(Vec<Datum>, Vec<Datum>)>, Error> {
+        let mut order: Vec<Vec<GroupKey>> = Vec::new();
+        let mut groups: HashMap<Vec<GroupKey>, (Vec<Datum>, Vec<Accumulator>)> = HashMap::new();
+        for row in rows {
+            let env = Env { outer, ..Env::new(scope, &row) };
+            let mut key = Vec::with_capacity(select.group_by.len());
+            for expr in &select.group_by {
+                let value = match expr {
+                    // GROUP BY 1 names the first select item.
+                    Expr::Literal(Datum::Int(n)) if *n >= 1 && (*n as usize) <= select.items.len() => {
+                        match &select.items[*n as usize - 1] {
+                            SelectItem::Expr { expr, .. } => self.eval(expr, &env)?,
+                            _ => return Err(Error::unsupported("GROUP BY a wildcard position")),
+                        }
+                    }
+                    Expr::Column(c) if c.table.is_none() && scope.resolve(c)?.is_none() => {
+                        match select_alias(select, &c.column) {
+                            Some(e) => self.eval(e, &env)?,
+                            None => self.eval(expr, &env)?,
+                        }
+                    }
+                    other => self.eval(other, &env)?,
+                };
+                key.push(value.group_key());
+            }
+            let mut values = Vec::with_capacity(aggregates.len());
+            for aggregate in aggregates {
+                let Expr::Aggregate { args, .. } = aggregate else { unreachable!("collected") };
+                let mut arg_values = Vec::with_capacity(args.len());
+                for arg in args {
+                    arg_values.push(self.eval(arg, &env)?);
+                }
+                values.push(arg_values);
+            }
+            let entry = groups.entry(key.clone()).or_insert_with(|| {
+                order.push(key);
+                (row.clone(), aggregates.iter().map(Accumulator::new).collect())
+            });
+            for (accumulator, args) in entry.1.iter_mut().zip(values) {
+                accumulator.add(args)?;
+            }
+        }
+        if groups.is_empty() && select.group_by.is_empty() {
+            // An aggregate over no rows still gives one row.
+            let empty = vec![Datum::Null; scope.columns.len()];
+            let values = aggregates.iter().map(|a| Accumulator::new(a).finish()).collect::<Result<_, _>>()?;
+            return Ok(vec![(empty, values)]);
+        }
+        let mut out = Vec::with_capacity(order.len());
+        for key in order {
+            let (row, accumulators) = groups.remove(&key).expect("recorded");
+            let values = accumulators.into_iter().map(Accumulator::finish).collect::<Result<_, _>>()?;
+            out.push((row, values));
+        }
+        Ok(out)
+    }
+
+    /// Rows of a FROM clause. `filter` only guides the access path of a single table.
+    fn from(
+        &mut self,
+        from: &TableRef,
+        filter: Option<&Expr>,
+        outer: Option<&Env>,
+    ) -> Result<(Scope, Vec<Vec<Datum>>), Error> {
+        match from {
+            TableRef::Named { name, alias } => {
+                let label = alias.clone().unwrap_or_else(|| name.clone()).to_lowercase();
+                if let Some((scope, rows)) = self.cte(name) {
+                    let scope = Scope {
+                        columns: scope.columns.iter().map(|(_, c)| (Some(label.clone()), c.clone())).collect(),
+                    };
+                    return Ok((scope, rows));
+                }
+                let (meta_columns, rows) = self.read_table(name, &label, filter, outer)?;
+                let scope = Scope {
+                    columns: meta_columns.into_iter().map(|c| (Some(label.clone()), c)).collect(),
+                };
+                Ok((scope, rows))
+            }
+            TableRef::Derived { query, alias } => {
+                let rows = self.query(query, outer)?;
+                let label = alias.to_lowercase();
+                let scope = Scope { columns: rows.columns.into_iter().map(|c| (Some(label.clone()), c)).collect() };
+                Ok((scope, rows.rows))
+            }
+            TableRef::Join { left, right, kind, on } => {
+                let (left_scope, left_rows) = self.from(left, None, outer)?;
+                let (right_scope, right_rows) = self.from(right, None, outer)?;
+                let mut scope = left_scope.clone();
+                scope.columns.extend(right_scope.columns.iter().cloned());
+                let mut out = Vec::new();
+                let matches = |this: &mut Self, row: &[Datum]| -> Result<bool, Error> {
+                    match on {
+                        None => Ok(true),
+                        Some(on) => {
+                            let env = Env { outer, ..Env::new(&scope, row) };
+                            Ok(truth(&this.eval(on, &env)?) == Some(true))
+                        }
+                    }
+                };
+                match kind {
+                    JoinKind::Inner | JoinKind::Cross | JoinKind::Left => {
+                        for l in &left_rows {
+                            let mut any = false;
+                            for r in &right_rows {
+                                let row: Vec<Datum> = l.iter().chain(r).cloned().collect();
+                                if matches(self, &row)? {
+                                    any = true;
+                                    out.push(row);
+                                    if out.len() > RESULT_ROWS_MAX {
+                                        return Err(Error::new(ErrorKind::LimitExceeded, "a join of too many rows"));
+                                    }
+                                }
+                            }
+                            if !any && *kind == JoinKind::Left {
+                                let mut row = l.clone();
+                                row.extend(std::iter::repeat_n(Datum::Null, right_scope.columns.len()));
+                                out.push(row);
+                            }
+                        }
+                    }
+                    JoinKind::Right => {
+                        for r in &right_rows {
+                            let mut any = false;
+                            for l in &left_rows {
+                                let row: Vec<Datum> = l.iter().chain(r).cloned().collect();
+                                if matches(self, &row)? {
+                                    any = true;
+                                    out.push(row);
+                                }
+                            }
+                            if !any {
+                                let mut row = vec![Datum::Null; left_scope.columns.len()];
+                                row.extend(r.iter().cloned());
+                                out.push(row);
+                            }
+                        }
+                    }
+                }
+                Ok((scope, out))
+            }
+        }
+    }
+
+    fn cte(&self, name: &str) -> Option<(Scope, Vec<Vec<Datum>>)> {
+        let lower = name.to_lowercase();
+        self.ctes.iter().rev().find_map(|level| level.get(&lower).cloned())
+    }
+
+    /// Reads a table's rows, by primary key or index when `filter` pins their columns to
+    /// constants, else by a full scan. The filter is still applied by the caller.
+    fn read_table(
+        &mut self,
+        name: &str,
+        label: &str,
+        filter: Option<&Expr>,
+        outer: Option<&Env>,
+    ) -> Result<(Vec<String>, Vec<Vec<Datum>>), Error> {
+        let conjuncts = filter.map(|f| conjuncts_of(f)).unwrap_or_default();
+        // Constant equalities `col = value` on this table.
+        let mut pinned: Vec<(String, Datum)> = Vec::new();
+        for c in &conjuncts {
+            if let Expr::Binary(BinaryOp::Eq, a, b) = c {
+                for (col, value) in [(a, b), (b, a)] {
+                    if let Expr::Column(ColumnRef { table, column }) = &**col {
+                        if table.as_deref().is_some_and(|t| !t.eq_ignore_ascii_case(label)) {
+                            continue;
+                        }
+                        if let Some(v) = self.constant(value, outer)? {
+                            pinned.push((column.clone(), v));
+                        }
+                    }
+                }
+            }
+        }
+        let store: &dyn ChunkStore = &*self.store;
+        let data = self.tx.open(store, name)?;
+        let columns: Vec<String> = data.meta.schema.columns.iter().map(|c| c.name.clone()).collect();
+        let value_for = |column: &str| -> Option<Datum> {
+            pinned.iter().find(|(c, _)| c.eq_ignore_ascii_case(column)).map(|(_, v)| v.clone())
+        };
+        let key_positions = data.meta.key_positions.clone();
+        if !key_positions.is_empty() {
+            let values: Option<Vec<Datum>> =
+                key_positions.iter().map(|&p| value_for(&columns[p])).collect();
+            if let Some(values) = values {
+                let mut row = vec![Datum::Null; columns.len()];
+                let mut ok = true;
+                for (&p, v) in key_positions.iter().zip(values) {
+                    match data.meta.types[p].coerce(v, &columns[p]) {
+                        Ok(v) => row[p] = v,
+                        Err(_) => ok = false,
+                    }
+                }
+                self.plan.push(format!("{label}: primary key lookup"));
+                if !ok {
+                    // A constant that the key type cannot hold matches no row exactly; scan.
+                    self.plan.pop();
+                } else {
+                    let key = data.meta.key_of(&row)?;
+                    let found = data.get_row(store, &key)?;
+                    return Ok((columns, found.into_iter().collect()));
+                }
+            }
+        }
+        for (i, index) in data.meta.schema.indexes.iter().enumerate() {
+            let mut values = Vec::new();
+            for tag in &index.columns {
+                let p = data.meta.schema.columns.iter().position(|c| c.tag == *tag).expect("valid");
+                match value_for(&columns[p]) {
+                    Some(v) => match data.meta.types[p].coerce(v, &columns[p]) {
+                        Ok(v) if !v.is_null() => values.push(v),
+                        _ => break,
+                    },
+                    None => break,
+                }
+            }
+            if values.is_empty() {
+                continue;
+            }
+            let prefix = data.index_values_prefix(i, &values)?;
+            let keys = data.index_lookup(store, i, &prefix)?;
+            let mut rows = Vec::with_capacity(keys.len());
+            for key in keys {
+                if let Some(row) = data.get_row(store, &key)? {
+                    rows.push(row);
+                }
+            }
+            self.plan.push(format!("{label}: index {} lookup", index.name));
+            return Ok((columns, rows));
+        }
+        self.plan.push(format!("{label}: full scan"));
+        let rows = data.scan(store, Bound::Unbounded, Bound::Unbounded)?;
+        Ok((columns, rows.into_iter().map(|(_, r)| r).collect()))
+    }
+
+    /// The value of an expression that does not depend on the current row, if it is one.
+    fn constant(&mut self, expr: &Expr, outer: Option<&Env>) -> Result<Option<Datum>, Error> {
+        if !is_constant(expr, outer.is_some()) {
+            return Ok(None);
+        }
+        let scope = Scope::default();
+        let env = Env { outer, ..Env::new(&scope, &[]) };
+        match self.eval(expr, &env) {
+            Ok(value) if !value.is_null() => Ok(Some(value)),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind == ErrorKind::NoSuchColumn => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+fn select_alias<'a>(select: &'a Select, name: &str) -> Option<&'a Expr> {
+    select.items.iter().find_map(|item| match item {
+        SelectItem::Expr { expr, alias: Some(alias), .. } if alias.eq_ignore_ascii_case(name) => Some(expr),
+        _ => None,
+    })
+}
+
+/// Whether an expression can be evaluated without a row (literals, parameters, variables,
+/// functions of those, and columns of enclosing queries when `outer_columns` holds).
+fn is_constant(expr: &Expr, outer_columns: bool) -> bool {
+    match expr {
+        Expr::Literal(_) | Expr::UserVariable(_) | Expr::SystemVariable { .. } => true,
+        Expr::Column(_) => outer_columns,
+        Expr::Unary(_, e) | Expr::Cast { expr: e, .. } => is_constant(e, outer_columns),
+        Expr::Binary(_, a, b) => is_constant(a, outer_columns) && is_constant(b, outer_columns),
+        Expr::Function { name, args } => {
+            !matches!(name.as_str(), "rand" | "uuid") && args.iter().all(|a| is_constant(a, outer_columns))
+        }
+        _ => false,
+    }
+}
+
+fn conjuncts_of(expr: &Expr) -> Vec<&Expr> {
+    match expr {
+        Expr::Binary(BinaryOp::And, a, b) => {
+            let mut out = conjuncts_of(a);
+            out.extend(conjuncts_of(b));
+            out
+        }
+        other => vec![other],
+    }
+}
+
+fn and3(a: Option<bool>, b: Option<bool>) -> Option<bool> {
+    match (a, b) {
+        (Some(false), _) | (_, Some(false)) => Some(false),
+        (Some(true), Some(true)) => Some(true),
+        _ => None,
+    }
+}
+
+fn in_values(value: &Datum, candidates: &[Datum], negated: bool) -> Datum {
+    if value.is_null() {
+        return Datum::Null;
+    }
+    let mut saw_null = false;
+    for candidate in candidates {
+        match value.sql_cmp(candidate) {
+            Some(Ordering::Equal) => return Datum::Int(i64::from(!negated)),
+            None => saw_null = true,
+            _ => {}
+        }
+    }
+    if saw_null {
+        Datum::Null
+    } else {
+        Datum::Int(i64::from(negated))
+    }
+}
+
+/// Applies a comparison or arithmetic operator to two values.
+pub fn compare_or_compute(op: BinaryOp, l: &Datum, r: &Datum) -> Result<Datum, Error> {
+    let cmp = |test: fn(Ordering) -> bool| bool_datum(l.sql_cmp(r).map(test));
+    Ok(match op {
+        BinaryOp::Add => l.add(r)?,
+        BinaryOp::Sub => l.sub(r)?,
+        BinaryOp::Mul => l.mul(r)?,
+        BinaryOp::Div => l.div(r)?,
+        BinaryOp::IntDiv => l.int_div(r)?,
+        BinaryOp::Rem => l.rem(r)?,
+        BinaryOp::Eq => cmp(|o| o == Ordering::Equal),
+        BinaryOp::NotEq => cmp(|o| o != Ordering::Equal),
+        BinaryOp::Lt => cmp(|o| o == Ordering::Less),
+        BinaryOp::LtEq => cmp(|o| o != Ordering::Greater),
+        BinaryOp::Gt => cmp(|o| o == Ordering::Greater),
+        BinaryOp::GtEq => cmp(|o| o != Ordering::Less),
+        BinaryOp::NullSafeEq => Datum::Int(i64::from(match (l.is_null(), r.is_null()) {
+            (true, true) => true,
+            (false, false) => l.sql_cmp(r) == Some(Ordering::Equal),
+            _ => false,
+        })),
+        BinaryOp::Xor => match (truth(l), truth(r)) {
+            (Some(a), Some(b)) => Datum::Int(i64::from(a != b)),
+            _ => Datum::Null,
+        },
+        BinaryOp::And | BinaryOp::Or => unreachable!("handled with short-circuit"),
+        BinaryOp::BitAnd | BinaryOp::BitOr | BinaryOp::BitXor | BinaryOp::ShiftLeft | BinaryOp::ShiftRight => {
+            let (Some(a), Some(b)) = (l.to_i64()?, r.to_i64()?) else { return Ok(Datum::Null) };
+            let (a, b) = (a as u64, b as u64);
+            Datum::UInt(match op {
+                BinaryOp::BitAnd => a & b,
+                BinaryOp::BitOr => a | b,
+                BinaryOp::BitXor => a ^ b,
+                BinaryOp::ShiftLeft => a.checked_shl(b as u32).unwrap_or(0),
+                _ => a.checked_shr(b as u32).unwrap_or(0),
+            })
+        }
+    })
+}
+
+/// SQL LIKE: `%` any run, `_` one character, case-insensitive as the default collation.
+pub fn like(value: &str, pattern: &str, escape: char) -> bool {
+    let v: Vec<char> = value.to_lowercase().chars().collect();
+    let p: Vec<char> = pattern.to_lowercase().chars().collect();
+    // Iterative matching with backtracking to the last `%`.
+    let (mut vi, mut pi) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while vi < v.len() {
+        if pi < p.len() && p[pi] == escape && pi + 1 < p.len() {
+            if p[pi + 1] == v[vi] {
+                vi += 1;
+                pi += 2;
+                continue;
+            }
+        } else if pi < p.len() && p[pi] == '%' {
+            star = Some((pi, vi));
+            pi += 1;
+            continue;
+        } else if pi < p.len() && (p[pi] == '_' || p[pi] == v[vi]) {
+            vi += 1;
+            pi += 1;
+            continue;
+        }
+        match star {
+            Some((sp, sv)) => {
+                pi = sp + 1;
+                vi = sv + 1;
+                star = Some((sp, sv + 1));
+            }
+            None => return false,
+        }
+    }
+    while pi < p.len() && p[pi] == '%' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+fn collect_aggregates(expr: &Expr, out: &mut Vec<Expr>) {
+    match expr {
+        Expr::Aggregate { .. } => {
+            if !out.contains(expr) {
+                out.push(expr.clone());
+            }
+        }
+        Expr::Unary(_, e) | Expr::Cast { expr: e, .. } => collect_aggregates(e, out),
+        Expr::IsNull { expr, .. } | Expr::IsBool { expr, .. } => collect_aggregates(expr, out),
+        Expr::Binary(_, a, b) => {
+            collect_aggregates(a, out);
+            collect_aggregates(b, out);
+        }
+        Expr::InList { expr, list, .. } => {
+            collect_aggregates(expr, out);
+            list.iter().for_each(|e| collect_aggregates(e, out));
+        }
+        Expr::InSubquery { expr, .. } => collect_aggregates(expr, out),
+        Expr::Between { expr, low, high, .. } => {
+            for e in [expr, low, high] {
+                collect_aggregates(e, out);
+            }
+        }
+        Expr::Like { expr, pattern, .. } => {
+            collect_aggregates(expr, out);
+            collect_aggregates(pattern, out);
+        }
+        Expr::Case { operand, whens, otherwise } => {
+            if let Some(o) = operand {
+                collect_aggregates(o, out);
+            }
+            for (w, t) in whens {
+                collect_aggregates(w, out);
+                collect_aggregates(t, out);
+            }
+            if let Some(o) = otherwise {
+                collect_aggregates(o, out);
+            }
+        }
+        Expr::Function { args, .. } | Expr::Row(args) => args.iter().for_each(|e| collect_aggregates(e, out)),
+        _ => {}
+    }
+}
+
+fn sort_keyed(keyed: &mut [(Vec<Datum>, Vec<Datum>)], order_by: &[OrderItem]) {
+    keyed.sort_by(|(a, _), (b, _)| {
+        for ((x, y), item) in a.iter().zip(b).zip(order_by) {
+            let o = x.order_cmp(y);
+            let o = if item.descending { o.reverse() } else { o };
+            if o != Ordering::Equal {
+                return o;
+            }
+        }
+        Ordering::Equal
+    });
+}
+
+/// One aggregate's running state for one group.
+struct Accumulator {
+    function: Aggregate,
+    distinct: Option<HashSet<Vec<GroupKey>>>,
+    count: u64,
+    value: Datum,
+    parts: Vec<String>,
+    separator: String,
+}
+
+impl Accumulator {
+    fn new(expr: &Expr) -> Accumulator {
+        let Expr::Aggregate { function, distinct, separator, .. } = expr else {
+            unreachable!("only aggregates are collected")
+        };
+        Accumulator {
+            function: *function,
+            distinct: distinct.then(HashSet::new),
+            count: 0,
+            value: Datum::Null,
+            parts: Vec::new(),
+            separator: separator.clone(),
+        }
+    }
+
+    fn add(&mut self, args: Vec<Datum>) -> Result<(), Error> {
+        if self.function == Aggregate::CountRows {
+            self.count += 1;
+            return Ok(());
+        }
+        if args.iter().any(Datum::is_null) {
+            return Ok(());
+        }
+        if let Some(seen) = &mut self.distinct {
+            if !seen.insert(args.iter().map(Datum::group_key).collect()) {
+                return Ok(());
+            }
+        }
+        self.count += 1;
+        let arg = &args[0];
+        match self.function {
+            Aggregate::Count | Aggregate::CountRows => {}
+            Aggregate::Sum | Aggregate::Avg => {
+                let addend = match arg {
+                    Datum::Int(_) | Datum::UInt(_) => arg.cast(&super::types::CastType::Decimal { precision: 38, scale: 0 })?,
+                    Datum::Decimal(_) | Datum::Float(_) => arg.clone(),
+                    other => Datum::Float(other.to_f64().unwrap_or(0.0)),
+                };
+                self.value = if self.value.is_null() { addend } else { self.value.add(&addend)? };
+            }
+            Aggregate::Min => {
+                if self.value.is_null() || arg.sql_cmp(&self.value) == Some(Ordering::Less) {
+                    self.value = arg.clone();
+                }
+            }
+            Aggregate::Max => {
+                if self.value.is_null() || arg.sql_cmp(&self.value) == Some(Ordering::Greater) {
+                    self.value = arg.clone();
+                }
+            }
+            Aggregate::GroupConcat => {
+                self.parts.push(args.iter().filter_map(Datum::to_text).collect::<String>());
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Datum, Error> {
+        Ok(match self.function {
+            Aggregate::Count | Aggregate::CountRows => Datum::Int(self.count as i64),
+            Aggregate::Sum | Aggregate::Min | Aggregate::Max => self.value,
+            Aggregate::Avg => {
+                if self.count == 0 {
+                    Datum::Null
+                } else {
+                    self.value.div(&Datum::Int(self.count as i64))?
+                }
+            }
+            Aggregate::GroupConcat => {
+                if self.parts.is_empty() {
+                    Datum::Null
+                } else {
+                    Datum::Text(self.parts.join(&self.separator))
+                }
+            }
+        })
+    }
+}
