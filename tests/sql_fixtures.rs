@@ -1,0 +1,124 @@
+//! Data-driven SQL tests: every `tests/sql/*.test` file is a script of records, each run
+//! against one fresh database in order.
+//!
+//! ```text
+//! statement ok            -- runs; must succeed
+//! statement error CODE    -- must fail with this stable error code (e.g. sql_duplicate_key)
+//! query                   -- the rows below `----` are expected, one per line, cells joined
+//! SELECT ...              --   by " | ", NULL as NULL, in the order returned
+//! ----
+//! 1 | a
+//! ```
+//!
+//! Records are separated by blank lines; lines starting with `#` are comments.
+#![cfg(not(target_arch = "wasm32"))]
+
+use cambium::chunk::MemoryStore;
+use cambium::sql::{Datum, Session};
+
+enum Expect {
+    Ok,
+    Error(String),
+    Rows(Vec<String>),
+}
+
+struct Record {
+    line: usize,
+    sql: String,
+    expect: Expect,
+}
+
+fn parse(text: &str) -> Vec<Record> {
+    let mut records = Vec::new();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut at = 0;
+    while at < lines.len() {
+        let line = lines[at].trim_end();
+        if line.is_empty() || line.starts_with('#') {
+            at += 1;
+            continue;
+        }
+        let start = at + 1;
+        let header: Vec<&str> = line.split_whitespace().collect();
+        at += 1;
+        let mut sql = Vec::new();
+        while at < lines.len() && !lines[at].trim().is_empty() && lines[at].trim() != "----" {
+            sql.push(lines[at]);
+            at += 1;
+        }
+        let expect = match header.as_slice() {
+            ["statement", "ok"] => Expect::Ok,
+            ["statement", "error", code] => Expect::Error(code.to_string()),
+            ["query"] => {
+                let mut rows = Vec::new();
+                if at < lines.len() && lines[at].trim() == "----" {
+                    at += 1;
+                    while at < lines.len() && !lines[at].trim().is_empty() {
+                        rows.push(lines[at].trim_end().to_string());
+                        at += 1;
+                    }
+                }
+                Expect::Rows(rows)
+            }
+            other => panic!("line {start}: unknown record header {other:?}"),
+        };
+        records.push(Record { line: start, sql: sql.join("\n"), expect });
+    }
+    records
+}
+
+fn render(row: &[Datum]) -> String {
+    row.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(" | ")
+}
+
+#[test]
+fn sql_fixture_files() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sql");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("fixture folder")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "test"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no fixture files in {dir}");
+    let mut failures = Vec::new();
+    let mut total = 0;
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("readable fixture");
+        let mut store = MemoryStore::new();
+        let mut session = Session::open(&mut store).expect("session");
+        session.set_time(1_700_000_000_000);
+        for record in parse(&text) {
+            total += 1;
+            let name = format!("{}:{}", file.file_name().unwrap().to_string_lossy(), record.line);
+            let outcome = session.execute(&mut store, &record.sql);
+            match (&record.expect, outcome) {
+                (Expect::Ok, Ok(_)) => {}
+                (Expect::Error(code), Err(e)) if e.code() == code => {}
+                (Expect::Rows(rows), Ok(results)) => {
+                    let got: Vec<String> = results
+                        .last()
+                        .map(|r| r.rows.iter().map(|row| render(row)).collect())
+                        .unwrap_or_default();
+                    if &got != rows {
+                        failures.push(format!("{name}: {}\n  expected {rows:?}\n  got      {got:?}", record.sql));
+                    }
+                }
+                (expect, outcome) => {
+                    let wanted = match expect {
+                        Expect::Ok => "success".to_string(),
+                        Expect::Error(code) => format!("error {code}"),
+                        Expect::Rows(_) => "rows".to_string(),
+                    };
+                    let got = match outcome {
+                        Ok(_) => "success".to_string(),
+                        Err(e) => format!("error {} ({})", e.code(), e.message),
+                    };
+                    failures.push(format!("{name}: {}\n  expected {wanted}, got {got}", record.sql));
+                }
+            }
+        }
+    }
+    assert!(total > 0);
+    assert!(failures.is_empty(), "{} of {total} records failed:\n{}", failures.len(), failures.join("\n"));
+}
