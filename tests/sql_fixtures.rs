@@ -101,7 +101,10 @@ fn sql_fixture_files() {
                         .map(|r| r.rows.iter().map(|row| render(row)).collect())
                         .unwrap_or_default();
                     if &got != rows {
-                        failures.push(format!("{name}: {}\n  expected {rows:?}\n  got      {got:?}", record.sql));
+                        failures.push(format!(
+                            "{name}: {}\n  expected {rows:?}\n  got      {got:?}",
+                            record.sql
+                        ));
                     }
                 }
                 (expect, outcome) => {
@@ -114,11 +117,17 @@ fn sql_fixture_files() {
                         Ok(_) => "success".to_string(),
                         Err(e) => format!("error {} ({})", e.code(), e.message),
                     };
-                    failures.push(format!("{name}: {}\n  expected {wanted}, got {got}", record.sql));
+                    failures
+                        .push(format!("{name}: {}\n  expected {wanted}, got {got}", record.sql));
                 }
             }
         }
     }
     assert!(total > 0);
-    assert!(failures.is_empty(), "{} of {total} records failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {total} records failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -112,6 +112,9 @@ impl TableMeta {
     }
 }
 
+/// A row with its primary key.
+pub type KeyedRow = (Vec<u8>, Vec<Datum>);
+
 /// One table inside a transaction.
 #[derive(Clone, Debug)]
 pub struct TableData {
@@ -138,10 +141,6 @@ impl TableData {
         TableData { meta, table, rows: BTreeMap::new(), indexes, dirty: false }
     }
 
-    pub fn pending_rows(&self) -> usize {
-        self.rows.len()
-    }
-
     /// The row's cells under `key`, pending edits first.
     pub fn get(&self, store: &dyn ChunkStore, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
         if let Some(pending) = self.rows.get(key) {
@@ -160,7 +159,7 @@ impl TableData {
         store: &dyn ChunkStore,
         lower: Bound<&[u8]>,
         upper: Bound<&[u8]>,
-    ) -> Result<Vec<(Vec<u8>, Vec<Datum>)>, Error> {
+    ) -> Result<Vec<KeyedRow>, Error> {
         let mut out = Vec::new();
         let mut pending = self.rows.range::<[u8], _>((lower, upper)).peekable();
         let committed = self.table.rows.range(store, lower, upper, Order::Ascending);

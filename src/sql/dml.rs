@@ -10,7 +10,7 @@ use crate::history::Table;
 use crate::row::{Column, IndexDef, Schema};
 
 use super::ast::*;
-use super::data::{TableData, TableMeta, Undo};
+use super::data::{KeyedRow, TableData, TableMeta, Undo};
 use super::error::{Error, ErrorKind};
 use super::exec::{Env, Exec, Scope};
 use super::types::{Datum, SqlType};
@@ -112,7 +112,9 @@ impl Exec<'_> {
                     let mut values = Vec::with_capacity(row.len());
                     for (i, e) in row.iter().enumerate() {
                         values.push(match e {
-                            Expr::Default => self.default_value(&meta, *targets.get(i).unwrap_or(&0))?,
+                            Expr::Default => {
+                                self.default_value(&meta, *targets.get(i).unwrap_or(&0))?
+                            }
                             other => self.eval(other, &Env::new(&scope, &[]))?,
                         });
                     }
@@ -169,8 +171,11 @@ impl Exec<'_> {
                     } else if !on_duplicate.is_empty() {
                         let mut new = old.clone();
                         for (column, expr) in on_duplicate {
-                            let p = meta.position(column).ok_or_else(|| Error::no_such_column(column))?;
-                            let env = Env { inserted: Some((&scope, &row)), ..Env::new(&scope, &new) };
+                            let p = meta
+                                .position(column)
+                                .ok_or_else(|| Error::no_such_column(column))?;
+                            let env =
+                                Env { inserted: Some((&scope, &row)), ..Env::new(&scope, &new) };
                             new[p] = self.eval(expr, &env)?;
                         }
                         let new = Self::finish_row(&meta, new)?;
@@ -185,7 +190,11 @@ impl Exec<'_> {
                             meta.key_positions.iter().map(|&p| row[p].to_string()).collect();
                         return Err(Error::new(
                             ErrorKind::DuplicateKey,
-                            format!("Duplicate entry '{}' for key '{}.PRIMARY'", shown.join("-"), name),
+                            format!(
+                                "Duplicate entry '{}' for key '{}.PRIMARY'",
+                                shown.join("-"),
+                                name
+                            ),
                         ));
                     }
                 }
@@ -195,7 +204,12 @@ impl Exec<'_> {
     }
 
     /// REPLACE: deletes the rows holding the unique index values `row` would take.
-    fn replace_unique_holders(&mut self, name: &str, meta: &TableMeta, row: &[Datum]) -> Result<(), Error> {
+    fn replace_unique_holders(
+        &mut self,
+        name: &str,
+        meta: &TableMeta,
+        row: &[Datum],
+    ) -> Result<(), Error> {
         for (i, index) in meta.schema.indexes.iter().enumerate() {
             if !index.unique {
                 continue;
@@ -203,7 +217,10 @@ impl Exec<'_> {
             let values: Vec<Datum> = index
                 .columns
                 .iter()
-                .map(|tag| row[meta.schema.columns.iter().position(|c| c.tag == *tag).expect("valid")].clone())
+                .map(|tag| {
+                    row[meta.schema.columns.iter().position(|c| c.tag == *tag).expect("valid")]
+                        .clone()
+                })
                 .collect();
             let store: &dyn crate::chunk::ChunkStore = &*self.store;
             let data = &self.tx.tables[name];
@@ -225,17 +242,30 @@ impl Exec<'_> {
             Some(text) => {
                 let statement = super::parse::parse_script(&format!("SELECT {text}"), &[])?;
                 let Some(Statement::Query(query)) = statement.into_iter().next() else {
-                    return Err(Error::new(ErrorKind::BadValue, format!("bad default for '{}'", column.name)));
+                    return Err(Error::new(
+                        ErrorKind::BadValue,
+                        format!("bad default for '{}'", column.name),
+                    ));
                 };
                 let rows = self.query(&query, None)?;
-                Ok(rows.rows.into_iter().next().and_then(|r| r.into_iter().next()).unwrap_or(Datum::Null))
+                Ok(rows
+                    .rows
+                    .into_iter()
+                    .next()
+                    .and_then(|r| r.into_iter().next())
+                    .unwrap_or(Datum::Null))
             }
         }
     }
 
     /// Fills an AUTO_INCREMENT column left NULL or 0 and advances the table's counter; returns
     /// the generated value (0 when none was).
-    fn auto_increment(&mut self, name: &str, meta: &TableMeta, row: &mut [Datum]) -> Result<u64, Error> {
+    fn auto_increment(
+        &mut self,
+        name: &str,
+        meta: &TableMeta,
+        row: &mut [Datum],
+    ) -> Result<u64, Error> {
         let Some(p) = meta.schema.columns.iter().position(|c| c.auto_increment) else {
             return Ok(0);
         };
@@ -244,7 +274,8 @@ impl Exec<'_> {
         match given {
             Some(n) if n > 0 => {
                 if n as u64 >= data.table.auto_increment {
-                    self.undo.push((name.to_string(), Undo::AutoIncrement(data.table.auto_increment)));
+                    self.undo
+                        .push((name.to_string(), Undo::AutoIncrement(data.table.auto_increment)));
                     data.table.auto_increment = n as u64 + 1;
                     data.dirty = true;
                 }
@@ -275,7 +306,8 @@ impl Exec<'_> {
         }
         let store: &dyn crate::chunk::ChunkStore = &*self.store;
         if self.tx.tables[name].get(store, &new_key)?.is_some() {
-            let shown: Vec<String> = meta.key_positions.iter().map(|&p| new[p].to_string()).collect();
+            let shown: Vec<String> =
+                meta.key_positions.iter().map(|&p| new[p].to_string()).collect();
             return Err(Error::new(
                 ErrorKind::DuplicateKey,
                 format!("Duplicate entry '{}' for key '{}.PRIMARY'", shown.join("-"), name),
@@ -293,7 +325,7 @@ impl Exec<'_> {
         filter: Option<&Expr>,
         order_by: &[OrderItem],
         limit: Option<&Expr>,
-    ) -> Result<Vec<(Vec<u8>, Vec<Datum>)>, Error> {
+    ) -> Result<Vec<KeyedRow>, Error> {
         let meta = self.tx.tables[name].meta.clone();
         let scope = table_scope(&meta, label);
         let store: &dyn crate::chunk::ChunkStore = &*self.store;
@@ -329,7 +361,8 @@ impl Exec<'_> {
             rows = keyed.into_iter().map(|(_, r)| r).collect();
         }
         if let Some(limit) = limit {
-            let n = self.eval(limit, &Env::new(&Scope::default(), &[]))?.to_i64()?.unwrap_or(0).max(0);
+            let n =
+                self.eval(limit, &Env::new(&Scope::default(), &[]))?.to_i64()?.unwrap_or(0).max(0);
             rows.truncate(n as usize);
         }
         Ok(rows)
@@ -398,20 +431,33 @@ impl Exec<'_> {
             if create.if_not_exists {
                 return Ok(());
             }
-            return Err(Error::new(ErrorKind::TableExists, format!("table '{}' already exists", create.name)));
+            return Err(Error::new(
+                ErrorKind::TableExists,
+                format!("table '{}' already exists", create.name),
+            ));
         }
         let mut columns = Vec::new();
         for (i, def) in create.columns.iter().enumerate() {
-            columns.push(column_of(def, i as u32 + 1, create.primary_key.iter().any(|k| k.eq_ignore_ascii_case(&def.name)))?);
+            columns.push(column_of(
+                def,
+                i as u32 + 1,
+                create.primary_key.iter().any(|k| k.eq_ignore_ascii_case(&def.name)),
+            )?);
         }
         let tag_of = |name: &str| -> Result<u32, Error> {
             columns
                 .iter()
                 .find(|c: &&Column| c.name.eq_ignore_ascii_case(name))
                 .map(|c| c.tag)
-                .ok_or_else(|| Error::new(ErrorKind::NoSuchColumn, format!("Key column '{name}' doesn't exist in table")))
+                .ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::NoSuchColumn,
+                        format!("Key column '{name}' doesn't exist in table"),
+                    )
+                })
         };
-        let primary_key = create.primary_key.iter().map(|c| tag_of(c)).collect::<Result<Vec<_>, _>>()?;
+        let primary_key =
+            create.primary_key.iter().map(|c| tag_of(c)).collect::<Result<Vec<_>, _>>()?;
         let mut indexes: Vec<IndexDef> = Vec::new();
         for spec in &create.indexes {
             let columns = spec.columns.iter().map(|c| tag_of(c)).collect::<Result<Vec<_>, _>>()?;
@@ -462,10 +508,14 @@ impl Exec<'_> {
         let mut undo = Vec::new();
         for (key, row) in rows {
             let new = Self::finish_row(&data.meta, rewrite(&row)?)?;
-            let key = if data.meta.key_positions.is_empty() { key } else { data.meta.key_of(&new)? };
+            let key =
+                if data.meta.key_positions.is_empty() { key } else { data.meta.key_of(&new)? };
             let store: &dyn crate::chunk::ChunkStore = &*self.store;
             if data.get(store, &key)?.is_some() {
-                return Err(Error::new(ErrorKind::DuplicateKey, format!("Duplicate entry for key '{stored}.PRIMARY'")));
+                return Err(Error::new(
+                    ErrorKind::DuplicateKey,
+                    format!("Duplicate entry for key '{stored}.PRIMARY'"),
+                ));
             }
             data.write(store, &key, None, Some(&new), &mut undo)?;
         }
@@ -486,9 +536,16 @@ impl Exec<'_> {
             match action {
                 AlterAction::AddColumn(def) => {
                     if schema.column_named(&def.name).is_some() {
-                        return Err(Error::new(ErrorKind::ColumnExists, format!("Duplicate column name '{}'", def.name)));
+                        return Err(Error::new(
+                            ErrorKind::ColumnExists,
+                            format!("Duplicate column name '{}'", def.name),
+                        ));
                     }
-                    if def.primary_key || def.unique || def.check.is_some() || def.references.is_some() {
+                    if def.primary_key
+                        || def.unique
+                        || def.check.is_some()
+                        || def.references.is_some()
+                    {
                         return Err(Error::unsupported("key or constraint options in ADD COLUMN"));
                     }
                     let tag = schema.columns.iter().map(|c| c.tag).max().unwrap_or(0) + 1;
@@ -514,7 +571,10 @@ impl Exec<'_> {
                         return Err(Error::unsupported("dropping a primary key column"));
                     }
                     if width == 1 {
-                        return Err(Error::new(ErrorKind::BadValue, "You can't delete all columns with ALTER TABLE; use DROP TABLE instead"));
+                        return Err(Error::new(
+                            ErrorKind::BadValue,
+                            "You can't delete all columns with ALTER TABLE; use DROP TABLE instead",
+                        ));
                     }
                     schema.columns.remove(p);
                     for index in &mut schema.indexes {
@@ -529,7 +589,10 @@ impl Exec<'_> {
                 }
                 AlterAction::RenameColumn { from, to } => {
                     if schema.column_named(to).is_some() {
-                        return Err(Error::new(ErrorKind::ColumnExists, format!("Duplicate column name '{to}'")));
+                        return Err(Error::new(
+                            ErrorKind::ColumnExists,
+                            format!("Duplicate column name '{to}'"),
+                        ));
                     }
                     let column = schema
                         .columns
@@ -564,7 +627,12 @@ impl Exec<'_> {
         Ok(())
     }
 
-    pub fn create_index(&mut self, table: &str, spec: &IndexSpec, if_not_exists: bool) -> Result<(), Error> {
+    pub fn create_index(
+        &mut self,
+        table: &str,
+        spec: &IndexSpec,
+        if_not_exists: bool,
+    ) -> Result<(), Error> {
         let store: &dyn crate::chunk::ChunkStore = &*self.store;
         let data = self.tx.open(store, table)?;
         let mut schema = data.meta.schema.clone();
@@ -574,7 +642,10 @@ impl Exec<'_> {
                 if if_not_exists {
                     return Ok(());
                 }
-                return Err(Error::new(ErrorKind::IndexExists, format!("Duplicate key name '{name}'")));
+                return Err(Error::new(
+                    ErrorKind::IndexExists,
+                    format!("Duplicate key name '{name}'"),
+                ));
             }
         }
         let columns = spec
@@ -582,7 +653,10 @@ impl Exec<'_> {
             .iter()
             .map(|c| {
                 schema.column_named(c).map(|c| c.tag).ok_or_else(|| {
-                    Error::new(ErrorKind::NoSuchColumn, format!("Key column '{c}' doesn't exist in table"))
+                    Error::new(
+                        ErrorKind::NoSuchColumn,
+                        format!("Key column '{c}' doesn't exist in table"),
+                    )
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -599,7 +673,10 @@ impl Exec<'_> {
         let before = schema.indexes.len();
         schema.indexes.retain(|i| !i.name.eq_ignore_ascii_case(name));
         if schema.indexes.len() == before {
-            return Err(Error::new(ErrorKind::NoSuchIndex, format!("Can't DROP '{name}'; check that column/key exists")));
+            return Err(Error::new(
+                ErrorKind::NoSuchIndex,
+                format!("Can't DROP '{name}'; check that column/key exists"),
+            ));
         }
         self.replace_table(&stored, schema, |row| Ok(row.to_vec()))
     }
@@ -647,14 +724,15 @@ fn index_name(spec: &IndexSpec, existing: &[IndexDef]) -> String {
 
 fn column_of(def: &ColumnDef, tag: u32, in_primary_key: bool) -> Result<Column, Error> {
     if def.auto_increment && !matches!(def.sql_type, SqlType::Int { .. }) {
-        return Err(Error::new(ErrorKind::BadValue, format!("Incorrect column specifier for column '{}'", def.name)));
+        return Err(Error::new(
+            ErrorKind::BadValue,
+            format!("Incorrect column specifier for column '{}'", def.name),
+        ));
     }
-    if let Some(default) = &def.default {
-        if let Expr::Literal(value) = default {
-            def.sql_type.coerce(value.clone(), &def.name).map_err(|_| {
-                Error::new(ErrorKind::BadValue, format!("Invalid default value for '{}'", def.name))
-            })?;
-        }
+    if let Some(Expr::Literal(value)) = &def.default {
+        def.sql_type.coerce(value.clone(), &def.name).map_err(|_| {
+            Error::new(ErrorKind::BadValue, format!("Invalid default value for '{}'", def.name))
+        })?;
     }
     Ok(Column {
         tag,

@@ -18,6 +18,9 @@ use super::types::{Datum, GroupKey};
 
 /// Rows one statement may produce or hold in memory.
 pub const RESULT_ROWS_MAX: usize = 10_000_000;
+/// Rows a join may build before its filter applies. Joins are nested loops over materialised
+/// rows, so this bounds their memory.
+pub const JOIN_ROWS_MAX: usize = 250_000;
 /// Nesting of subqueries and derived tables during execution.
 const QUERY_DEPTH_MAX: usize = 32;
 
@@ -109,6 +112,11 @@ impl<'a> Env<'a> {
     }
 }
 
+/// Rows with the names that address their columns.
+type Relation = (Scope, Vec<Vec<Datum>>);
+/// A group of a grouped query: a representative row and its aggregate values.
+type Group = (Vec<Datum>, Vec<Datum>);
+
 /// Everything a statement reads and writes.
 pub struct Exec<'s> {
     pub store: &'s mut dyn ChunkStore,
@@ -117,7 +125,7 @@ pub struct Exec<'s> {
     pub user_variables: &'s HashMap<String, Datum>,
     pub system_variable: &'s dyn Fn(&str, bool) -> Result<Datum, Error>,
     pub undo: Vec<(String, Undo)>,
-    ctes: Vec<HashMap<String, (Scope, Vec<Vec<Datum>>)>>,
+    ctes: Vec<HashMap<String, Relation>>,
     depth: usize,
     /// Access paths chosen, for EXPLAIN.
     pub plan: Vec<String>,
@@ -177,7 +185,9 @@ impl<'s> Exec<'s> {
         Ok(match expr {
             Expr::Literal(value) => value.clone(),
             Expr::Column(column) => self.column(column, env)?,
-            Expr::UserVariable(name) => self.user_variables.get(name).cloned().unwrap_or(Datum::Null),
+            Expr::UserVariable(name) => {
+                self.user_variables.get(name).cloned().unwrap_or(Datum::Null)
+            }
             Expr::SystemVariable { name, global } => (self.system_variable)(name, *global)?,
             Expr::Unary(op, inner) => {
                 let value = self.eval(inner, env)?;
@@ -214,9 +224,13 @@ impl<'s> Exec<'s> {
                     _ => 1,
                 };
                 if rows.columns.len() != width && !matches!(**expr, Expr::Row(_)) {
-                    return Err(Error::new(ErrorKind::ColumnCount, "Operand should contain 1 column(s)"));
+                    return Err(Error::new(
+                        ErrorKind::ColumnCount,
+                        "Operand should contain 1 column(s)",
+                    ));
                 }
-                let candidates: Vec<Datum> = rows.rows.into_iter().map(|mut r| r.swap_remove(0)).collect();
+                let candidates: Vec<Datum> =
+                    rows.rows.into_iter().map(|mut r| r.swap_remove(0)).collect();
                 in_values(&value, &candidates, *negated)
             }
             Expr::Exists { query, negated } => {
@@ -226,7 +240,10 @@ impl<'s> Exec<'s> {
             Expr::Subquery(query) => {
                 let rows = self.subquery(query, env)?;
                 if rows.columns.len() != 1 {
-                    return Err(Error::new(ErrorKind::ColumnCount, "Operand should contain 1 column(s)"));
+                    return Err(Error::new(
+                        ErrorKind::ColumnCount,
+                        "Operand should contain 1 column(s)",
+                    ));
                 }
                 match rows.rows.len() {
                     0 => Datum::Null,
@@ -307,7 +324,10 @@ impl<'s> Exec<'s> {
                 if items.len() == 1 {
                     return self.eval(&items[0], env);
                 }
-                return Err(Error::new(ErrorKind::ColumnCount, "Operand should contain 1 column(s)"));
+                return Err(Error::new(
+                    ErrorKind::ColumnCount,
+                    "Operand should contain 1 column(s)",
+                ));
             }
             Expr::InsertedValue(column) => match env.inserted {
                 Some((scope, row)) => {
@@ -340,7 +360,13 @@ impl<'s> Exec<'s> {
         Err(Error::new(ErrorKind::NoSuchColumn, format!("unknown column '{name}'")))
     }
 
-    fn binary(&mut self, op: BinaryOp, left: &Expr, right: &Expr, env: &Env) -> Result<Datum, Error> {
+    fn binary(
+        &mut self,
+        op: BinaryOp,
+        left: &Expr,
+        right: &Expr,
+        env: &Env,
+    ) -> Result<Datum, Error> {
         if let (Expr::Row(a), Expr::Row(b)) = (left, right) {
             return self.row_compare(op, a, b, env);
         }
@@ -372,7 +398,13 @@ impl<'s> Exec<'s> {
         compare_or_compute(op, &l, &r)
     }
 
-    fn row_compare(&mut self, op: BinaryOp, a: &[Expr], b: &[Expr], env: &Env) -> Result<Datum, Error> {
+    fn row_compare(
+        &mut self,
+        op: BinaryOp,
+        a: &[Expr],
+        b: &[Expr],
+        env: &Env,
+    ) -> Result<Datum, Error> {
         if a.len() != b.len() {
             return Err(Error::new(
                 ErrorKind::ColumnCount,
@@ -424,10 +456,17 @@ impl<'s> Exec<'s> {
             for (name, cte) in &query.with {
                 let rows = self.query(cte, outer)?;
                 let scope = Scope {
-                    columns: rows.columns.iter().map(|c| (Some(name.to_lowercase()), c.clone())).collect(),
+                    columns: rows
+                        .columns
+                        .iter()
+                        .map(|c| (Some(name.to_lowercase()), c.clone()))
+                        .collect(),
                 };
                 ctes.insert(name.to_lowercase(), (scope.clone(), rows.rows.clone()));
-                self.ctes.last_mut().expect("pushed").insert(name.to_lowercase(), (scope, rows.rows));
+                self.ctes
+                    .last_mut()
+                    .expect("pushed")
+                    .insert(name.to_lowercase(), (scope, rows.rows));
             }
         }
         let result = self.query_body(query, outer);
@@ -473,7 +512,9 @@ impl<'s> Exec<'s> {
         let value = self.eval(expr, &Env::new(&scope, &[]))?;
         match value.to_i64()? {
             Some(n) if n >= 0 => Ok(Some(n as usize)),
-            _ => Err(Error::new(ErrorKind::BadValue, "LIMIT and OFFSET take a non-negative integer")),
+            _ => {
+                Err(Error::new(ErrorKind::BadValue, "LIMIT and OFFSET take a non-negative integer"))
+            }
         }
     }
 
@@ -513,7 +554,9 @@ impl<'s> Exec<'s> {
                 l.rows.extend(r.rows);
                 if !all {
                     let mut seen = HashSet::new();
-                    l.rows.retain(|row| seen.insert(row.iter().map(Datum::group_key).collect::<Vec<_>>()));
+                    l.rows.retain(|row| {
+                        seen.insert(row.iter().map(Datum::group_key).collect::<Vec<_>>())
+                    });
                 }
                 Ok(l)
             }
@@ -565,14 +608,18 @@ impl<'s> Exec<'s> {
         let mut columns = Vec::new();
         for item in &select.items {
             match item {
-                SelectItem::Wildcard => columns.extend(scope.columns.iter().map(|(_, c)| c.clone())),
+                SelectItem::Wildcard => {
+                    columns.extend(scope.columns.iter().map(|(_, c)| c.clone()))
+                }
                 SelectItem::QualifiedWildcard(table) => {
                     let before = columns.len();
                     columns.extend(
                         scope
                             .columns
                             .iter()
-                            .filter(|(t, _)| t.as_deref().is_some_and(|t| t.eq_ignore_ascii_case(table)))
+                            .filter(|(t, _)| {
+                                t.as_deref().is_some_and(|t| t.eq_ignore_ascii_case(table))
+                            })
                             .map(|(_, c)| c.clone()),
                     );
                     if columns.len() == before {
@@ -597,7 +644,8 @@ impl<'s> Exec<'s> {
                     Err(e) if e.kind == ErrorKind::NoSuchColumn => {
                         // HAVING may name select-list aliases.
                         let projected = self.project(select, &scope, &env)?;
-                        let alias_env = Env { outer: Some(&env), ..Env::new(&output_scope, &projected) };
+                        let alias_env =
+                            Env { outer: Some(&env), ..Env::new(&output_scope, &projected) };
                         self.eval(having, &alias_env)?
                     }
                     other => other?,
@@ -618,12 +666,19 @@ impl<'s> Exec<'s> {
         }
         if select.distinct {
             let mut seen = HashSet::new();
-            keyed.retain(|(_, row)| seen.insert(row.iter().map(Datum::group_key).collect::<Vec<GroupKey>>()));
+            keyed.retain(|(_, row)| {
+                seen.insert(row.iter().map(Datum::group_key).collect::<Vec<GroupKey>>())
+            });
         }
         if !order_by.is_empty() {
             sort_keyed(&mut keyed, order_by);
         }
-        let rows = keyed.into_iter().map(|(_, r)| r).skip(offset).take(limit.unwrap_or(usize::MAX)).collect();
+        let rows = keyed
+            .into_iter()
+            .map(|(_, r)| r)
+            .skip(offset)
+            .take(limit.unwrap_or(usize::MAX))
+            .collect();
         Ok(Rows { columns, rows })
     }
 
@@ -683,7 +738,7 @@ impl<'s> Exec<'s> {
         select: &Select,
         aggregates: &[Expr],
         outer: Option<&Env>,
-    ) -> Result<Vec<(Vec<Datum>, Vec<Datum>)>, Error> {
+    ) -> Result<Vec<Group>, Error> {
         let mut order: Vec<Vec<GroupKey>> = Vec::new();
         let mut groups: HashMap<Vec<GroupKey>, (Vec<Datum>, Vec<Accumulator>)> = HashMap::new();
         for row in rows {
@@ -692,7 +747,9 @@ impl<'s> Exec<'s> {
             for expr in &select.group_by {
                 let value = match expr {
                     // GROUP BY 1 names the first select item.
-                    Expr::Literal(Datum::Int(n)) if *n >= 1 && (*n as usize) <= select.items.len() => {
+                    Expr::Literal(Datum::Int(n))
+                        if *n >= 1 && (*n as usize) <= select.items.len() =>
+                    {
                         match &select.items[*n as usize - 1] {
                             SelectItem::Expr { expr, .. } => self.eval(expr, &env)?,
                             _ => return Err(Error::unsupported("GROUP BY a wildcard position")),
@@ -728,13 +785,17 @@ impl<'s> Exec<'s> {
         if groups.is_empty() && select.group_by.is_empty() {
             // An aggregate over no rows still gives one row.
             let empty = vec![Datum::Null; scope.columns.len()];
-            let values = aggregates.iter().map(|a| Accumulator::new(a).finish()).collect::<Result<_, _>>()?;
+            let values = aggregates
+                .iter()
+                .map(|a| Accumulator::new(a).finish())
+                .collect::<Result<_, _>>()?;
             return Ok(vec![(empty, values)]);
         }
         let mut out = Vec::with_capacity(order.len());
         for key in order {
             let (row, accumulators) = groups.remove(&key).expect("recorded");
-            let values = accumulators.into_iter().map(Accumulator::finish).collect::<Result<_, _>>()?;
+            let values =
+                accumulators.into_iter().map(Accumulator::finish).collect::<Result<_, _>>()?;
             out.push((row, values));
         }
         Ok(out)
@@ -752,7 +813,11 @@ impl<'s> Exec<'s> {
                 let label = alias.clone().unwrap_or_else(|| name.clone()).to_lowercase();
                 if let Some((scope, rows)) = self.cte(name) {
                     let scope = Scope {
-                        columns: scope.columns.iter().map(|(_, c)| (Some(label.clone()), c.clone())).collect(),
+                        columns: scope
+                            .columns
+                            .iter()
+                            .map(|(_, c)| (Some(label.clone()), c.clone()))
+                            .collect(),
                     };
                     return Ok((scope, rows));
                 }
@@ -765,7 +830,9 @@ impl<'s> Exec<'s> {
             TableRef::Derived { query, alias } => {
                 let rows = self.query(query, outer)?;
                 let label = alias.to_lowercase();
-                let scope = Scope { columns: rows.columns.into_iter().map(|c| (Some(label.clone()), c)).collect() };
+                let scope = Scope {
+                    columns: rows.columns.into_iter().map(|c| (Some(label.clone()), c)).collect(),
+                };
                 Ok((scope, rows.rows))
             }
             TableRef::Join { left, right, kind, on } => {
@@ -792,14 +859,20 @@ impl<'s> Exec<'s> {
                                 if matches(self, &row)? {
                                     any = true;
                                     out.push(row);
-                                    if out.len() > RESULT_ROWS_MAX {
-                                        return Err(Error::new(ErrorKind::LimitExceeded, "a join of too many rows"));
+                                    if out.len() > JOIN_ROWS_MAX {
+                                        return Err(Error::new(
+                                            ErrorKind::LimitExceeded,
+                                            "a join of too many rows",
+                                        ));
                                     }
                                 }
                             }
                             if !any && *kind == JoinKind::Left {
                                 let mut row = l.clone();
-                                row.extend(std::iter::repeat_n(Datum::Null, right_scope.columns.len()));
+                                row.extend(std::iter::repeat_n(
+                                    Datum::Null,
+                                    right_scope.columns.len(),
+                                ));
                                 out.push(row);
                             }
                         }
@@ -860,7 +933,8 @@ impl<'s> Exec<'s> {
         }
         let store: &dyn ChunkStore = &*self.store;
         let data = self.tx.open(store, name)?;
-        let columns: Vec<String> = data.meta.schema.columns.iter().map(|c| c.name.clone()).collect();
+        let columns: Vec<String> =
+            data.meta.schema.columns.iter().map(|c| c.name.clone()).collect();
         let value_for = |column: &str| -> Option<Datum> {
             pinned.iter().find(|(c, _)| c.eq_ignore_ascii_case(column)).map(|(_, v)| v.clone())
         };
@@ -937,7 +1011,9 @@ impl<'s> Exec<'s> {
 
 fn select_alias<'a>(select: &'a Select, name: &str) -> Option<&'a Expr> {
     select.items.iter().find_map(|item| match item {
-        SelectItem::Expr { expr, alias: Some(alias), .. } if alias.eq_ignore_ascii_case(name) => Some(expr),
+        SelectItem::Expr { expr, alias: Some(alias), .. } if alias.eq_ignore_ascii_case(name) => {
+            Some(expr)
+        }
         _ => None,
     })
 }
@@ -951,7 +1027,8 @@ fn is_constant(expr: &Expr, outer_columns: bool) -> bool {
         Expr::Unary(_, e) | Expr::Cast { expr: e, .. } => is_constant(e, outer_columns),
         Expr::Binary(_, a, b) => is_constant(a, outer_columns) && is_constant(b, outer_columns),
         Expr::Function { name, args } => {
-            !matches!(name.as_str(), "rand" | "uuid") && args.iter().all(|a| is_constant(a, outer_columns))
+            !matches!(name.as_str(), "rand" | "uuid")
+                && args.iter().all(|a| is_constant(a, outer_columns))
         }
         _ => false,
     }
@@ -1021,7 +1098,11 @@ pub fn compare_or_compute(op: BinaryOp, l: &Datum, r: &Datum) -> Result<Datum, E
             _ => Datum::Null,
         },
         BinaryOp::And | BinaryOp::Or => unreachable!("handled with short-circuit"),
-        BinaryOp::BitAnd | BinaryOp::BitOr | BinaryOp::BitXor | BinaryOp::ShiftLeft | BinaryOp::ShiftRight => {
+        BinaryOp::BitAnd
+        | BinaryOp::BitOr
+        | BinaryOp::BitXor
+        | BinaryOp::ShiftLeft
+        | BinaryOp::ShiftRight => {
             let (Some(a), Some(b)) = (l.to_i64()?, r.to_i64()?) else { return Ok(Datum::Null) };
             let (a, b) = (a as u64, b as u64);
             Datum::UInt(match op {
@@ -1075,11 +1156,8 @@ pub fn like(value: &str, pattern: &str, escape: char) -> bool {
 
 fn collect_aggregates(expr: &Expr, out: &mut Vec<Expr>) {
     match expr {
-        Expr::Aggregate { .. } => {
-            if !out.contains(expr) {
-                out.push(expr.clone());
-            }
-        }
+        Expr::Aggregate { .. } if !out.contains(expr) => out.push(expr.clone()),
+        Expr::Aggregate { .. } => {}
         Expr::Unary(_, e) | Expr::Cast { expr: e, .. } => collect_aggregates(e, out),
         Expr::IsNull { expr, .. } | Expr::IsBool { expr, .. } => collect_aggregates(expr, out),
         Expr::Binary(_, a, b) => {
@@ -1112,7 +1190,9 @@ fn collect_aggregates(expr: &Expr, out: &mut Vec<Expr>) {
                 collect_aggregates(o, out);
             }
         }
-        Expr::Function { args, .. } | Expr::Row(args) => args.iter().for_each(|e| collect_aggregates(e, out)),
+        Expr::Function { args, .. } | Expr::Row(args) => {
+            args.iter().for_each(|e| collect_aggregates(e, out))
+        }
         _ => {}
     }
 }
@@ -1174,7 +1254,9 @@ impl Accumulator {
             Aggregate::Count | Aggregate::CountRows => {}
             Aggregate::Sum | Aggregate::Avg => {
                 let addend = match arg {
-                    Datum::Int(_) | Datum::UInt(_) => arg.cast(&super::types::CastType::Decimal { precision: 38, scale: 0 })?,
+                    Datum::Int(_) | Datum::UInt(_) => {
+                        arg.cast(&super::types::CastType::Decimal { precision: 38, scale: 0 })?
+                    }
                     Datum::Decimal(_) | Datum::Float(_) => arg.clone(),
                     other => Datum::Float(other.to_f64().unwrap_or(0.0)),
                 };

@@ -5,8 +5,8 @@
 pub mod ast;
 mod data;
 mod dml;
-mod exec;
 mod error;
+mod exec;
 pub mod functions;
 pub mod parse;
 mod session;

@@ -1054,6 +1054,12 @@ impl Translator<'_> {
             }
             return Ok(Expr::Aggregate { function, distinct, args: exprs, separator });
         }
+        if name == "values" {
+            // `VALUES(col)` in ON DUPLICATE KEY UPDATE: the value the insert tried to write.
+            if let [Expr::Column(ColumnRef { column, .. })] = exprs.as_slice() {
+                return Ok(Expr::InsertedValue(column.clone()));
+            }
+        }
         if star || distinct || !clauses.is_empty() {
             return unsupported(format!("this form of {}()", name.to_uppercase()));
         }

@@ -45,7 +45,6 @@ struct Open {
 pub struct Session {
     now_ms: i64,
     branch: String,
-    author: Signature,
     open: Option<Open>,
     user_variables: HashMap<String, Datum>,
     session_variables: BTreeMap<String, Datum>,
@@ -87,6 +86,7 @@ impl Session {
     /// initialised first (branch `main`, one commit).
     pub fn open(store: &mut dyn ChunkStore) -> Result<Session, Error> {
         let author = Signature::new("root", "root@localhost", 0);
+        // The first commit of a new database is made by the SQL root user.
         let initialised = store.manifest().map_err(history::Error::from)?.root.is_some();
         let branch = if initialised {
             Repo::open(store)?.current_branch().to_string()
@@ -102,7 +102,6 @@ impl Session {
         Ok(Session {
             now_ms: 0,
             branch,
-            author,
             open: None,
             user_variables: HashMap::new(),
             session_variables: global_variables.clone(),
@@ -191,7 +190,9 @@ impl Session {
             repo.set_working_root(&self.branch, &merged)?;
             match repo.publish() {
                 Ok(()) => return Ok(()),
-                Err(history::Error::Store(crate::prolly::Error::Store(crate::chunk::Error::Conflict { .. }))) => continue,
+                Err(history::Error::Store(crate::prolly::Error::Store(
+                    crate::chunk::Error::Conflict { .. },
+                ))) => continue,
                 Err(e) => return Err(e.into()),
             }
         }
@@ -201,7 +202,11 @@ impl Session {
         ))
     }
 
-    fn statement(&mut self, store: &mut dyn ChunkStore, statement: &Statement) -> Result<QueryResult, Error> {
+    fn statement(
+        &mut self,
+        store: &mut dyn ChunkStore,
+        statement: &Statement,
+    ) -> Result<QueryResult, Error> {
         match statement {
             Statement::Begin => {
                 self.commit(store)?;
@@ -258,7 +263,11 @@ impl Session {
         }
     }
 
-    fn run(&mut self, store: &mut dyn ChunkStore, statement: &Statement) -> Result<QueryResult, Error> {
+    fn run(
+        &mut self,
+        store: &mut dyn ChunkStore,
+        statement: &Statement,
+    ) -> Result<QueryResult, Error> {
         let functions = FunctionContext { now_micros: self.now_ms.saturating_mul(1000) };
         let session = &self.session_variables;
         let global = &self.global_variables;
@@ -273,7 +282,16 @@ impl Session {
             })
         };
         let open = self.open.as_mut().expect("begun");
-        let tx_before = if matches!(statement, Statement::CreateTable(_) | Statement::DropTable { .. } | Statement::AlterTable { .. } | Statement::CreateIndex { .. } | Statement::DropIndex { .. } | Statement::RenameTable(_) | Statement::Truncate(_)) {
+        let tx_before = if matches!(
+            statement,
+            Statement::CreateTable(_)
+                | Statement::DropTable { .. }
+                | Statement::AlterTable { .. }
+                | Statement::CreateIndex { .. }
+                | Statement::DropIndex { .. }
+                | Statement::RenameTable(_)
+                | Statement::Truncate(_)
+        ) {
             Some(open.tx.clone())
         } else {
             None
@@ -310,13 +328,24 @@ impl Session {
                 offset: None,
             };
             let rows = self.query_rows(store, &query)?;
-            let value = rows.rows.into_iter().next().and_then(|r| r.into_iter().next()).unwrap_or(Datum::Null);
+            let value = rows
+                .rows
+                .into_iter()
+                .next()
+                .and_then(|r| r.into_iter().next())
+                .unwrap_or(Datum::Null);
             if let VariableTarget::System { name, .. } = target {
                 if !self.global_variables.contains_key(name) {
-                    return Err(Error::new(ErrorKind::UnknownVariable, format!("Unknown system variable '{name}'")));
+                    return Err(Error::new(
+                        ErrorKind::UnknownVariable,
+                        format!("Unknown system variable '{name}'"),
+                    ));
                 }
                 if READ_ONLY_VARIABLES.contains(&name.as_str()) {
-                    return Err(Error::new(ErrorKind::BadVariable, format!("Variable '{name}' is a read only variable")));
+                    return Err(Error::new(
+                        ErrorKind::BadVariable,
+                        format!("Variable '{name}' is a read only variable"),
+                    ));
                 }
             }
             values.push(normalise_variable(target, value)?);
@@ -351,7 +380,11 @@ impl Session {
         Ok(QueryResult::default())
     }
 
-    fn query_rows(&mut self, store: &mut dyn ChunkStore, query: &super::ast::Query) -> Result<Rows, Error> {
+    fn query_rows(
+        &mut self,
+        store: &mut dyn ChunkStore,
+        query: &super::ast::Query,
+    ) -> Result<Rows, Error> {
         let mut tx = match &self.open {
             Some(open) => open.tx.clone(),
             None => Tx::new(RootValue::default()),
@@ -359,7 +392,9 @@ impl Session {
         let functions = FunctionContext { now_micros: self.now_ms.saturating_mul(1000) };
         let session = &self.session_variables;
         let lookup = move |name: &str, _global: bool| -> Result<Datum, Error> {
-            session.get(name).cloned().ok_or_else(|| Error::new(ErrorKind::UnknownVariable, format!("Unknown system variable '{name}'")))
+            session.get(name).cloned().ok_or_else(|| {
+                Error::new(ErrorKind::UnknownVariable, format!("Unknown system variable '{name}'"))
+            })
         };
         let mut exec = Exec::new(store, &mut tx, functions, &self.user_variables, &lookup);
         exec.query(query, None)
@@ -389,11 +424,16 @@ impl Session {
             repo.set_config_ref(PERSISTED_VARIABLES_TABLE, Some(hash));
             match repo.publish() {
                 Ok(()) => return Ok(()),
-                Err(history::Error::Store(crate::prolly::Error::Store(crate::chunk::Error::Conflict { .. }))) => continue,
+                Err(history::Error::Store(crate::prolly::Error::Store(
+                    crate::chunk::Error::Conflict { .. },
+                ))) => continue,
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(Error::new(ErrorKind::SerializationFailure, "the repository kept moving while persisting variables"))
+        Err(Error::new(
+            ErrorKind::SerializationFailure,
+            "the repository kept moving while persisting variables",
+        ))
     }
 }
 
@@ -421,7 +461,14 @@ fn load_persisted(store: &mut dyn ChunkStore) -> Result<BTreeMap<String, Datum>,
 /// System variables that are switches take ON/OFF/TRUE/FALSE/1/0.
 fn normalise_variable(target: &VariableTarget, value: Datum) -> Result<Datum, Error> {
     let VariableTarget::System { name, .. } = target else { return Ok(value) };
-    let switch = matches!(name.as_str(), "autocommit" | "dolt_transaction_commit" | "dolt_replicate_all_heads" | "dolt_async_replication" | "dolt_skip_replication_errors");
+    let switch = matches!(
+        name.as_str(),
+        "autocommit"
+            | "dolt_transaction_commit"
+            | "dolt_replicate_all_heads"
+            | "dolt_async_replication"
+            | "dolt_skip_replication_errors"
+    );
     if !switch {
         return Ok(value);
     }
@@ -429,12 +476,22 @@ fn normalise_variable(target: &VariableTarget, value: Datum) -> Result<Datum, Er
         Datum::Text(t) => match t.to_lowercase().as_str() {
             "on" | "true" | "1" => true,
             "off" | "false" | "0" => false,
-            _ => return Err(Error::new(ErrorKind::BadVariable, format!("Variable '{name}' can't be set to the value of '{t}'"))),
+            _ => {
+                return Err(Error::new(
+                    ErrorKind::BadVariable,
+                    format!("Variable '{name}' can't be set to the value of '{t}'"),
+                ))
+            }
         },
         other => match other.to_i64()? {
             Some(0) => false,
             Some(1) => true,
-            _ => return Err(Error::new(ErrorKind::BadVariable, format!("Variable '{name}' can't be set to the value of '{other}'"))),
+            _ => {
+                return Err(Error::new(
+                    ErrorKind::BadVariable,
+                    format!("Variable '{name}' can't be set to the value of '{other}'"),
+                ))
+            }
         },
     };
     Ok(Datum::Int(i64::from(on)))
@@ -445,7 +502,11 @@ fn rows_result(rows: Rows) -> QueryResult {
 }
 
 fn text_rows(columns: &[&str], rows: Vec<Vec<Datum>>) -> QueryResult {
-    QueryResult { columns: columns.iter().map(|c| c.to_string()).collect(), rows, ..QueryResult::default() }
+    QueryResult {
+        columns: columns.iter().map(|c| c.to_string()).collect(),
+        rows,
+        ..QueryResult::default()
+    }
 }
 
 fn run_statement(exec: &mut Exec, statement: &Statement) -> Result<QueryResult, Error> {
@@ -458,14 +519,26 @@ fn run_statement(exec: &mut Exec, statement: &Statement) -> Result<QueryResult, 
         }
         Statement::Insert { table, columns, source, on_duplicate, ignore, replace } => {
             let changed = exec.insert(table, columns, source, on_duplicate, *ignore, *replace)?;
-            QueryResult { rows_affected: changed.rows_affected, last_insert_id: changed.last_insert_id, ..QueryResult::default() }
+            QueryResult {
+                rows_affected: changed.rows_affected,
+                last_insert_id: changed.last_insert_id,
+                ..QueryResult::default()
+            }
         }
         Statement::Update { table, alias, assignments, filter, order_by, limit } => {
-            let changed = exec.update(table, alias.as_deref(), assignments, filter.as_ref(), order_by, limit.as_ref())?;
+            let changed = exec.update(
+                table,
+                alias.as_deref(),
+                assignments,
+                filter.as_ref(),
+                order_by,
+                limit.as_ref(),
+            )?;
             QueryResult { rows_affected: changed.rows_affected, ..QueryResult::default() }
         }
         Statement::Delete { table, alias, filter, order_by, limit } => {
-            let changed = exec.delete(table, alias.as_deref(), filter.as_ref(), order_by, limit.as_ref())?;
+            let changed =
+                exec.delete(table, alias.as_deref(), filter.as_ref(), order_by, limit.as_ref())?;
             QueryResult { rows_affected: changed.rows_affected, ..QueryResult::default() }
         }
         Statement::CreateTable(create) => {
@@ -512,13 +585,18 @@ fn run_statement(exec: &mut Exec, statement: &Statement) -> Result<QueryResult, 
         Statement::Show { kind: ShowKind::Databases, .. } => {
             text_rows(&["Database"], vec![vec![Datum::Text("cambium".into())]])
         }
-        Statement::Show { kind: ShowKind::Warnings, .. } => text_rows(&["Level", "Code", "Message"], Vec::new()),
+        Statement::Show { kind: ShowKind::Warnings, .. } => {
+            text_rows(&["Level", "Code", "Message"], Vec::new())
+        }
         Statement::Show { kind: ShowKind::Variables, like: pattern } => {
             let mut rows = Vec::new();
             for name in default_variables().keys() {
                 if pattern.as_ref().is_none_or(|p| like(name, p, '\\')) {
                     let value = (exec.system_variable)(name, false)?;
-                    rows.push(vec![Datum::Text(name.clone()), Datum::Text(value.to_text().unwrap_or_default())]);
+                    rows.push(vec![
+                        Datum::Text(name.clone()),
+                        Datum::Text(value.to_text().unwrap_or_default()),
+                    ]);
                 }
             }
             text_rows(&["Variable_name", "Value"], rows)
@@ -527,7 +605,10 @@ fn run_statement(exec: &mut Exec, statement: &Statement) -> Result<QueryResult, 
             let store: &dyn ChunkStore = &*exec.store;
             let data = exec.tx.open(store, name)?;
             let text = show_create(&data.meta);
-            text_rows(&["Table", "Create Table"], vec![vec![Datum::Text(data.meta.name.clone()), Datum::Text(text)]])
+            text_rows(
+                &["Table", "Create Table"],
+                vec![vec![Datum::Text(data.meta.name.clone()), Datum::Text(text)]],
+            )
         }
         Statement::Describe(name) => {
             let store: &dyn ChunkStore = &*exec.store;
@@ -541,9 +622,15 @@ fn run_statement(exec: &mut Exec, statement: &Statement) -> Result<QueryResult, 
                 .map(|(p, c)| {
                     let key = if meta.key_positions.contains(&p) {
                         "PRI"
-                    } else if meta.schema.indexes.iter().any(|i| i.columns.first() == Some(&c.tag) && i.unique) {
+                    } else if meta
+                        .schema
+                        .indexes
+                        .iter()
+                        .any(|i| i.columns.first() == Some(&c.tag) && i.unique)
+                    {
                         "UNI"
-                    } else if meta.schema.indexes.iter().any(|i| i.columns.first() == Some(&c.tag)) {
+                    } else if meta.schema.indexes.iter().any(|i| i.columns.first() == Some(&c.tag))
+                    {
                         "MUL"
                     } else {
                         ""
@@ -560,7 +647,11 @@ fn run_statement(exec: &mut Exec, statement: &Statement) -> Result<QueryResult, 
                 .collect();
             text_rows(&["Field", "Type", "Null", "Key", "Default", "Extra"], rows)
         }
-        Statement::Begin | Statement::Commit | Statement::Rollback | Statement::SetVariables(_) | Statement::Use(_) => {
+        Statement::Begin
+        | Statement::Commit
+        | Statement::Rollback
+        | Statement::SetVariables(_)
+        | Statement::Use(_) => {
             unreachable!("handled by the session")
         }
     })
