@@ -573,6 +573,10 @@ fn json_construction_and_extraction() {
         j(r#"[1, "abc", null, 1.50, 2.5, "2024-01-31"]"#)
     );
     check!("json_array", [t("say \"hi\"\n")], j(r#"["say \"hi\"\n"]"#));
+    // SQL decimals keep their digits through a document's text.
+    let decimals = ok("json_array", vec![dec("1.50"), dec("123456789012345678901234.5")]);
+    check!("json_extract", [decimals.clone(), t("$")], j("[1.50, 123456789012345678901234.5]"));
+    check!("json_type", [ok("json_extract", vec![decimals, t("$[0]")])], t("DECIMAL"));
     check!("json_array", [], j("[]"));
 
     let doc = t("[10, 20, [30, 40]]");

@@ -899,3 +899,32 @@ fn casts() {
         assert_eq!(cast(Datum::Null, target), Ok(Datum::Null));
     }
 }
+
+#[test]
+fn extreme_dates_do_not_overflow() {
+    let far = Datum::Date(i32::MAX);
+    let early = Datum::Date(i32::MIN);
+    assert_eq!(far.sql_cmp(&Datum::DateTime(i64::MAX)), Some(Ordering::Greater));
+    assert_eq!(early.sql_cmp(&Datum::DateTime(i64::MIN)), Some(Ordering::Less));
+    assert_eq!(far.sql_cmp(&text("2024-01-31")), Some(Ordering::Greater));
+    assert_eq!(far.cast(&CastType::Date), Ok(far.clone()));
+    assert_eq!(far.cast(&CastType::DateTime), Ok(Datum::Null));
+    assert_eq!(coerce_kind("datetime", far.clone()), ErrorKind::BadValue);
+    assert_eq!(coerce_kind("date", Datum::DateTime(i64::MIN)), ErrorKind::BadValue);
+    for value in [far, early, Datum::DateTime(i64::MAX), Datum::DateTime(i64::MIN)] {
+        assert!(value.to_text().is_some());
+        assert!(value.to_f64().is_some());
+        assert!(value.add(&Datum::Int(1)).is_ok());
+        assert!(value.cast(&CastType::Signed).is_ok());
+        assert!(value.cast(&CastType::Json).is_ok());
+    }
+    assert_eq!(
+        Decimal::new(i128::MIN, 0).rescale(0),
+        None,
+        "a mantissa beyond 38 digits is no decimal"
+    );
+    assert_eq!(
+        kind(Datum::Int(1).cast(&CastType::Binary(Some(u32::MAX)))),
+        ErrorKind::LimitExceeded
+    );
+}

@@ -72,7 +72,9 @@ impl Decimal {
     /// The same value with `scale` fraction digits, rounded half away from zero; None if it would
     /// need more than 38 digits.
     pub fn rescale(self, scale: u8) -> Option<Decimal> {
-        let mantissa = if scale >= self.scale {
+        let mantissa = if self.mantissa == 0 {
+            0
+        } else if scale >= self.scale {
             self.mantissa.checked_mul(pow10(u32::from(scale - self.scale))?)?
         } else {
             round_div_pow10(self.mantissa, u32::from(self.scale - scale))
@@ -96,7 +98,9 @@ impl Decimal {
     }
 
     fn negated(self) -> Decimal {
-        Decimal { mantissa: -self.mantissa, scale: self.scale }
+        // Wrapping, because only a malformed mantissa (beyond 38 digits) can be i128::MIN, and
+        // that must not panic.
+        Decimal { mantissa: self.mantissa.wrapping_neg(), scale: self.scale }
     }
 
     /// The same value without trailing zero fraction digits, so that equal values are equal.
@@ -321,7 +325,7 @@ impl SqlType {
             }
             _ => return Err(parser.malformed()),
         };
-        if matches!(ty, SqlType::Char(_) | SqlType::Varchar(_) | SqlType::Text(_) | SqlType::Json) {
+        if matches!(ty, SqlType::Char(_) | SqlType::Varchar(_) | SqlType::Text(_)) {
             parser.charset_modifiers()?;
         }
         parser.finish()?;
@@ -1093,7 +1097,7 @@ impl Datum {
                 }
             }
             (Date(_) | DateTime(_), Date(_) | DateTime(_)) => {
-                self.datetime_micros().cmp(&other.datetime_micros())
+                self.wide_micros().cmp(&other.wide_micros())
             }
             (Date(_) | DateTime(_), Text(_) | Bytes(_) | Json(_)) => {
                 temporal_string_cmp(self, other)
@@ -1239,16 +1243,22 @@ impl Datum {
             }
             CastType::Binary(length) => {
                 let mut bytes = self.clone().into_bytes();
-                // BINARY(n) is exactly n bytes: cut, or padded with zero bytes.
-                if let Some(length) = length {
-                    bytes.resize(usize::try_from(*length).unwrap_or(usize::MAX), 0);
+                // BINARY(n) is exactly n bytes: cut, or padded with zero bytes. No value may be
+                // longer than a row value, so neither may the padding.
+                if let Some(length) = *length {
+                    let limit = row::TEXT_BYTES_MAX;
+                    match usize::try_from(length) {
+                        Ok(length) if length <= limit => bytes.resize(length, 0),
+                        _ => return Err(over_limit("BINARY length", length.into(), limit as u64)),
+                    }
                 }
                 Datum::Bytes(bytes)
             }
             // A value that is no date is NULL (MySQL also warns).
-            CastType::Date => match self.datetime_micros() {
-                Some(micros) => Datum::Date(split_datetime(micros).0),
-                None => Datum::Null,
+            CastType::Date => match (self, self.datetime_micros()) {
+                (Datum::Date(days), _) => Datum::Date(*days),
+                (_, Some(micros)) => Datum::Date(split_datetime(micros).0),
+                (_, None) => Datum::Null,
             },
             CastType::DateTime => self.datetime_micros().map_or(Datum::Null, Datum::DateTime),
             CastType::Json => Datum::Json(match self {
@@ -1428,12 +1438,23 @@ impl Datum {
     fn datetime_micros(&self) -> Option<i64> {
         match self {
             Datum::Null => None,
-            Datum::Date(days) => Some(i64::from(*days) * MICROS_PER_DAY),
+            // Days far beyond SQL's years overflow microseconds: no date-time.
+            Datum::Date(days) => i64::from(*days).checked_mul(MICROS_PER_DAY),
             Datum::DateTime(micros) => Some(*micros),
             Datum::Text(text) => parse_datetime(text),
             Datum::Bytes(bytes) => parse_datetime(std::str::from_utf8(bytes).ok()?),
             Datum::Json(text) => parse_datetime(&json_string(text)?),
             other => parse_datetime(&other.to_text()?),
+        }
+    }
+
+    /// Microseconds of a date (at midnight) or date-time, wide enough for every date; zero for
+    /// other kinds.
+    fn wide_micros(&self) -> i128 {
+        match self {
+            Datum::Date(days) => i128::from(*days) * i128::from(MICROS_PER_DAY),
+            Datum::DateTime(micros) => i128::from(*micros),
+            _ => 0,
         }
     }
 
@@ -1478,16 +1499,18 @@ fn cmp_f64(a: f64, b: f64) -> Ordering {
 }
 
 fn cmp_num(a: Num, b: Num) -> Ordering {
-    match (a.exact(), b.exact(), a, b) {
-        (Some(x), Some(y), _, _) => cmp_decimal(x, y),
+    match (a, b) {
         // Integers against floats compare exactly, so that large integers stay distinct.
-        (Some(_), None, _, Num::Float(y)) if a.integer().is_some() => {
+        (Num::Int(_) | Num::UInt(_), Num::Float(y)) => {
             cmp_integer_float(a.integer().unwrap_or(0), y)
         }
-        (None, Some(_), Num::Float(x), _) if b.integer().is_some() => {
+        (Num::Float(x), Num::Int(_) | Num::UInt(_)) => {
             cmp_integer_float(b.integer().unwrap_or(0), x).reverse()
         }
-        _ => cmp_f64(a.to_f64(), b.to_f64()),
+        _ => match (a.exact(), b.exact()) {
+            (Some(x), Some(y)) => cmp_decimal(x, y),
+            _ => cmp_f64(a.to_f64(), b.to_f64()),
+        },
     }
 }
 
@@ -1540,7 +1563,7 @@ fn temporal_string_cmp(temporal: &Datum, other: &Datum) -> Ordering {
         other => Cow::Owned(other.to_text().unwrap_or_default()),
     };
     match parse_datetime(&text) {
-        Some(micros) => temporal.datetime_micros().unwrap_or(0).cmp(&micros),
+        Some(micros) => temporal.wide_micros().cmp(&i128::from(micros)),
         None => text_cmp(&temporal.to_text().unwrap_or_default(), &text),
     }
 }

@@ -452,11 +452,30 @@ impl Parser<'_> {
                 return Ok(Json::UInt(v));
             }
         }
-        match literal.parse::<f64>() {
-            Ok(v) if v.is_finite() => Ok(Json::Double(v)),
-            _ => Err(("Number too big to be stored in double.", start)),
+        let double = match literal.parse::<f64>() {
+            Ok(v) if v.is_finite() => v,
+            _ => return Err(("Number too big to be stored in double.", start)),
+        };
+        // A decimal that a double would not write back the same way (`1.50`, more digits
+        // than a double holds) stays an exact decimal, so documents holding SQL DECIMALs read
+        // back exactly as they were written and canonical text stays canonical.
+        let exponent = literal.contains(['e', 'E']);
+        if !exponent && format!("{double:?}") != literal {
+            if let Some((mantissa, scale)) = exact_decimal(literal) {
+                return Ok(Json::Decimal(mantissa, scale));
+            }
         }
+        Ok(Json::Double(double))
     }
+}
+
+/// A plain decimal literal (`-12.50`, digits with an optional point) as (mantissa, scale),
+/// if the digits fit an `i128`.
+fn exact_decimal(literal: &str) -> Option<(i128, u8)> {
+    let (whole, fraction) = literal.split_once('.').unwrap_or((literal, ""));
+    let scale = u8::try_from(fraction.len()).ok()?;
+    let mantissa = format!("{whole}{fraction}").parse::<i128>().ok()?;
+    Some((mantissa, scale))
 }
 
 /// The document result of a function, in canonical text.
@@ -1004,8 +1023,8 @@ fn json_contains_path(call: Call) -> Result<Datum, Error> {
     Ok(Datum::Int(i64::from(answer)))
 }
 
-/// The document argument of a function that sees NULLs, and whether any path is NULL (which
-/// makes the result NULL); None when the result is NULL.
+/// The document argument of JSON_SET and friends, after checking the (path, value) pairs; None
+/// when the document or a path is NULL, which makes the result NULL.
 fn document_and_pairs(call: &Call) -> Result<Option<Json>, Error> {
     if call.args.len() % 2 == 0 {
         return Err(wrong_count(call.name));

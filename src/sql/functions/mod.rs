@@ -8,7 +8,6 @@ mod math;
 mod string;
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use super::error::{Error, ErrorKind};
@@ -97,22 +96,24 @@ impl Spec {
     }
 }
 
-/// The function named `name`, from one table built on first use so each call costs one hash.
+/// The function named `name`, found by binary search in one table sorted on first use (a
+/// sorted table rather than a hash map keeps lookups free of seeded randomness).
 fn lookup(name: &str) -> Option<&'static Spec> {
-    static TABLE: OnceLock<HashMap<&'static str, &'static Spec>> = OnceLock::new();
-    TABLE
-        .get_or_init(|| {
-            let families = [
-                control::FUNCTIONS,
-                string::FUNCTIONS,
-                math::FUNCTIONS,
-                date::FUNCTIONS,
-                json::FUNCTIONS,
-            ];
-            families.into_iter().flatten().map(|spec| (spec.name, spec)).collect()
-        })
-        .get(name)
-        .copied()
+    static TABLE: OnceLock<Vec<&'static Spec>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let families = [
+            control::FUNCTIONS,
+            string::FUNCTIONS,
+            math::FUNCTIONS,
+            date::FUNCTIONS,
+            json::FUNCTIONS,
+        ];
+        let mut table: Vec<&'static Spec> = families.into_iter().flatten().collect();
+        table.sort_unstable_by_key(|spec| spec.name);
+        table
+    });
+    let at = table.binary_search_by(|spec| spec.name.cmp(name)).ok()?;
+    Some(table[at])
 }
 
 fn wrong_count(name: &str) -> Error {
