@@ -332,6 +332,23 @@ pub enum Statement {
     Use(String),
 }
 
+impl Statement {
+    /// Whether the statement changes schemas: it commits the open transaction first and then
+    /// commits itself, as in MySQL.
+    pub fn is_ddl(&self) -> bool {
+        matches!(
+            self,
+            Statement::CreateTable(_)
+                | Statement::DropTable { .. }
+                | Statement::CreateIndex { .. }
+                | Statement::DropIndex { .. }
+                | Statement::AlterTable { .. }
+                | Statement::RenameTable(_)
+                | Statement::Truncate(_)
+        )
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum VariableTarget {
     User(String),

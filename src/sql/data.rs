@@ -22,6 +22,8 @@ pub struct TableMeta {
     pub types: Vec<SqlType>,
     /// Positions (in `schema.columns`) of the primary key columns; empty for a hidden key.
     pub key_positions: Vec<usize>,
+    /// Per secondary index, the positions of its columns, so writes do not search by tag.
+    pub index_positions: Vec<Vec<usize>>,
 }
 
 impl TableMeta {
@@ -31,12 +33,15 @@ impl TableMeta {
             .iter()
             .map(|c| SqlType::parse(&c.sql_type))
             .collect::<Result<Vec<_>, _>>()?;
-        let key_positions = schema
-            .primary_key
-            .iter()
-            .map(|tag| schema.columns.iter().position(|c| c.tag == *tag).expect("validated schema"))
-            .collect();
-        Ok(TableMeta { name: name.to_string(), schema, types, key_positions })
+        let positions = |tags: &[crate::row::Tag]| -> Vec<usize> {
+            tags.iter()
+                .map(|tag| schema.columns.iter().position(|c| c.tag == *tag).expect("validated"))
+                .collect()
+        };
+        let key_positions = positions(&schema.primary_key);
+        let index_positions =
+            schema.indexes.iter().map(|index| positions(&index.columns)).collect();
+        Ok(TableMeta { name: name.to_string(), schema, types, key_positions, index_positions })
     }
 
     pub fn position(&self, column: &str) -> Option<usize> {
@@ -77,32 +82,20 @@ impl TableMeta {
         Ok(row)
     }
 
-    /// The encoded values of index `i`'s columns for `row` (a prefix of its index keys).
+    /// The stored values of index `i`'s columns in `row`, in index order.
+    fn index_values(&self, i: usize, row: &[Datum]) -> Vec<Value> {
+        self.index_positions[i].iter().map(|&p| self.types[p].to_storage(&row[p])).collect()
+    }
+
+    /// The encoded values of index `i`'s columns for `row` (a prefix of its index keys), and
+    /// whether any is NULL (NULLs never collide in a unique index).
     fn index_prefix(&self, i: usize, row: &[Datum]) -> Result<(Vec<u8>, bool), Error> {
-        let def = &self.schema.indexes[i];
-        let mut has_null = false;
-        let values: Vec<Value> = def
-            .columns
-            .iter()
-            .map(|tag| {
-                let p = self.schema.columns.iter().position(|c| c.tag == *tag).expect("validated");
-                has_null |= row[p].is_null();
-                self.types[p].to_storage(&row[p])
-            })
-            .collect();
-        Ok((row::encode_key(&values)?, has_null))
+        let has_null = self.index_positions[i].iter().any(|&p| row[p].is_null());
+        Ok((row::encode_key(&self.index_values(i, row))?, has_null))
     }
 
     fn index_key(&self, i: usize, row: &[Datum], key: &[u8]) -> Result<Vec<u8>, Error> {
-        let def = &self.schema.indexes[i];
-        let mut values: Vec<Value> = def
-            .columns
-            .iter()
-            .map(|tag| {
-                let p = self.schema.columns.iter().position(|c| c.tag == *tag).expect("validated");
-                self.types[p].to_storage(&row[p])
-            })
-            .collect();
+        let mut values = self.index_values(i, row);
         if !self.key_positions.is_empty() {
             values.extend(row::decode_key(key)?);
         } else {
@@ -245,15 +238,10 @@ impl TableData {
 
     /// Encodes the lookup prefix for index `i` from values of its leading columns.
     pub fn index_values_prefix(&self, i: usize, values: &[Datum]) -> Result<Vec<u8>, Error> {
-        let def = &self.meta.schema.indexes[i];
-        let stored: Vec<Value> = def
-            .columns
+        let stored: Vec<Value> = self.meta.index_positions[i]
             .iter()
             .zip(values)
-            .map(|(tag, v)| {
-                let p = self.meta.schema.columns.iter().position(|c| c.tag == *tag).expect("valid");
-                self.meta.types[p].to_storage(v)
-            })
+            .map(|(&p, v)| self.meta.types[p].to_storage(v))
             .collect();
         Ok(row::encode_key(&stored)?)
     }
@@ -351,14 +339,7 @@ impl TableData {
 
 fn duplicate(meta: &TableMeta, i: usize, row: &[Datum]) -> Error {
     let def = &meta.schema.indexes[i];
-    let values: Vec<String> = def
-        .columns
-        .iter()
-        .map(|tag| {
-            let p = meta.schema.columns.iter().position(|c| c.tag == *tag).expect("valid");
-            row[p].to_string()
-        })
-        .collect();
+    let values: Vec<String> = meta.index_positions[i].iter().map(|&p| row[p].to_string()).collect();
     Error::new(
         ErrorKind::DuplicateKey,
         format!("Duplicate entry '{}' for key '{}.{}'", values.join("-"), meta.name, def.name),

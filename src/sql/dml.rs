@@ -3,7 +3,6 @@
 //! to column types in strict mode; every write goes through `TableData::write`, which keeps
 //! indexes in step and records undo steps so a failing statement leaves nothing behind.
 
-use std::cmp::Ordering;
 use std::ops::Bound;
 
 use crate::history::Table;
@@ -12,7 +11,7 @@ use crate::row::{Column, IndexDef, Schema};
 use super::ast::*;
 use super::data::{KeyedRow, TableData, TableMeta, Undo};
 use super::error::{Error, ErrorKind};
-use super::exec::{Env, Exec, Scope};
+use super::exec::{sort_keyed, Env, Exec, Scope};
 use super::types::{Datum, SqlType};
 
 /// What a data-changing statement did.
@@ -104,6 +103,7 @@ impl Exec<'_> {
                 .collect::<Result<_, _>>()?
         };
         // DEFAULT inside VALUES is resolved per column below, so VALUES rows are evaluated here.
+        let mut defaults = vec![None; meta.schema.columns.len()];
         let source_rows = match &source.body {
             SetExpr::Values(rows) if source.order_by.is_empty() && source.limit.is_none() => {
                 let scope = Scope::default();
@@ -112,9 +112,11 @@ impl Exec<'_> {
                     let mut values = Vec::with_capacity(row.len());
                     for (i, e) in row.iter().enumerate() {
                         values.push(match e {
-                            Expr::Default => {
-                                self.default_value(&meta, *targets.get(i).unwrap_or(&0))?
-                            }
+                            Expr::Default => self.default_value(
+                                &meta,
+                                &mut defaults,
+                                *targets.get(i).unwrap_or(&0),
+                            )?,
                             other => self.eval(other, &Env::new(&scope, &[]))?,
                         });
                     }
@@ -137,7 +139,7 @@ impl Exec<'_> {
             for p in 0..meta.schema.columns.len() {
                 row.push(match targets.iter().position(|&t| t == p) {
                     Some(i) => values[i].clone(),
-                    None => self.default_value(&meta, p)?,
+                    None => self.default_value(&meta, &mut defaults, p)?,
                 });
             }
             let generated = self.auto_increment(&name, &meta, &mut row)?;
@@ -214,14 +216,8 @@ impl Exec<'_> {
             if !index.unique {
                 continue;
             }
-            let values: Vec<Datum> = index
-                .columns
-                .iter()
-                .map(|tag| {
-                    row[meta.schema.columns.iter().position(|c| c.tag == *tag).expect("valid")]
-                        .clone()
-                })
-                .collect();
+            let values: Vec<Datum> =
+                meta.index_positions[i].iter().map(|&p| row[p].clone()).collect();
             let store: &dyn crate::chunk::ChunkStore = &*self.store;
             let data = &self.tx.tables[name];
             let prefix = data.index_values_prefix(i, &values)?;
@@ -235,7 +231,23 @@ impl Exec<'_> {
         Ok(())
     }
 
-    fn default_value(&mut self, meta: &TableMeta, p: usize) -> Result<Datum, Error> {
+    /// Column `p`'s default, evaluated once per statement: defaults are SQL text in the schema,
+    /// and parsing it for every row would put the parser on the path of bulk inserts.
+    fn default_value(
+        &mut self,
+        meta: &TableMeta,
+        defaults: &mut [Option<Datum>],
+        p: usize,
+    ) -> Result<Datum, Error> {
+        if let Some(value) = &defaults[p] {
+            return Ok(value.clone());
+        }
+        let value = self.evaluate_default(meta, p)?;
+        defaults[p] = Some(value.clone());
+        Ok(value)
+    }
+
+    fn evaluate_default(&mut self, meta: &TableMeta, p: usize) -> Result<Datum, Error> {
         let column = &meta.schema.columns[p];
         match &column.default {
             None => Ok(Datum::Null),
@@ -348,16 +360,7 @@ impl Exec<'_> {
                 }
                 keyed.push((keys, (key, row)));
             }
-            keyed.sort_by(|(a, _), (b, _)| {
-                for ((x, y), item) in a.iter().zip(b).zip(order_by) {
-                    let o = x.order_cmp(y);
-                    let o = if item.descending { o.reverse() } else { o };
-                    if o != Ordering::Equal {
-                        return o;
-                    }
-                }
-                Ordering::Equal
-            });
+            sort_keyed(&mut keyed, order_by);
             rows = keyed.into_iter().map(|(_, r)| r).collect();
         }
         if let Some(limit) = limit {
@@ -385,6 +388,7 @@ impl Exec<'_> {
             .iter()
             .map(|(c, _)| meta.position(c).ok_or_else(|| Error::no_such_column(c)))
             .collect::<Result<_, _>>()?;
+        let mut defaults = vec![None; meta.schema.columns.len()];
         let rows = self.target_rows(&name, &label, filter, order_by, limit)?;
         let mut changed = Changed::default();
         for (key, old) in rows {
@@ -392,7 +396,7 @@ impl Exec<'_> {
             for ((_, expr), &p) in assignments.iter().zip(&positions) {
                 // MySQL evaluates assignments left to right, each seeing the ones before.
                 new[p] = match expr {
-                    Expr::Default => self.default_value(&meta, p)?,
+                    Expr::Default => self.default_value(&meta, &mut defaults, p)?,
                     other => self.eval(other, &Env::new(&scope, &new))?,
                 };
             }
@@ -561,11 +565,7 @@ impl Exec<'_> {
                     })?;
                 }
                 AlterAction::DropColumn(name) => {
-                    let p = schema
-                        .columns
-                        .iter()
-                        .position(|c| c.name.eq_ignore_ascii_case(name))
-                        .ok_or_else(|| Error::no_such_column(name))?;
+                    let p = column_position(&schema, name)?;
                     let tag = schema.columns[p].tag;
                     if schema.primary_key.contains(&tag) {
                         return Err(Error::unsupported("dropping a primary key column"));
@@ -603,11 +603,7 @@ impl Exec<'_> {
                     self.replace_table(&stored, schema, |row| Ok(row.to_vec()))?;
                 }
                 AlterAction::ModifyColumn { name, column } => {
-                    let p = schema
-                        .columns
-                        .iter()
-                        .position(|c| c.name.eq_ignore_ascii_case(name))
-                        .ok_or_else(|| Error::no_such_column(name))?;
+                    let p = column_position(&schema, name)?;
                     let tag = schema.columns[p].tag;
                     let key = schema.primary_key.contains(&tag);
                     schema.columns[p] = column_of(column, tag, key)?;
@@ -705,6 +701,15 @@ impl Exec<'_> {
         self.tx.tables.remove(&stored);
         Ok(())
     }
+}
+
+/// Where the column `name` sits in `schema`, matched ignoring ASCII case.
+fn column_position(schema: &Schema, name: &str) -> Result<usize, Error> {
+    schema
+        .columns
+        .iter()
+        .position(|c| c.name.eq_ignore_ascii_case(name))
+        .ok_or_else(|| Error::no_such_column(name))
 }
 
 fn index_name(spec: &IndexSpec, existing: &[IndexDef]) -> String {

@@ -451,7 +451,6 @@ impl<'s> Exec<'s> {
     fn query_inner(&mut self, query: &Query, outer: Option<&Env>) -> Result<Rows, Error> {
         let pushed = !query.with.is_empty();
         if pushed {
-            let mut ctes = HashMap::new();
             self.ctes.push(HashMap::new());
             for (name, cte) in &query.with {
                 let rows = self.query(cte, outer)?;
@@ -462,7 +461,6 @@ impl<'s> Exec<'s> {
                         .map(|c| (Some(name.to_lowercase()), c.clone()))
                         .collect(),
                 };
-                ctes.insert(name.to_lowercase(), (scope.clone(), rows.rows.clone()));
                 self.ctes
                     .last_mut()
                     .expect("pushed")
@@ -964,8 +962,7 @@ impl<'s> Exec<'s> {
         }
         for (i, index) in data.meta.schema.indexes.iter().enumerate() {
             let mut values = Vec::new();
-            for tag in &index.columns {
-                let p = data.meta.schema.columns.iter().position(|c| c.tag == *tag).expect("valid");
+            for &p in &data.meta.index_positions[i] {
                 match value_for(&columns[p]) {
                     Some(v) => match data.meta.types[p].coerce(v, &columns[p]) {
                         Ok(v) if !v.is_null() => values.push(v),
@@ -1197,7 +1194,8 @@ fn collect_aggregates(expr: &Expr, out: &mut Vec<Expr>) {
     }
 }
 
-fn sort_keyed(keyed: &mut [(Vec<Datum>, Vec<Datum>)], order_by: &[OrderItem]) {
+/// Sorts rows by their precomputed ORDER BY keys (stable, so ties keep their order).
+pub(super) fn sort_keyed<T>(keyed: &mut [(Vec<Datum>, T)], order_by: &[OrderItem]) {
     keyed.sort_by(|(a, _), (b, _)| {
         for ((x, y), item) in a.iter().zip(b).zip(order_by) {
             let o = x.order_cmp(y);

@@ -169,9 +169,9 @@ impl Session {
         if ours == open.base {
             return Ok(());
         }
-        for _ in 0..COMMIT_RETRIES_MAX {
-            let mut repo = Repo::open(store)?;
-            let current = repo.working_root(&self.branch)?;
+        let branch = self.branch.clone();
+        let published = publish_retrying(store, |repo| {
+            let current = repo.working_root(&branch)?;
             let merged = if current == open.base {
                 ours.clone()
             } else {
@@ -187,14 +187,11 @@ impl Session {
                 }
                 merge.root
             };
-            repo.set_working_root(&self.branch, &merged)?;
-            match repo.publish() {
-                Ok(()) => return Ok(()),
-                Err(history::Error::Store(crate::prolly::Error::Store(
-                    crate::chunk::Error::Conflict { .. },
-                ))) => continue,
-                Err(e) => return Err(e.into()),
-            }
+            repo.set_working_root(&branch, &merged)?;
+            Ok(())
+        })?;
+        if published {
+            return Ok(());
         }
         Err(Error::new(
             ErrorKind::SerializationFailure,
@@ -225,16 +222,7 @@ impl Session {
             Statement::Use(_) => return Ok(QueryResult::default()),
             _ => {}
         }
-        let ddl = matches!(
-            statement,
-            Statement::CreateTable(_)
-                | Statement::DropTable { .. }
-                | Statement::CreateIndex { .. }
-                | Statement::DropIndex { .. }
-                | Statement::AlterTable { .. }
-                | Statement::RenameTable(_)
-                | Statement::Truncate(_)
-        );
+        let ddl = statement.is_ddl();
         if ddl {
             // DDL commits the open transaction first and then commits itself, as in MySQL.
             self.commit(store)?;
@@ -282,20 +270,7 @@ impl Session {
             })
         };
         let open = self.open.as_mut().expect("begun");
-        let tx_before = if matches!(
-            statement,
-            Statement::CreateTable(_)
-                | Statement::DropTable { .. }
-                | Statement::AlterTable { .. }
-                | Statement::CreateIndex { .. }
-                | Statement::DropIndex { .. }
-                | Statement::RenameTable(_)
-                | Statement::Truncate(_)
-        ) {
-            Some(open.tx.clone())
-        } else {
-            None
-        };
+        let tx_before = if statement.is_ddl() { Some(open.tx.clone()) } else { None };
         let mut exec = Exec::new(store, &mut open.tx, functions, &self.user_variables, &lookup);
         let outcome = run_statement(&mut exec, statement);
         if outcome.is_err() {
@@ -416,25 +391,41 @@ impl Session {
             .iter()
             .map(|(k, v)| format!("{k}={}\n", v.to_text().unwrap_or_default().replace('\n', " ")))
             .collect();
-        for _ in 0..COMMIT_RETRIES_MAX {
-            let mut repo = Repo::open(store)?;
+        let published = publish_retrying(store, |repo| {
             let blob = crate::chunk::Chunk::new(text.clone().into_bytes());
             let hash = blob.hash();
             repo.store_mut().put(blob).map_err(history::Error::from)?;
             repo.set_config_ref(PERSISTED_VARIABLES_TABLE, Some(hash));
-            match repo.publish() {
-                Ok(()) => return Ok(()),
-                Err(history::Error::Store(crate::prolly::Error::Store(
-                    crate::chunk::Error::Conflict { .. },
-                ))) => continue,
-                Err(e) => return Err(e.into()),
-            }
+            Ok(())
+        })?;
+        if published {
+            return Ok(());
         }
         Err(Error::new(
             ErrorKind::SerializationFailure,
             "the repository kept moving while persisting variables",
         ))
     }
+}
+
+/// Opens the repository, lets `change` edit it and publishes, starting over from a fresh
+/// read when another writer published first. False when every attempt lost the race.
+fn publish_retrying(
+    store: &mut dyn ChunkStore,
+    mut change: impl FnMut(&mut Repo) -> Result<(), Error>,
+) -> Result<bool, Error> {
+    for _ in 0..COMMIT_RETRIES_MAX {
+        let mut repo = Repo::open(store)?;
+        change(&mut repo)?;
+        match repo.publish() {
+            Ok(()) => return Ok(true),
+            Err(history::Error::Store(crate::prolly::Error::Store(
+                crate::chunk::Error::Conflict { .. },
+            ))) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(false)
 }
 
 fn load_persisted(store: &mut dyn ChunkStore) -> Result<BTreeMap<String, Datum>, Error> {
