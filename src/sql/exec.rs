@@ -571,7 +571,7 @@ impl<'s> Exec<'s> {
     ) -> Result<Rows, Error> {
         let (scope, mut rows) = match &select.from {
             None => (Scope::default(), vec![Vec::new()]),
-            Some(from) => self.from(from, select.filter.as_ref(), outer)?,
+            Some(from) => self.from(from, select.filter.as_ref(), outer, false)?,
         };
         if let Some(filter) = &select.filter {
             let mut kept = Vec::with_capacity(rows.len());
@@ -799,13 +799,17 @@ impl<'s> Exec<'s> {
         Ok(out)
     }
 
-    /// Rows of a FROM clause. `filter` only guides the access path of a single table.
+    /// Rows of a FROM clause. `filter` (the WHERE clause) guides a table's access path; inside
+    /// joins (`apply`) its conjuncts are also applied as soon as their columns are joined, so
+    /// a join of many tables never holds the cross product of all of them. The caller still
+    /// applies the whole filter.
     fn from(
         &mut self,
         from: &TableRef,
         filter: Option<&Expr>,
         outer: Option<&Env>,
-    ) -> Result<(Scope, Vec<Vec<Datum>>), Error> {
+        apply: bool,
+    ) -> Result<Relation, Error> {
         match from {
             TableRef::Named { name, alias } => {
                 let label = alias.clone().unwrap_or_else(|| name.clone()).to_lowercase();
@@ -823,6 +827,10 @@ impl<'s> Exec<'s> {
                 let scope = Scope {
                     columns: meta_columns.into_iter().map(|c| (Some(label.clone()), c)).collect(),
                 };
+                let rows = match filter {
+                    Some(filter) if apply => self.keep_matching(&scope, rows, filter, outer)?,
+                    _ => rows,
+                };
                 Ok((scope, rows))
             }
             TableRef::Derived { query, alias } => {
@@ -834,25 +842,58 @@ impl<'s> Exec<'s> {
                 Ok((scope, rows.rows))
             }
             TableRef::Join { left, right, kind, on } => {
-                let (left_scope, left_rows) = self.from(left, None, outer)?;
-                let (right_scope, right_rows) = self.from(right, None, outer)?;
+                // WHERE conjuncts may filter an input before the join only where that input's
+                // rows are not padded with NULLs by the join.
+                let inner = matches!(kind, JoinKind::Inner | JoinKind::Cross);
+                let left_filter = filter.filter(|_| inner || *kind == JoinKind::Left);
+                let right_filter = filter.filter(|_| inner || *kind == JoinKind::Right);
+                let (left_scope, left_rows) = self.from(left, left_filter, outer, true)?;
+                let (right_scope, right_rows) = self.from(right, right_filter, outer, true)?;
                 let mut scope = left_scope.clone();
                 scope.columns.extend(right_scope.columns.iter().cloned());
+                let pushed: Vec<&Expr> = match filter {
+                    Some(filter) if inner => conjuncts_of(filter)
+                        .into_iter()
+                        .filter(|c| {
+                            resolvable(c, &scope)
+                                && !resolvable(c, &left_scope)
+                                && !resolvable(c, &right_scope)
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                };
                 let mut out = Vec::new();
                 let matches = |this: &mut Self, row: &[Datum]| -> Result<bool, Error> {
-                    match on {
-                        None => Ok(true),
-                        Some(on) => {
-                            let env = Env { outer, ..Env::new(&scope, row) };
-                            Ok(truth(&this.eval(on, &env)?) == Some(true))
+                    let env = Env { outer, ..Env::new(&scope, row) };
+                    for condition in on.iter().chain(pushed.iter().copied()) {
+                        if truth(&this.eval(condition, &env)?) != Some(true) {
+                            return Ok(false);
                         }
                     }
+                    Ok(true)
                 };
                 match kind {
                     JoinKind::Inner | JoinKind::Cross | JoinKind::Left => {
+                        let equalities =
+                            on.iter().flat_map(conjuncts_of).chain(pushed.iter().copied());
+                        let hashed = self.hash_right(
+                            equalities,
+                            &left_scope,
+                            &right_scope,
+                            &right_rows,
+                            outer,
+                        )?;
+                        let everything: Vec<usize> = (0..right_rows.len()).collect();
                         for l in &left_rows {
                             let mut any = false;
-                            for r in &right_rows {
+                            let partners = match &hashed {
+                                Some(hashed) => {
+                                    let env = Env { outer, ..Env::new(&left_scope, l) };
+                                    hashed.partners(&self.eval(hashed.left_key, &env)?, &everything)
+                                }
+                                None => &everything,
+                            };
+                            for r in partners.iter().map(|&i| &right_rows[i]) {
                                 let row: Vec<Datum> = l.iter().chain(r).cloned().collect();
                                 if matches(self, &row)? {
                                     any = true;
@@ -896,6 +937,72 @@ impl<'s> Exec<'s> {
                 Ok((scope, out))
             }
         }
+    }
+
+    /// Groups the right input of a join by one side of an equality between the two inputs, if
+    /// the join has one, so each left row meets only its candidate partners instead of every
+    /// right row. The join condition is still checked on each candidate.
+    fn hash_right<'e>(
+        &mut self,
+        conditions: impl Iterator<Item = &'e Expr>,
+        left: &Scope,
+        right: &Scope,
+        right_rows: &[Vec<Datum>],
+        outer: Option<&Env>,
+    ) -> Result<Option<HashedRows<'e>>, Error> {
+        for condition in conditions {
+            let Expr::Binary(BinaryOp::Eq, a, b) = condition else { continue };
+            let (left_key, right_key) = if resolvable(a, left) && resolvable(b, right) {
+                (&**a, &**b)
+            } else if resolvable(b, left) && resolvable(a, right) {
+                (&**b, &**a)
+            } else {
+                continue;
+            };
+            let mut buckets: HashMap<GroupKey, Vec<usize>> = HashMap::new();
+            let mut kinds = HashSet::new();
+            for (i, row) in right_rows.iter().enumerate() {
+                let value = self.eval(right_key, &Env { outer, ..Env::new(right, row) })?;
+                if value.is_null() {
+                    continue;
+                }
+                kinds.insert(comparison_kind(&value));
+                buckets.entry(value.group_key()).or_default().push(i);
+            }
+            // Grouping keys agree with `=` only between values of one kind ('1' = 1 holds but
+            // their keys differ), so mixed kinds fall back to the nested loop.
+            if kinds.len() > 1 {
+                return Ok(None);
+            }
+            return Ok(Some(HashedRows { left_key, kind: kinds.into_iter().next(), buckets }));
+        }
+        Ok(None)
+    }
+
+    /// The rows for which every conjunct of `filter` that `scope` can evaluate holds.
+    fn keep_matching(
+        &mut self,
+        scope: &Scope,
+        rows: Vec<Vec<Datum>>,
+        filter: &Expr,
+        outer: Option<&Env>,
+    ) -> Result<Vec<Vec<Datum>>, Error> {
+        let conditions: Vec<&Expr> =
+            conjuncts_of(filter).into_iter().filter(|c| resolvable(c, scope)).collect();
+        if conditions.is_empty() {
+            return Ok(rows);
+        }
+        let mut kept = Vec::with_capacity(rows.len());
+        'rows: for row in rows {
+            let env = Env { outer, ..Env::new(scope, &row) };
+            for condition in &conditions {
+                if truth(&self.eval(condition, &env)?) != Some(true) {
+                    continue 'rows;
+                }
+            }
+            kept.push(row);
+        }
+        Ok(kept)
     }
 
     fn cte(&self, name: &str) -> Option<(Scope, Vec<Vec<Datum>>)> {
@@ -1027,6 +1134,70 @@ fn is_constant(expr: &Expr, outer_columns: bool) -> bool {
             !matches!(name.as_str(), "rand" | "uuid")
                 && args.iter().all(|a| is_constant(a, outer_columns))
         }
+        _ => false,
+    }
+}
+
+/// A join's right rows grouped by their join key.
+struct HashedRows<'e> {
+    left_key: &'e Expr,
+    /// The comparison kind of every right key, None when all were NULL.
+    kind: Option<u8>,
+    buckets: HashMap<GroupKey, Vec<usize>>,
+}
+
+impl HashedRows<'_> {
+    /// The right rows that may equal a left row whose key is `value`: its bucket, none for
+    /// NULL, or all of them when the kinds differ and only a comparison can tell.
+    fn partners<'a>(&'a self, value: &Datum, everything: &'a [usize]) -> &'a [usize] {
+        if value.is_null() {
+            return &[];
+        }
+        match self.kind {
+            Some(kind) if kind == comparison_kind(value) => {
+                self.buckets.get(&value.group_key()).map_or(&[], Vec::as_slice)
+            }
+            Some(_) => everything,
+            None => &[],
+        }
+    }
+}
+
+/// Values compare with `=` through their grouping keys only within one of these kinds.
+fn comparison_kind(value: &Datum) -> u8 {
+    match value {
+        Datum::Int(_) | Datum::UInt(_) | Datum::Float(_) | Datum::Decimal(_) => 0,
+        Datum::Text(_) => 1,
+        // A date equals the same day's midnight, yet their keys differ: separate kinds.
+        Datum::Date(_) => 2,
+        Datum::DateTime(_) => 3,
+        Datum::Bytes(_) => 4,
+        Datum::Json(_) => 5,
+        Datum::Null => 6,
+    }
+}
+
+/// Whether `expr` can be evaluated from `scope`'s columns alone: every column resolves there
+/// and nothing needs a subquery, an aggregate or an enclosing row.
+fn resolvable(expr: &Expr, scope: &Scope) -> bool {
+    let all = |exprs: &[Expr]| exprs.iter().all(|e| resolvable(e, scope));
+    match expr {
+        Expr::Literal(_) | Expr::UserVariable(_) | Expr::SystemVariable { .. } => true,
+        Expr::Column(column) => matches!(scope.resolve(column), Ok(Some(_))),
+        Expr::Unary(_, e) | Expr::Cast { expr: e, .. } => resolvable(e, scope),
+        Expr::IsNull { expr, .. } | Expr::IsBool { expr, .. } => resolvable(expr, scope),
+        Expr::Binary(_, a, b) => resolvable(a, scope) && resolvable(b, scope),
+        Expr::InList { expr, list, .. } => resolvable(expr, scope) && all(list),
+        Expr::Between { expr, low, high, .. } => {
+            resolvable(expr, scope) && resolvable(low, scope) && resolvable(high, scope)
+        }
+        Expr::Like { expr, pattern, .. } => resolvable(expr, scope) && resolvable(pattern, scope),
+        Expr::Case { operand, whens, otherwise } => {
+            operand.as_deref().is_none_or(|o| resolvable(o, scope))
+                && whens.iter().all(|(w, t)| resolvable(w, scope) && resolvable(t, scope))
+                && otherwise.as_deref().is_none_or(|o| resolvable(o, scope))
+        }
+        Expr::Function { args, .. } | Expr::Row(args) => all(args),
         _ => false,
     }
 }
