@@ -44,8 +44,8 @@ use cambium::sql::{Datum, QueryResult, Session};
 const FLOOR_SELECT1: f64 = 100.0;
 const FLOOR_SELECT2: f64 = 100.0;
 const FLOOR_SELECT3: f64 = 100.0;
-const FLOOR_SELECT4: f64 = 77.0;
-const FLOOR_SELECT5: f64 = 62.3;
+const FLOOR_SELECT4: f64 = 100.0;
+const FLOOR_SELECT5: f64 = 100.0;
 
 /// The engine name `skipif` and `onlyif` are matched against (case-insensitively).
 const ENGINE: &str = "mysql";

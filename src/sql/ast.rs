@@ -175,8 +175,22 @@ pub struct Select {
 pub enum SetExpr {
     Select(Box<Select>),
     Values(Vec<Vec<Expr>>),
-    Union { left: Box<SetExpr>, right: Box<SetExpr>, all: bool },
+    /// UNION, INTERSECT or EXCEPT; `all` keeps duplicates (as multisets), else rows are
+    /// distinct.
+    SetOperation {
+        op: SetOperator,
+        left: Box<SetExpr>,
+        right: Box<SetExpr>,
+        all: bool,
+    },
     Query(Box<Query>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetOperator {
+    Union,
+    Intersect,
+    Except,
 }
 
 #[derive(Clone, Debug, PartialEq)]

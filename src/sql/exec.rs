@@ -540,7 +540,7 @@ impl<'s> Exec<'s> {
                 let width = out.first().map_or(0, Vec::len);
                 Ok(Rows { columns: (0..width).map(|i| format!("column_{i}")).collect(), rows: out })
             }
-            SetExpr::Union { left, right, all } => {
+            SetExpr::SetOperation { op, left, right, all } => {
                 let mut l = self.set_expr(left, outer)?;
                 let r = self.set_expr(right, outer)?;
                 if l.columns.len() != r.columns.len() {
@@ -549,12 +549,30 @@ impl<'s> Exec<'s> {
                         "The used SELECT statements have a different number of columns",
                     ));
                 }
-                l.rows.extend(r.rows);
+                let key = |row: &[Datum]| row.iter().map(Datum::group_key).collect::<Vec<_>>();
+                if *op == SetOperator::Union {
+                    l.rows.extend(r.rows);
+                } else {
+                    // How many times each right row may still meet a left one: once per
+                    // occurrence with ALL (multiset semantics), else without bound.
+                    let mut counts: HashMap<Vec<GroupKey>, usize> = HashMap::new();
+                    for row in &r.rows {
+                        *counts.entry(key(row)).or_default() += 1;
+                    }
+                    let keep_matched = *op == SetOperator::Intersect;
+                    l.rows.retain(|row| match counts.get_mut(&key(row)) {
+                        Some(count) if *count > 0 => {
+                            if *all {
+                                *count -= 1;
+                            }
+                            keep_matched
+                        }
+                        _ => !keep_matched,
+                    });
+                }
                 if !all {
                     let mut seen = HashSet::new();
-                    l.rows.retain(|row| {
-                        seen.insert(row.iter().map(Datum::group_key).collect::<Vec<_>>())
-                    });
+                    l.rows.retain(|row| seen.insert(key(row)));
                 }
                 Ok(l)
             }
@@ -841,102 +859,214 @@ impl<'s> Exec<'s> {
                 };
                 Ok((scope, rows.rows))
             }
+            TableRef::Join { kind: JoinKind::Inner | JoinKind::Cross, .. } => {
+                self.inner_joins(from, filter, outer)
+            }
             TableRef::Join { left, right, kind, on } => {
-                // WHERE conjuncts may filter an input before the join only where that input's
-                // rows are not padded with NULLs by the join.
-                let inner = matches!(kind, JoinKind::Inner | JoinKind::Cross);
-                let left_filter = filter.filter(|_| inner || *kind == JoinKind::Left);
-                let right_filter = filter.filter(|_| inner || *kind == JoinKind::Right);
-                let (left_scope, left_rows) = self.from(left, left_filter, outer, true)?;
-                let (right_scope, right_rows) = self.from(right, right_filter, outer, true)?;
+                // An outer join keeps every row of its preserved side and pads the other with
+                // NULLs, so WHERE conjuncts may filter only the preserved input early.
+                let right_preserved = *kind == JoinKind::Right;
+                let (left_scope, left_rows) =
+                    self.from(left, filter.filter(|_| !right_preserved), outer, true)?;
+                let (right_scope, right_rows) =
+                    self.from(right, filter.filter(|_| right_preserved), outer, true)?;
                 let mut scope = left_scope.clone();
                 scope.columns.extend(right_scope.columns.iter().cloned());
-                let pushed: Vec<&Expr> = match filter {
-                    Some(filter) if inner => conjuncts_of(filter)
-                        .into_iter()
-                        .filter(|c| {
-                            resolvable(c, &scope)
-                                && !resolvable(c, &left_scope)
-                                && !resolvable(c, &right_scope)
-                        })
-                        .collect(),
-                    _ => Vec::new(),
+                let (kept_scope, kept_rows, other_scope, other_rows) = if right_preserved {
+                    (&right_scope, &right_rows, &left_scope, &left_rows)
+                } else {
+                    (&left_scope, &left_rows, &right_scope, &right_rows)
                 };
+                let hashed = self.hash_right(
+                    on.iter().flat_map(conjuncts_of),
+                    kept_scope,
+                    other_scope,
+                    other_rows,
+                    outer,
+                )?;
+                let everything: Vec<usize> = (0..other_rows.len()).collect();
+                let padding = vec![Datum::Null; other_scope.columns.len()];
                 let mut out = Vec::new();
-                let matches = |this: &mut Self, row: &[Datum]| -> Result<bool, Error> {
-                    let env = Env { outer, ..Env::new(&scope, row) };
-                    for condition in on.iter().chain(pushed.iter().copied()) {
-                        if truth(&this.eval(condition, &env)?) != Some(true) {
-                            return Ok(false);
+                for kept in kept_rows {
+                    let partners = match &hashed {
+                        Some(hashed) => {
+                            let env = Env { outer, ..Env::new(kept_scope, kept) };
+                            hashed.partners(&self.eval(hashed.left_key, &env)?, &everything)
+                        }
+                        None => &everything,
+                    };
+                    let joined = |other: &[Datum]| -> Vec<Datum> {
+                        let (l, r) =
+                            if right_preserved { (other, &kept[..]) } else { (&kept[..], other) };
+                        l.iter().chain(r).cloned().collect()
+                    };
+                    let mut any = false;
+                    'partners: for other in partners.iter().map(|&i| &other_rows[i]) {
+                        let row = joined(other);
+                        let env = Env { outer, ..Env::new(&scope, &row) };
+                        if let Some(condition) = on {
+                            if truth(&self.eval(condition, &env)?) != Some(true) {
+                                continue 'partners;
+                            }
+                        }
+                        any = true;
+                        out.push(row);
+                        if out.len() > JOIN_ROWS_MAX {
+                            return Err(Error::new(
+                                ErrorKind::LimitExceeded,
+                                "a join of too many rows",
+                            ));
                         }
                     }
-                    Ok(true)
-                };
-                match kind {
-                    JoinKind::Inner | JoinKind::Cross | JoinKind::Left => {
-                        let equalities =
-                            on.iter().flat_map(conjuncts_of).chain(pushed.iter().copied());
-                        let hashed = self.hash_right(
-                            equalities,
-                            &left_scope,
-                            &right_scope,
-                            &right_rows,
-                            outer,
-                        )?;
-                        let everything: Vec<usize> = (0..right_rows.len()).collect();
-                        for l in &left_rows {
-                            let mut any = false;
-                            let partners = match &hashed {
-                                Some(hashed) => {
-                                    let env = Env { outer, ..Env::new(&left_scope, l) };
-                                    hashed.partners(&self.eval(hashed.left_key, &env)?, &everything)
-                                }
-                                None => &everything,
-                            };
-                            for r in partners.iter().map(|&i| &right_rows[i]) {
-                                let row: Vec<Datum> = l.iter().chain(r).cloned().collect();
-                                if matches(self, &row)? {
-                                    any = true;
-                                    out.push(row);
-                                    if out.len() > JOIN_ROWS_MAX {
-                                        return Err(Error::new(
-                                            ErrorKind::LimitExceeded,
-                                            "a join of too many rows",
-                                        ));
-                                    }
-                                }
-                            }
-                            if !any && *kind == JoinKind::Left {
-                                let mut row = l.clone();
-                                row.extend(std::iter::repeat_n(
-                                    Datum::Null,
-                                    right_scope.columns.len(),
-                                ));
-                                out.push(row);
-                            }
-                        }
-                    }
-                    JoinKind::Right => {
-                        for r in &right_rows {
-                            let mut any = false;
-                            for l in &left_rows {
-                                let row: Vec<Datum> = l.iter().chain(r).cloned().collect();
-                                if matches(self, &row)? {
-                                    any = true;
-                                    out.push(row);
-                                }
-                            }
-                            if !any {
-                                let mut row = vec![Datum::Null; left_scope.columns.len()];
-                                row.extend(r.iter().cloned());
-                                out.push(row);
-                            }
-                        }
+                    if !any {
+                        out.push(joined(&padding));
                     }
                 }
                 Ok((scope, out))
             }
         }
+    }
+
+    /// Rows of a tree of inner and cross joins, joined in an order chosen from the data: the
+    /// smallest input first, then always the smallest input that an equality links to what is
+    /// joined so far, so a chain of equi-joins written in any order never builds a cross
+    /// product. ON conditions and WHERE conjuncts (equivalent for inner joins) are applied as
+    /// soon as their columns are joined; the columns come out in the FROM clause's order.
+    fn inner_joins(
+        &mut self,
+        from: &TableRef,
+        filter: Option<&Expr>,
+        outer: Option<&Env>,
+    ) -> Result<Relation, Error> {
+        let mut leaves = Vec::new();
+        let mut on = Vec::new();
+        flatten_inner_joins(from, &mut leaves, &mut on);
+        // ON conditions must hold in the result; WHERE conjuncts are re-checked by the caller.
+        let required = on.len();
+        let conditions: Vec<&Expr> =
+            on.into_iter().chain(filter.map(conjuncts_of).unwrap_or_default()).collect();
+        let mut applied = vec![false; conditions.len()];
+        let guide = conditions
+            .iter()
+            .map(|&c| c.clone())
+            .reduce(|a, b| Expr::Binary(BinaryOp::And, Box::new(a), Box::new(b)));
+        let mut scopes = Vec::with_capacity(leaves.len());
+        let mut inputs = Vec::with_capacity(leaves.len());
+        for leaf in &leaves {
+            let (scope, mut rows) = self.from(leaf, guide.as_ref(), outer, false)?;
+            if let Some(guide) = &guide {
+                rows = self.keep_matching(&scope, rows, guide, outer)?;
+                for (c, done) in conditions.iter().zip(applied.iter_mut()) {
+                    *done |= resolvable(c, &scope);
+                }
+            }
+            scopes.push(scope);
+            inputs.push(Some(rows));
+        }
+        let smallest = |inputs: &[Option<Vec<Vec<Datum>>>], allowed: &dyn Fn(usize) -> bool| {
+            (0..inputs.len())
+                .filter(|&i| allowed(i))
+                .filter_map(|i| inputs[i].as_ref().map(|rows| (rows.len(), i)))
+                .min()
+                .map(|(_, i)| i)
+        };
+        let first = smallest(&inputs, &|_| true).expect("a join has inputs");
+        let mut order = vec![first];
+        let mut scope = scopes[first].clone();
+        let mut rows = inputs[first].take().expect("each input is joined once");
+        while order.len() < leaves.len() {
+            let linked = |i: usize| {
+                conditions
+                    .iter()
+                    .zip(&applied)
+                    .any(|(c, done)| !done && equality_between(c, &scope, &scopes[i]).is_some())
+            };
+            let next = smallest(&inputs, &linked)
+                .or_else(|| smallest(&inputs, &|_| true))
+                .expect("an input is left");
+            let right_scope = &scopes[next];
+            let right_rows = inputs[next].take().expect("each input is joined once");
+            let mut combined = scope.clone();
+            combined.columns.extend(right_scope.columns.iter().cloned());
+            let mut now = Vec::new();
+            for (c, done) in conditions.iter().zip(applied.iter_mut()) {
+                if !*done && resolvable(c, &combined) {
+                    *done = true;
+                    now.push(*c);
+                }
+            }
+            let hashed =
+                self.hash_right(now.iter().copied(), &scope, right_scope, &right_rows, outer)?;
+            self.plan.push(format!(
+                "join {} by {}",
+                leaf_label(leaves[next]),
+                if hashed.is_some() { "hash" } else { "nested loop" }
+            ));
+            let everything: Vec<usize> = (0..right_rows.len()).collect();
+            let mut out = Vec::new();
+            for l in &rows {
+                let partners = match &hashed {
+                    Some(hashed) => {
+                        let env = Env { outer, ..Env::new(&scope, l) };
+                        hashed.partners(&self.eval(hashed.left_key, &env)?, &everything)
+                    }
+                    None => &everything,
+                };
+                'partners: for r in partners.iter().map(|&i| &right_rows[i]) {
+                    let row: Vec<Datum> = l.iter().chain(r).cloned().collect();
+                    let env = Env { outer, ..Env::new(&combined, &row) };
+                    for condition in &now {
+                        if truth(&self.eval(condition, &env)?) != Some(true) {
+                            continue 'partners;
+                        }
+                    }
+                    out.push(row);
+                    if out.len() > JOIN_ROWS_MAX {
+                        return Err(Error::new(
+                            ErrorKind::LimitExceeded,
+                            "a join of too many rows",
+                        ));
+                    }
+                }
+            }
+            scope = combined;
+            rows = out;
+            order.push(next);
+        }
+        // Put the columns back in FROM order: `SELECT *` and positions depend on it.
+        if order.windows(2).any(|w| w[0] > w[1]) {
+            let mut starts = vec![0; leaves.len()];
+            let mut at = 0;
+            for &i in &order {
+                starts[i] = at;
+                at += scopes[i].columns.len();
+            }
+            let source: Vec<usize> = (0..leaves.len())
+                .flat_map(|i| starts[i]..starts[i] + scopes[i].columns.len())
+                .collect();
+            scope = Scope { columns: scopes.into_iter().flat_map(|s| s.columns).collect() };
+            rows = rows
+                .into_iter()
+                .map(|row| source.iter().map(|&p| row[p].clone()).collect())
+                .collect();
+        }
+        // ON conditions no join step could evaluate (subqueries, enclosing rows) apply last.
+        let rest: Vec<&Expr> =
+            (0..required).filter(|&i| !applied[i]).map(|i| conditions[i]).collect();
+        if !rest.is_empty() {
+            let mut kept = Vec::with_capacity(rows.len());
+            'rows: for row in rows {
+                let env = Env { outer, ..Env::new(&scope, &row) };
+                for condition in &rest {
+                    if truth(&self.eval(condition, &env)?) != Some(true) {
+                        continue 'rows;
+                    }
+                }
+                kept.push(row);
+            }
+            rows = kept;
+        }
+        Ok((scope, rows))
     }
 
     /// Groups the right input of a join by one side of an equality between the two inputs, if
@@ -951,12 +1081,7 @@ impl<'s> Exec<'s> {
         outer: Option<&Env>,
     ) -> Result<Option<HashedRows<'e>>, Error> {
         for condition in conditions {
-            let Expr::Binary(BinaryOp::Eq, a, b) = condition else { continue };
-            let (left_key, right_key) = if resolvable(a, left) && resolvable(b, right) {
-                (&**a, &**b)
-            } else if resolvable(b, left) && resolvable(a, right) {
-                (&**b, &**a)
-            } else {
+            let Some((left_key, right_key)) = equality_between(condition, left, right) else {
                 continue;
             };
             let mut buckets: HashMap<GroupKey, Vec<usize>> = HashMap::new();
@@ -1174,6 +1299,48 @@ fn comparison_kind(value: &Datum) -> u8 {
         Datum::Bytes(_) => 4,
         Datum::Json(_) => 5,
         Datum::Null => 6,
+    }
+}
+
+/// The sides of `condition` if it is an equality between an expression over `left` and one
+/// over `right`, left side first.
+fn equality_between<'e>(
+    condition: &'e Expr,
+    left: &Scope,
+    right: &Scope,
+) -> Option<(&'e Expr, &'e Expr)> {
+    let Expr::Binary(BinaryOp::Eq, a, b) = condition else { return None };
+    if resolvable(a, left) && resolvable(b, right) {
+        Some((a, b))
+    } else if resolvable(b, left) && resolvable(a, right) {
+        Some((b, a))
+    } else {
+        None
+    }
+}
+
+/// The inputs of a tree of inner and cross joins, left to right, and their ON conjuncts.
+fn flatten_inner_joins<'t>(
+    from: &'t TableRef,
+    leaves: &mut Vec<&'t TableRef>,
+    on: &mut Vec<&'t Expr>,
+) {
+    match from {
+        TableRef::Join { left, right, kind: JoinKind::Inner | JoinKind::Cross, on: condition } => {
+            flatten_inner_joins(left, leaves, on);
+            flatten_inner_joins(right, leaves, on);
+            on.extend(condition.iter().flat_map(conjuncts_of));
+        }
+        other => leaves.push(other),
+    }
+}
+
+/// How EXPLAIN names a join input.
+fn leaf_label(leaf: &TableRef) -> String {
+    match leaf {
+        TableRef::Named { name, alias } => alias.as_ref().unwrap_or(name).to_lowercase(),
+        TableRef::Derived { alias, .. } => alias.to_lowercase(),
+        TableRef::Join { .. } => "(outer join)".to_string(),
     }
 }
 

@@ -417,24 +417,25 @@ impl Translator<'_> {
                     .map(|row| row.content.into_iter().map(|e| self.expr(e)).collect())
                     .collect::<Result<_, Error>>()?,
             ),
-            sp::SetExpr::SetOperation {
-                op: sp::SetOperator::Union,
-                set_quantifier,
-                left,
-                right,
-            } => {
+            sp::SetExpr::SetOperation { op, set_quantifier, left, right } => {
+                let op = match op {
+                    sp::SetOperator::Union => SetOperator::Union,
+                    sp::SetOperator::Intersect => SetOperator::Intersect,
+                    sp::SetOperator::Except => SetOperator::Except,
+                    other => return unsupported(other.to_string()),
+                };
                 let all = match set_quantifier {
                     sp::SetQuantifier::All => true,
                     sp::SetQuantifier::Distinct | sp::SetQuantifier::None => false,
-                    other => return unsupported(format!("UNION {other}")),
+                    other => return unsupported(format!("{op:?} {other}").to_uppercase()),
                 };
-                SetExpr::Union {
+                SetExpr::SetOperation {
+                    op,
                     left: Box::new(self.set_expr(*left)?),
                     right: Box::new(self.set_expr(*right)?),
                     all,
                 }
             }
-            sp::SetExpr::SetOperation { op, .. } => return unsupported(op.to_string()),
             other => return unsupported(first_words(&other)),
         })
     }
