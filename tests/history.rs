@@ -33,6 +33,7 @@ fn schema() -> Schema {
         columns: vec![column(ID, "id", "INT"), column(A, "a", "INT"), column(B, "b", "VARCHAR(8)")],
         primary_key: vec![ID],
         indexes: vec![IndexDef { name: "by_a".into(), columns: vec![A], unique: false }],
+        ..Schema::default()
     }
 }
 

@@ -7,9 +7,10 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 use std::cmp::Ordering;
 
 use cambium::row::{
-    decode_cells, decode_key, encode_cells, encode_key, Column, Error, IndexDef, Schema, Tag,
-    Value, CELLS_MAX, DEFINITION_BYTES_MAX, INDEXES_MAX, INDEX_COLUMNS_MAX, KEY_BYTES_MAX,
-    KEY_VALUES_MAX, NAME_BYTES_MAX, ROW_BYTES_MAX, TEXT_BYTES_MAX,
+    decode_cells, decode_key, encode_cells, encode_key, Check, Column, Error, ForeignKey, IndexDef,
+    ReferentialAction, Schema, Tag, Value, CELLS_MAX, CONSTRAINTS_MAX, DEFINITION_BYTES_MAX,
+    INDEXES_MAX, INDEX_COLUMNS_MAX, KEY_BYTES_MAX, KEY_VALUES_MAX, NAME_BYTES_MAX, ROW_BYTES_MAX,
+    TEXT_BYTES_MAX,
 };
 
 /// SplitMix64: tiny, fast, and the same sequence on every target.
@@ -537,6 +538,7 @@ fn users() -> Schema {
             IndexDef { name: "by_email".into(), columns: vec![7], unique: true },
             IndexDef { name: "by_name_org".into(), columns: vec![3, 200], unique: false },
         ],
+        ..Schema::default()
     }
 }
 
@@ -588,7 +590,7 @@ fn schema_round_trips_random_schemas() {
             })
             .filter(|index| !index.columns.is_empty())
             .collect();
-        let schema = Schema { columns, primary_key, indexes };
+        let schema = Schema { columns, primary_key, indexes, ..Schema::default() };
         let encoded = schema.encode().expect("valid schema");
         assert_eq!(Schema::decode(&encoded).unwrap(), schema);
     }
@@ -670,6 +672,7 @@ fn schema_decode_refuses_bad_bytes() {
         columns: vec![column(1, "a", "INT"), column(2, "b", "INT")],
         primary_key: vec![1],
         indexes: vec![],
+        ..Schema::default()
     };
     let bytes = small.encode().unwrap();
     // Offsets: 2 tag, 3 name length, 4 name, 9 flags, 10 second tag, 12 second name, 19 key tag.
@@ -831,6 +834,7 @@ fn golden_schema() {
         ],
         primary_key: vec![1],
         indexes: vec![IndexDef { name: "by_name".into(), columns: vec![2], unique: true }],
+        ..Schema::default()
     };
     let expected = "01 02 \
         01 02 6964 03 494e54 02 \
@@ -838,6 +842,65 @@ fn golden_schema() {
         01 01 \
         01 07 62795f6e616d65 01 01 02";
     assert_eq!(hex(&schema.encode().unwrap()), hex(&unhex(expected)));
+}
+
+/// A schema with constraints takes the second layout: the first layout's fields, then the
+/// checks and the foreign keys.
+#[test]
+fn golden_schema_with_constraints() {
+    let schema = Schema {
+        columns: vec![column(1, "id", "INT"), column(2, "p", "INT")],
+        primary_key: vec![1],
+        checks: vec![Check { name: "c1".into(), expression: "p > 0".into() }],
+        foreign_keys: vec![ForeignKey {
+            name: "fk".into(),
+            columns: vec![2],
+            parent_table: "t".into(),
+            parent_columns: vec!["id".into()],
+            on_delete: ReferentialAction::Cascade,
+            on_update: ReferentialAction::SetNull,
+        }],
+        ..Schema::default()
+    };
+    let expected = "02 02 \
+        01 02 6964 03 494e54 01 \
+        02 01 70 03 494e54 01 \
+        01 01 \
+        00 \
+        01 02 6331 05 70203e2030 \
+        01 02 666b 01 02 01 74 01 02 6964 01 02";
+    let encoded = schema.encode().unwrap();
+    assert_eq!(hex(&encoded), hex(&unhex(expected)));
+    assert_eq!(Schema::decode(&encoded).unwrap(), schema);
+
+    // The second layout with no constraints is not canonical, so it is refused.
+    let plain = Schema { checks: Vec::new(), foreign_keys: Vec::new(), ..schema.clone() };
+    let mut relabelled = plain.encode().unwrap();
+    assert_eq!(relabelled[0], 0x01);
+    relabelled[0] = 0x02;
+    relabelled.extend([0, 0]);
+    assert_eq!(Schema::decode(&relabelled).unwrap_err().code(), "row_malformed");
+
+    // An unknown referential action is refused.
+    let mut bad_action = encoded.clone();
+    *bad_action.last_mut().unwrap() = 7;
+    assert_eq!(Schema::decode(&bad_action).unwrap_err().code(), "row_malformed");
+
+    // Structural rules: parent columns match columns, names are unique, columns exist.
+    let mut uneven = schema.clone();
+    uneven.foreign_keys[0].parent_columns.push("x".into());
+    assert_eq!(uneven.encode().unwrap_err().code(), "row_schema_invalid");
+    let mut twice = schema.clone();
+    twice.checks.push(Check { name: "C1".into(), expression: "1".into() });
+    assert_eq!(twice.encode().unwrap_err().code(), "row_duplicate_name");
+    let mut unknown = schema.clone();
+    unknown.foreign_keys[0].columns = vec![9];
+    assert_eq!(unknown.encode().unwrap_err().code(), "row_unknown_tag");
+    let mut many = schema;
+    many.checks = (0..=CONSTRAINTS_MAX)
+        .map(|i| Check { name: format!("c{i}"), expression: "1".into() })
+        .collect();
+    assert_eq!(many.encode().unwrap_err().code(), "row_too_many");
 }
 
 #[test]

@@ -10,7 +10,8 @@
 //! 1 | a
 //! ```
 //!
-//! Records are separated by blank lines; lines starting with `#` are comments.
+//! Records are separated by blank lines; lines starting with `#` are comments. A cell holding
+//! line breaks (SHOW CREATE TABLE) is compared line by line.
 #![cfg(not(target_arch = "wasm32"))]
 
 use cambium::chunk::MemoryStore;
@@ -98,7 +99,14 @@ fn sql_fixture_files() {
                 (Expect::Rows(rows), Ok(results)) => {
                     let got: Vec<String> = results
                         .last()
-                        .map(|r| r.rows.iter().map(|row| render(row)).collect())
+                        .map(|r| {
+                            r.rows
+                                .iter()
+                                .flat_map(|row| {
+                                    render(row).split('\n').map(str::to_string).collect::<Vec<_>>()
+                                })
+                                .collect()
+                        })
                         .unwrap_or_default();
                     if &got != rows {
                         failures.push(format!(

@@ -19,7 +19,7 @@ use std::fmt;
 
 pub use cells::{decode_cells, encode_cells};
 pub use key::{decode_key, encode_key};
-pub use schema::{Column, IndexDef, Schema};
+pub use schema::{Check, Column, ForeignKey, IndexDef, ReferentialAction, Schema};
 
 /// A column's stable id. It survives renames, and a dropped column's tag is never reused, so the
 /// cells of old rows are never misread as a new column.
@@ -47,6 +47,8 @@ pub const NAME_BYTES_MAX: usize = 64;
 pub const DEFINITION_BYTES_MAX: usize = 64 << 10;
 /// Secondary indexes on one table (MySQL's limit).
 pub const INDEXES_MAX: usize = 64;
+/// CHECK constraints in one table, and FOREIGN KEY constraints in one table.
+pub const CONSTRAINTS_MAX: usize = 64;
 
 /// One SQL value. Which kinds a column may hold is the SQL layer's business; this module only
 /// encodes them.

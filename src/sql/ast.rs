@@ -133,6 +133,58 @@ pub enum Expr {
     Default,
 }
 
+impl Expr {
+    /// Whether `predicate` holds for this expression or any expression inside it, not looking
+    /// into subqueries.
+    pub fn any(&self, predicate: &mut dyn FnMut(&Expr) -> bool) -> bool {
+        if predicate(self) {
+            return true;
+        }
+        let mut any_of = |exprs: &mut dyn Iterator<Item = &Expr>| {
+            for e in exprs {
+                if e.any(predicate) {
+                    return true;
+                }
+            }
+            false
+        };
+        match self {
+            Expr::Literal(_)
+            | Expr::Column(_)
+            | Expr::UserVariable(_)
+            | Expr::SystemVariable { .. }
+            | Expr::Exists { .. }
+            | Expr::Subquery(_)
+            | Expr::InsertedValue(_)
+            | Expr::Default => false,
+            Expr::Unary(_, e)
+            | Expr::IsNull { expr: e, .. }
+            | Expr::IsBool { expr: e, .. }
+            | Expr::InSubquery { expr: e, .. }
+            | Expr::Cast { expr: e, .. } => e.any(predicate),
+            Expr::Binary(_, a, b) | Expr::Like { expr: a, pattern: b, .. } => {
+                any_of(&mut [&**a, &**b].into_iter())
+            }
+            Expr::Between { expr, low, high, .. } => {
+                any_of(&mut [&**expr, &**low, &**high].into_iter())
+            }
+            Expr::InList { expr, list, .. } => {
+                any_of(&mut std::iter::once(&**expr).chain(list.iter()))
+            }
+            Expr::Case { operand, whens, otherwise } => any_of(
+                &mut operand
+                    .as_deref()
+                    .into_iter()
+                    .chain(whens.iter().flat_map(|(w, t)| [w, t]))
+                    .chain(otherwise.as_deref()),
+            ),
+            Expr::Function { args, .. } | Expr::Aggregate { args, .. } | Expr::Row(args) => {
+                any_of(&mut args.iter())
+            }
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum JoinKind {
     Inner,
@@ -227,12 +279,7 @@ pub struct ForeignKeyDef {
     pub on_update: ReferentialAction,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReferentialAction {
-    Restrict,
-    Cascade,
-    SetNull,
-}
+pub use crate::row::ReferentialAction;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct IndexSpec {
@@ -269,6 +316,21 @@ pub enum AlterAction {
     AddIndex(IndexSpec),
     DropIndex(String),
     RenameTable(String),
+    /// ADD [CONSTRAINT name] CHECK (expression): the name if given, and the expression's text.
+    AddCheck(Option<String>, String),
+    AddForeignKey(ForeignKeyDef),
+    /// DROP CHECK / DROP FOREIGN KEY / DROP CONSTRAINT (either kind).
+    DropConstraint {
+        name: String,
+        kind: ConstraintKind,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConstraintKind {
+    Check,
+    ForeignKey,
+    Any,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

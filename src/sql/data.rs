@@ -11,7 +11,9 @@ use crate::history::Table;
 use crate::prolly::Order;
 use crate::row::{self, Schema, Value};
 
+use super::ast::Expr;
 use super::error::{Error, ErrorKind};
+use super::parse::parse_expression;
 use super::types::{Datum, SqlType};
 
 /// A table's schema with each column's parsed type, resolved once per table load.
@@ -24,6 +26,10 @@ pub struct TableMeta {
     pub key_positions: Vec<usize>,
     /// Per secondary index, the positions of its columns, so writes do not search by tag.
     pub index_positions: Vec<Vec<usize>>,
+    /// The CHECK constraints, parsed once per table load: (name, condition).
+    pub checks: Vec<(String, Expr)>,
+    /// Per foreign key, the positions of its referencing columns.
+    pub foreign_key_positions: Vec<Vec<usize>>,
 }
 
 impl TableMeta {
@@ -41,7 +47,22 @@ impl TableMeta {
         let key_positions = positions(&schema.primary_key);
         let index_positions =
             schema.indexes.iter().map(|index| positions(&index.columns)).collect();
-        Ok(TableMeta { name: name.to_string(), schema, types, key_positions, index_positions })
+        let foreign_key_positions =
+            schema.foreign_keys.iter().map(|fk| positions(&fk.columns)).collect();
+        let checks = schema
+            .checks
+            .iter()
+            .map(|check| Ok((check.name.clone(), parse_expression(&check.expression)?)))
+            .collect::<Result<Vec<_>, Error>>()?;
+        Ok(TableMeta {
+            name: name.to_string(),
+            schema,
+            types,
+            key_positions,
+            index_positions,
+            checks,
+            foreign_key_positions,
+        })
     }
 
     pub fn position(&self, column: &str) -> Option<usize> {

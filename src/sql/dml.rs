@@ -9,6 +9,7 @@ use crate::history::Table;
 use crate::row::{Column, IndexDef, Schema};
 
 use super::ast::*;
+use super::constraints::table_scope;
 use super::data::{KeyedRow, TableData, TableMeta, Undo};
 use super::error::{Error, ErrorKind};
 use super::exec::{sort_keyed, Env, Exec, Scope};
@@ -21,17 +22,6 @@ pub struct Changed {
     pub last_insert_id: u64,
 }
 
-fn table_scope(meta: &TableMeta, label: &str) -> Scope {
-    Scope {
-        columns: meta
-            .schema
-            .columns
-            .iter()
-            .map(|c| (Some(label.to_lowercase()), c.name.clone()))
-            .collect(),
-    }
-}
-
 impl Exec<'_> {
     fn data(&mut self, table: &str) -> Result<(String, &mut TableData), Error> {
         let store: &dyn crate::chunk::ChunkStore = &*self.store;
@@ -39,8 +29,8 @@ impl Exec<'_> {
         Ok((data.meta.name.clone(), data))
     }
 
-    /// Coerces a full row to the table's types and checks NOT NULL.
-    fn finish_row(meta: &TableMeta, row: Vec<Datum>) -> Result<Vec<Datum>, Error> {
+    /// Coerces a full row to the table's types and checks NOT NULL and the CHECK constraints.
+    fn finish_row(&mut self, meta: &TableMeta, row: Vec<Datum>) -> Result<Vec<Datum>, Error> {
         let mut out = Vec::with_capacity(row.len());
         for ((value, ty), column) in row.into_iter().zip(&meta.types).zip(&meta.schema.columns) {
             let value = ty.coerce(value, &column.name)?;
@@ -52,10 +42,13 @@ impl Exec<'_> {
             }
             out.push(value);
         }
+        self.check_row(meta, &out)?;
         Ok(out)
     }
 
-    fn write_row(
+    /// Changes one row and its index entries, all or nothing: a failed write (a duplicate
+    /// key in the second index, say) takes back what it had done, so INSERT IGNORE can go on.
+    fn write_raw(
         &mut self,
         table: &str,
         key: &[u8],
@@ -66,8 +59,37 @@ impl Exec<'_> {
         let store: &dyn crate::chunk::ChunkStore = &*self.store;
         let data = self.tx.tables.get_mut(table).expect("opened");
         let result = data.write(store, key, old, new, &mut undo);
+        if result.is_err() {
+            for step in undo.into_iter().rev() {
+                data.undo(step);
+            }
+            return result;
+        }
         self.undo.extend(undo.into_iter().map(|u| (table.to_string(), u)));
-        result
+        Ok(())
+    }
+
+    fn write_row(
+        &mut self,
+        table: &str,
+        key: &[u8],
+        old: Option<&[Datum]>,
+        new: Option<&[Datum]>,
+    ) -> Result<(), Error> {
+        self.write_row_at(table, key, old, new, 0)
+    }
+
+    /// A row write that keeps foreign keys true, `depth` levels into a cascade.
+    pub(super) fn write_row_at(
+        &mut self,
+        table: &str,
+        key: &[u8],
+        old: Option<&[Datum]>,
+        new: Option<&[Datum]>,
+        depth: usize,
+    ) -> Result<(), Error> {
+        self.write_raw(table, key, old, new)?;
+        self.enforce_foreign_keys(table, old, new, depth)
     }
 
     /// The key of a row: its primary key, or a fresh hidden key for keyless tables.
@@ -146,7 +168,7 @@ impl Exec<'_> {
             if changed.last_insert_id == 0 {
                 changed.last_insert_id = generated;
             }
-            let row = match Self::finish_row(&meta, row) {
+            let row = match self.finish_row(&meta, row) {
                 Ok(row) => row,
                 Err(e) if ignore && e.kind != ErrorKind::Storage => continue,
                 Err(e) => return Err(e),
@@ -180,7 +202,7 @@ impl Exec<'_> {
                                 Env { inserted: Some((&scope, &row)), ..Env::new(&scope, &new) };
                             new[p] = self.eval(expr, &env)?;
                         }
-                        let new = Self::finish_row(&meta, new)?;
+                        let new = self.finish_row(&meta, new)?;
                         if new != old {
                             self.update_row(&name, &meta, &key, &old, &new)?;
                             changed.rows_affected += 2;
@@ -312,9 +334,23 @@ impl Exec<'_> {
         old: &[Datum],
         new: &[Datum],
     ) -> Result<(), Error> {
+        self.update_row_at(name, meta, key, old, new, 0)
+    }
+
+    /// Changes a row, moving it when its primary key changes, as one update for the foreign
+    /// keys that refer to it.
+    pub(super) fn update_row_at(
+        &mut self,
+        name: &str,
+        meta: &TableMeta,
+        key: &[u8],
+        old: &[Datum],
+        new: &[Datum],
+        depth: usize,
+    ) -> Result<(), Error> {
         let new_key = if meta.key_positions.is_empty() { key.to_vec() } else { meta.key_of(new)? };
         if new_key == key {
-            return self.write_row(name, key, Some(old), Some(new));
+            return self.write_row_at(name, key, Some(old), Some(new), depth);
         }
         let store: &dyn crate::chunk::ChunkStore = &*self.store;
         if self.tx.tables[name].get(store, &new_key)?.is_some() {
@@ -325,8 +361,9 @@ impl Exec<'_> {
                 format!("Duplicate entry '{}' for key '{}.PRIMARY'", shown.join("-"), name),
             ));
         }
-        self.write_row(name, key, Some(old), None)?;
-        self.write_row(name, &new_key, None, Some(new))
+        self.write_raw(name, key, Some(old), None)?;
+        self.write_raw(name, &new_key, None, Some(new))?;
+        self.enforce_foreign_keys(name, Some(old), Some(new), depth)
     }
 
     /// The rows of `table` matching `filter`, ordered and limited, as (key, row).
@@ -400,7 +437,7 @@ impl Exec<'_> {
                     other => self.eval(other, &Env::new(&scope, &new))?,
                 };
             }
-            let new = Self::finish_row(&meta, new)?;
+            let new = self.finish_row(&meta, new)?;
             if new != old {
                 self.update_row(&name, &meta, &key, &old, &new)?;
                 changed.rows_affected += 1;
@@ -468,13 +505,15 @@ impl Exec<'_> {
             let name = index_name(spec, &indexes);
             indexes.push(IndexDef { name, columns, unique: spec.unique });
         }
-        if !create.checks.is_empty() {
-            return Err(Error::unsupported("CHECK constraints"));
+        let mut schema = Schema { columns, primary_key, indexes, ..Schema::default() };
+        for (name, text) in &create.checks {
+            let check = self.define_check(&create.name, &schema, name.as_deref(), text)?;
+            schema.checks.push(check);
         }
-        if !create.foreign_keys.is_empty() {
-            return Err(Error::unsupported("FOREIGN KEY constraints"));
+        for def in &create.foreign_keys {
+            let foreign_key = self.define_foreign_key(&create.name, &mut schema, def)?;
+            schema.foreign_keys.push(foreign_key);
         }
-        let schema = Schema { columns, primary_key, indexes };
         let table = Table::create(self.store, schema)?;
         let hash = table.write(self.store)?;
         self.tx.root.tables.insert(create.name.clone(), hash);
@@ -485,6 +524,7 @@ impl Exec<'_> {
         for name in names {
             match self.tx.table_name(name) {
                 Some(stored) => {
+                    self.refuse_if_referenced(&stored, names, "drop")?;
                     self.tx.root.tables.remove(&stored);
                     self.tx.tables.remove(&stored);
                 }
@@ -511,7 +551,7 @@ impl Exec<'_> {
         let mut data = TableData::new(TableMeta::new(&stored, schema)?, table);
         let mut undo = Vec::new();
         for (key, row) in rows {
-            let new = Self::finish_row(&data.meta, rewrite(&row)?)?;
+            let new = self.finish_row(&data.meta, rewrite(&row)?)?;
             let key =
                 if data.meta.key_positions.is_empty() { key } else { data.meta.key_of(&new)? };
             let store: &dyn crate::chunk::ChunkStore = &*self.store;
@@ -527,6 +567,8 @@ impl Exec<'_> {
         let hash = table.write(self.store)?;
         self.tx.root.tables.insert(stored.clone(), hash);
         self.tx.tables.remove(&stored);
+        // Foreign keys may have changed with the schema.
+        self.children = None;
         Ok(())
     }
 
@@ -566,6 +608,7 @@ impl Exec<'_> {
                 }
                 AlterAction::DropColumn(name) => {
                     let p = column_position(&schema, name)?;
+                    self.refuse_if_column_in_use(&stored, &schema, p)?;
                     let tag = schema.columns[p].tag;
                     if schema.primary_key.contains(&tag) {
                         return Err(Error::unsupported("dropping a primary key column"));
@@ -594,12 +637,9 @@ impl Exec<'_> {
                             format!("Duplicate column name '{to}'"),
                         ));
                     }
-                    let column = schema
-                        .columns
-                        .iter_mut()
-                        .find(|c| c.name.eq_ignore_ascii_case(from))
-                        .ok_or_else(|| Error::no_such_column(from))?;
-                    column.name = to.clone();
+                    let p = column_position(&schema, from)?;
+                    self.refuse_if_column_in_use(&stored, &schema, p)?;
+                    schema.columns[p].name = to.clone();
                     self.replace_table(&stored, schema, |row| Ok(row.to_vec()))?;
                 }
                 AlterAction::ModifyColumn { name, column } => {
@@ -617,6 +657,22 @@ impl Exec<'_> {
                 }
                 AlterAction::RenameTable(to) => {
                     self.rename_table(&stored, to)?;
+                }
+                AlterAction::AddCheck(name, text) => {
+                    let check = self.define_check(&stored, &schema, name.as_deref(), text)?;
+                    schema.checks.push(check);
+                    self.replace_table(&stored, schema, |row| Ok(row.to_vec()))?;
+                }
+                AlterAction::AddForeignKey(def) => {
+                    let foreign_key = self.define_foreign_key(&stored, &mut schema, def)?;
+                    schema.foreign_keys.push(foreign_key);
+                    let i = schema.foreign_keys.len() - 1;
+                    self.replace_table(&stored, schema, |row| Ok(row.to_vec()))?;
+                    self.check_existing_references(&stored, i)?;
+                }
+                AlterAction::DropConstraint { name, kind } => {
+                    Self::drop_constraint(&mut schema, name, *kind)?;
+                    self.replace_table(&stored, schema, |row| Ok(row.to_vec()))?;
                 }
             }
         }
@@ -666,6 +722,7 @@ impl Exec<'_> {
         let data = self.tx.open(store, table)?;
         let mut schema = data.meta.schema.clone();
         let stored = data.meta.name.clone();
+        self.refuse_if_index_in_use(&stored, &schema, name)?;
         let before = schema.indexes.len();
         schema.indexes.retain(|i| !i.name.eq_ignore_ascii_case(name));
         if schema.indexes.len() == before {
@@ -682,11 +739,21 @@ impl Exec<'_> {
         if self.tx.table_name(to).is_some() {
             return Err(Error::new(ErrorKind::TableExists, format!("table '{to}' already exists")));
         }
+        let children = self.children_of(&stored)?;
         let store: &mut dyn crate::chunk::ChunkStore = &mut *self.store;
         self.tx.flush(store)?;
         let hash = self.tx.root.tables.remove(&stored).expect("found above");
         self.tx.tables.remove(&stored);
         self.tx.root.tables.insert(to.to_string(), hash);
+        // Foreign keys name their parent table: those that named this one follow the rename.
+        for (child, i) in children {
+            let child = if child == stored { to.to_string() } else { child };
+            let store: &dyn crate::chunk::ChunkStore = &*self.store;
+            let mut schema = self.tx.open(store, &child)?.meta.schema.clone();
+            schema.foreign_keys[i].parent_table = to.to_string();
+            self.replace_table(&child, schema, |row| Ok(row.to_vec()))?;
+        }
+        self.children = None;
         Ok(())
     }
 
@@ -695,6 +762,7 @@ impl Exec<'_> {
         let data = self.tx.open(store, table)?;
         let schema = data.meta.schema.clone();
         let stored = data.meta.name.clone();
+        self.refuse_if_referenced(&stored, &[], "truncate")?;
         let table = Table::create(self.store, schema)?;
         let hash = table.write(self.store)?;
         self.tx.root.tables.insert(stored.clone(), hash);

@@ -36,6 +36,15 @@ pub enum ErrorKind {
     ForeignKeyParent,
     /// A row that refers to a parent row that does not exist.
     ForeignKeyChild,
+    /// A FOREIGN KEY that cannot be defined: no parent table, no index on the parent's
+    /// columns, incompatible column types, SET NULL on a NOT NULL column.
+    ForeignKeyDefinition,
+    /// A CHECK that cannot be defined: unknown columns, subqueries or variables in it.
+    CheckDefinition,
+    /// A table, column or index that a foreign key still needs.
+    ConstraintInUse,
+    ConstraintExists,
+    NoSuchConstraint,
     UnknownFunction,
     WrongArgumentCount,
     /// A scalar subquery returned more than one row.
@@ -80,6 +89,11 @@ impl ErrorKind {
             ErrorKind::CheckViolation => "sql_check_violation",
             ErrorKind::ForeignKeyParent => "sql_foreign_key_parent",
             ErrorKind::ForeignKeyChild => "sql_foreign_key_child",
+            ErrorKind::ForeignKeyDefinition => "sql_foreign_key_definition",
+            ErrorKind::CheckDefinition => "sql_check_definition",
+            ErrorKind::ConstraintInUse => "sql_constraint_in_use",
+            ErrorKind::ConstraintExists => "sql_constraint_exists",
+            ErrorKind::NoSuchConstraint => "sql_no_such_constraint",
             ErrorKind::UnknownFunction => "sql_unknown_function",
             ErrorKind::WrongArgumentCount => "sql_wrong_argument_count",
             ErrorKind::SubqueryRows => "sql_subquery_rows",
@@ -116,6 +130,11 @@ impl ErrorKind {
             ErrorKind::CheckViolation => 3819,
             ErrorKind::ForeignKeyParent => 1451,
             ErrorKind::ForeignKeyChild => 1452,
+            ErrorKind::ForeignKeyDefinition => 1822,
+            ErrorKind::CheckDefinition => 3814,
+            ErrorKind::ConstraintInUse => 3730,
+            ErrorKind::ConstraintExists => 3822,
+            ErrorKind::NoSuchConstraint => 3940,
             ErrorKind::UnknownFunction => 1305,
             ErrorKind::WrongArgumentCount => 1582,
             ErrorKind::SubqueryRows => 1242,
@@ -147,6 +166,11 @@ impl ErrorKind {
             ErrorKind::DivisionByZero => "22012",
             ErrorKind::CheckViolation => "HY000",
             ErrorKind::ForeignKeyParent | ErrorKind::ForeignKeyChild => "23000",
+            ErrorKind::ForeignKeyDefinition
+            | ErrorKind::CheckDefinition
+            | ErrorKind::ConstraintInUse
+            | ErrorKind::ConstraintExists
+            | ErrorKind::NoSuchConstraint => "HY000",
             ErrorKind::UnknownFunction => "42000",
             ErrorKind::WrongArgumentCount => "42000",
             ErrorKind::SubqueryRows => "21000",

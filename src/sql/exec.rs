@@ -129,6 +129,10 @@ pub struct Exec<'s> {
     depth: usize,
     /// Access paths chosen, for EXPLAIN.
     pub plan: Vec<String>,
+    /// `@@foreign_key_checks`, once read.
+    pub(super) foreign_key_checks: Option<bool>,
+    /// Per parent table (lower case), the foreign keys that refer to it, once looked for.
+    pub(super) children: Option<HashMap<String, Vec<(String, usize)>>>,
 }
 
 /// A query's output.
@@ -167,6 +171,8 @@ impl<'s> Exec<'s> {
             ctes: Vec::new(),
             depth: 0,
             plan: Vec::new(),
+            foreign_key_checks: None,
+            children: None,
         }
     }
 
@@ -1346,7 +1352,7 @@ fn leaf_label(leaf: &TableRef) -> String {
 
 /// Whether `expr` can be evaluated from `scope`'s columns alone: every column resolves there
 /// and nothing needs a subquery, an aggregate or an enclosing row.
-fn resolvable(expr: &Expr, scope: &Scope) -> bool {
+pub(super) fn resolvable(expr: &Expr, scope: &Scope) -> bool {
     let all = |exprs: &[Expr]| exprs.iter().all(|e| resolvable(e, scope));
     match expr {
         Expr::Literal(_) | Expr::UserVariable(_) | Expr::SystemVariable { .. } => true,

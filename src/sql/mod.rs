@@ -3,6 +3,7 @@
 //! variables and transactions.
 
 pub mod ast;
+mod constraints;
 mod data;
 mod dml;
 mod error;

@@ -57,6 +57,22 @@ pub fn parse_script(sql: &str, params: &[Datum]) -> Result<Vec<Statement>, Error
     Ok(statements)
 }
 
+/// Parses one expression, as a CHECK constraint stores it, refusing anything after it.
+pub fn parse_expression(text: &str) -> Result<Expr, Error> {
+    let syntax = |e: sqlparser::parser::ParserError| {
+        Error::new(ErrorKind::Syntax, syntax_message(&e.to_string()))
+    };
+    let mut parser = Parser::new(&MySqlDialect {})
+        .with_recursion_limit(EXPRESSION_DEPTH_MAX)
+        .try_with_sql(text)
+        .map_err(syntax)?;
+    let expr = parser.parse_expr().map_err(syntax)?;
+    if parser.peek_token().token != sqlparser::tokenizer::Token::EOF {
+        return Err(Error::new(ErrorKind::Syntax, format!("more than one expression in '{text}'")));
+    }
+    Translator { params: &[], next_param: 0 }.expr(expr)
+}
+
 fn syntax_message(raw: &str) -> String {
     let raw = raw.strip_prefix("sql parser error: ").unwrap_or(raw);
     format!("syntax error: {raw}")
@@ -601,6 +617,9 @@ impl Translator<'_> {
                     unique: false,
                 }),
                 sp::TableConstraint::Check(check) => {
+                    if check.enforced == Some(false) {
+                        return unsupported("NOT ENFORCED check constraints");
+                    }
                     out.checks.push((check.name.as_ref().map(ident), check.expr.to_string()));
                 }
                 sp::TableConstraint::ForeignKey(fk) => out.foreign_keys.push(foreign_key(&fk)?),
@@ -720,8 +739,31 @@ impl Translator<'_> {
                         columns: index_columns(&unique.columns)?,
                         unique: true,
                     }),
+                    sp::TableConstraint::Check(check) => {
+                        if check.enforced == Some(false) {
+                            return unsupported("NOT ENFORCED check constraints");
+                        }
+                        AlterAction::AddCheck(
+                            check.name.as_ref().map(ident),
+                            check.expr.to_string(),
+                        )
+                    }
+                    sp::TableConstraint::ForeignKey(fk) => {
+                        AlterAction::AddForeignKey(foreign_key(&fk)?)
+                    }
                     other => return unsupported(format!("ALTER TABLE ADD {other}")),
                 },
+                sp::AlterTableOperation::DropForeignKey { name, drop_behavior: None } => {
+                    AlterAction::DropConstraint {
+                        name: ident(&name),
+                        kind: ConstraintKind::ForeignKey,
+                    }
+                }
+                sp::AlterTableOperation::DropConstraint {
+                    if_exists: false,
+                    name,
+                    drop_behavior: None,
+                } => AlterAction::DropConstraint { name: ident(&name), kind: ConstraintKind::Any },
                 sp::AlterTableOperation::DropIndex { name } => AlterAction::DropIndex(ident(&name)),
                 sp::AlterTableOperation::RenameTable { table_name } => {
                     let name = match table_name {

@@ -9,7 +9,8 @@ use std::collections::{BTreeMap, HashMap};
 use crate::chunk::ChunkStore;
 use crate::history::{self, Repo, RootValue, Signature};
 
-use super::ast::{ShowKind, Statement, VariableScope, VariableTarget};
+use super::ast::{ReferentialAction, ShowKind, Statement, VariableScope, VariableTarget};
+use super::constraints::describe_foreign_key;
 use super::error::{Error, ErrorKind};
 use super::exec::{like, Exec, Rows, Tx};
 use super::functions::FunctionContext;
@@ -66,6 +67,7 @@ fn default_variables() -> BTreeMap<String, Datum> {
         ("character_set_client", text("utf8mb4")),
         ("collation_connection", text("utf8mb4_0900_bin")),
         ("div_precision_increment", Datum::Int(4)),
+        ("foreign_key_checks", Datum::Int(1)),
         ("dolt_transaction_commit", Datum::Int(0)),
         ("dolt_replicate_to_remote", text("")),
         ("dolt_read_replica_remote", text("")),
@@ -675,6 +677,20 @@ fn show_create(meta: &super::data::TableMeta) -> String {
         let columns: Vec<String> = index.columns.iter().map(name_of).collect();
         let kind = if index.unique { "UNIQUE KEY" } else { "KEY" };
         lines.push(format!("  {kind} `{}` ({})", index.name, columns.join(",")));
+    }
+    for fk in &meta.schema.foreign_keys {
+        let mut line = format!("  {}", describe_foreign_key(&meta.schema, fk));
+        for (event, action) in [("DELETE", fk.on_delete), ("UPDATE", fk.on_update)] {
+            match action {
+                ReferentialAction::Restrict => {}
+                ReferentialAction::Cascade => line.push_str(&format!(" ON {event} CASCADE")),
+                ReferentialAction::SetNull => line.push_str(&format!(" ON {event} SET NULL")),
+            }
+        }
+        lines.push(line);
+    }
+    for check in &meta.schema.checks {
+        lines.push(format!("  CONSTRAINT `{}` CHECK ({})", check.name, check.expression));
     }
     format!(
         "CREATE TABLE `{}` (\n{}\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_0900_bin",
