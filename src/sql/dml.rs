@@ -148,7 +148,6 @@ impl Exec<'_> {
             }
             _ => self.query(source, None)?.rows,
         };
-        let scope = table_scope(&meta, &name);
         let mut changed = Changed::default();
         for values in source_rows {
             if values.len() != targets.len() {
@@ -184,29 +183,29 @@ impl Exec<'_> {
                         self.write_row(&name, &key, None, Some(&row))?;
                         changed.rows_affected += 2;
                     }
+                    Err(e) if e.kind == ErrorKind::DuplicateKey && !on_duplicate.is_empty() => {
+                        // The row that holds the unique value is the one to update, as MySQL
+                        // updates the first row the new one collides with.
+                        let (holder_key, holder) =
+                            self.unique_holders(&name, &meta, &row)?.into_iter().next().ok_or(e)?;
+                        changed.rows_affected +=
+                            self.upsert(&name, &meta, &holder_key, &holder, &row, on_duplicate)?;
+                    }
                     Err(e) if e.kind == ErrorKind::DuplicateKey && ignore => {}
                     Err(e) => return Err(e),
                 },
                 Some(old) => {
                     if replace {
                         self.write_row(&name, &key, Some(&old), None)?;
+                        let others = self.unique_holders(&name, &meta, &row)?;
+                        for (other_key, other) in &others {
+                            self.write_row(&name, other_key, Some(other), None)?;
+                        }
                         self.write_row(&name, &key, None, Some(&row))?;
-                        changed.rows_affected += 2;
+                        changed.rows_affected += 2 + others.len() as u64;
                     } else if !on_duplicate.is_empty() {
-                        let mut new = old.clone();
-                        for (column, expr) in on_duplicate {
-                            let p = meta
-                                .position(column)
-                                .ok_or_else(|| Error::no_such_column(column))?;
-                            let env =
-                                Env { inserted: Some((&scope, &row)), ..Env::new(&scope, &new) };
-                            new[p] = self.eval(expr, &env)?;
-                        }
-                        let new = self.finish_row(&meta, new)?;
-                        if new != old {
-                            self.update_row(&name, &meta, &key, &old, &new)?;
-                            changed.rows_affected += 2;
-                        }
+                        changed.rows_affected +=
+                            self.upsert(&name, &meta, &key, &old, &row, on_duplicate)?;
                     } else if ignore {
                         continue;
                     } else {
@@ -227,6 +226,35 @@ impl Exec<'_> {
         Ok(changed)
     }
 
+    /// The rows already holding a unique index value that `row` would take, in index order.
+    fn unique_holders(
+        &mut self,
+        name: &str,
+        meta: &TableMeta,
+        row: &[Datum],
+    ) -> Result<Vec<KeyedRow>, Error> {
+        let mut holders: Vec<KeyedRow> = Vec::new();
+        for (i, index) in meta.schema.indexes.iter().enumerate() {
+            let values: Vec<Datum> =
+                meta.index_positions[i].iter().map(|&p| row[p].clone()).collect();
+            if !index.unique || values.iter().any(Datum::is_null) {
+                continue;
+            }
+            let store: &dyn crate::chunk::ChunkStore = &*self.store;
+            let data = &self.tx.tables[name];
+            let prefix = data.index_values_prefix(i, &values)?;
+            for key in data.index_lookup(store, i, &prefix)? {
+                if holders.iter().any(|(k, _)| *k == key) {
+                    continue;
+                }
+                if let Some(old) = data.get_row(store, &key)? {
+                    holders.push((key, old));
+                }
+            }
+        }
+        Ok(holders)
+    }
+
     /// REPLACE: deletes the rows holding the unique index values `row` would take.
     fn replace_unique_holders(
         &mut self,
@@ -234,23 +262,36 @@ impl Exec<'_> {
         meta: &TableMeta,
         row: &[Datum],
     ) -> Result<(), Error> {
-        for (i, index) in meta.schema.indexes.iter().enumerate() {
-            if !index.unique {
-                continue;
-            }
-            let values: Vec<Datum> =
-                meta.index_positions[i].iter().map(|&p| row[p].clone()).collect();
-            let store: &dyn crate::chunk::ChunkStore = &*self.store;
-            let data = &self.tx.tables[name];
-            let prefix = data.index_values_prefix(i, &values)?;
-            for key in data.index_lookup(store, i, &prefix)? {
-                let store: &dyn crate::chunk::ChunkStore = &*self.store;
-                if let Some(old) = self.tx.tables[name].get_row(store, &key)? {
-                    self.write_row(name, &key, Some(&old), None)?;
-                }
-            }
+        for (key, old) in self.unique_holders(name, meta, row)? {
+            self.write_row(name, &key, Some(&old), None)?;
         }
         Ok(())
+    }
+
+    /// ON DUPLICATE KEY UPDATE: applies the assignments to the row `old` that the inserted
+    /// `row` collided with. Returns MySQL's affected-row count: 2 when it changed, else 0.
+    fn upsert(
+        &mut self,
+        name: &str,
+        meta: &TableMeta,
+        key: &[u8],
+        old: &[Datum],
+        row: &[Datum],
+        on_duplicate: &[(String, Expr)],
+    ) -> Result<u64, Error> {
+        let scope = table_scope(meta, name);
+        let mut new = old.to_vec();
+        for (column, expr) in on_duplicate {
+            let p = meta.position(column).ok_or_else(|| Error::no_such_column(column))?;
+            let env = Env { inserted: Some((&scope, row)), ..Env::new(&scope, &new) };
+            new[p] = self.eval(expr, &env)?;
+        }
+        let new = self.finish_row(meta, new)?;
+        if new == old {
+            return Ok(0);
+        }
+        self.update_row(name, meta, key, old, &new)?;
+        Ok(2)
     }
 
     /// Column `p`'s default, evaluated once per statement: defaults are SQL text in the schema,
@@ -479,6 +520,12 @@ impl Exec<'_> {
         }
         let mut columns = Vec::new();
         for (i, def) in create.columns.iter().enumerate() {
+            if create.columns[..i].iter().any(|c| c.name.eq_ignore_ascii_case(&def.name)) {
+                return Err(Error::new(
+                    ErrorKind::ColumnExists,
+                    format!("Duplicate column name '{}'", def.name),
+                ));
+            }
             columns.push(column_of(
                 def,
                 i as u32 + 1,

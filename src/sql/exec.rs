@@ -835,6 +835,12 @@ impl<'s> Exec<'s> {
         apply: bool,
     ) -> Result<Relation, Error> {
         match from {
+            // DUAL is MySQL's name for "no table": one row without columns.
+            TableRef::Named { name, alias: None }
+                if name.eq_ignore_ascii_case("dual") && self.tx.table_name(name).is_none() =>
+            {
+                Ok((Scope::default(), vec![Vec::new()]))
+            }
             TableRef::Named { name, alias } => {
                 let label = alias.clone().unwrap_or_else(|| name.clone()).to_lowercase();
                 if let Some((scope, rows)) = self.cte(name) {

@@ -260,6 +260,17 @@ impl Translator<'_> {
     /// Reads the text after `SET`: `[GLOBAL|SESSION|PERSIST|PERSIST_ONLY] name = expr`,
     /// `@@[global.|session.|persist.]name = expr` and `@name = expr` (or `:=`), comma-separated.
     fn set_statement(&mut self, text: &str) -> Result<Statement, Error> {
+        // Drivers open connections with SET NAMES; Cambium speaks only UTF-8, so the UTF-8
+        // character sets are accepted and change nothing.
+        let trimmed = text.trim();
+        if starts_with_word(trimmed, "names") {
+            let charset = trimmed[5..].split_whitespace().next().unwrap_or("");
+            let charset = charset.trim_matches(|c| c == '\'' || c == '"' || c == '`');
+            if ["utf8mb4", "utf8", "utf8mb3"].iter().any(|c| c.eq_ignore_ascii_case(charset)) {
+                return Ok(Statement::SetVariables(Vec::new()));
+            }
+            return unsupported(format!("the character set '{charset}'"));
+        }
         let mut assignments = Vec::new();
         for part in split_top_level_commas(text) {
             let part = part.trim();
@@ -581,6 +592,9 @@ impl Translator<'_> {
                 column.options.iter().map(|o| &o.option),
             )?;
             if def.primary_key {
+                if !out.primary_key.is_empty() {
+                    return Err(Error::new(ErrorKind::Syntax, "multiple primary keys defined"));
+                }
                 out.primary_key.push(def.name.clone());
             }
             if def.unique {
@@ -802,6 +816,10 @@ impl Translator<'_> {
         Ok(match expr {
             sp::Expr::Identifier(id) => identifier(&id),
             sp::Expr::CompoundIdentifier(ids) => match ids.as_slice() {
+                // `@@session.x` / `@@global.x` reach here as two names.
+                [scope, name] if scope.quote_style.is_none() && scope.value.starts_with("@@") => {
+                    identifier(&sp::Ident::new(format!("{}.{}", scope.value, name.value)))
+                }
                 [table, column] => {
                     Expr::Column(ColumnRef { table: Some(ident(table)), column: ident(column) })
                 }
@@ -1143,6 +1161,8 @@ fn identifier(id: &sp::Ident) -> Expr {
             | "current_user" => {
                 return Expr::Function { name: name.to_lowercase(), args: Vec::new() };
             }
+            // DEFAULT is reserved, so unquoted it is the keyword (a value in VALUES or SET).
+            "default" => return Expr::Default,
             _ => {}
         }
     }

@@ -362,9 +362,11 @@ impl Session {
         store: &mut dyn ChunkStore,
         query: &super::ast::Query,
     ) -> Result<Rows, Error> {
+        // Outside a transaction the query reads the branch's working root, as a statement
+        // of its own would.
         let mut tx = match &self.open {
             Some(open) => open.tx.clone(),
-            None => Tx::new(RootValue::default()),
+            None => Tx::new(Repo::open(store)?.working_root(&self.branch)?),
         };
         let functions = FunctionContext { now_micros: self.now_ms.saturating_mul(1000) };
         let session = &self.session_variables;
