@@ -124,6 +124,8 @@ pub enum Expr {
         distinct: bool,
         args: Vec<Expr>,
         separator: String,
+        /// GROUP_CONCAT(... ORDER BY ...): the order of the concatenated values.
+        order_by: Vec<OrderItem>,
     },
     /// A row of values, `(a, b)`, for row comparisons and `IN`.
     Row(Vec<Expr>),

@@ -214,6 +214,35 @@ impl<'s> Exec<'s> {
                 let is = truth(&self.eval(expr, env)?) == Some(*value);
                 Datum::Int(i64::from(is != *negated))
             }
+            Expr::InList { expr, list, negated } if matches!(**expr, Expr::Row(_)) => {
+                let Expr::Row(items) = &**expr else { unreachable!("matched above") };
+                let mut candidates = Vec::with_capacity(list.len());
+                for candidate in list {
+                    let Expr::Row(values) = candidate else {
+                        return Err(Error::new(
+                            ErrorKind::ColumnCount,
+                            format!("Operand should contain {} column(s)", items.len()),
+                        ));
+                    };
+                    let mut row = Vec::with_capacity(values.len());
+                    for value in values {
+                        row.push(self.eval(value, env)?);
+                    }
+                    candidates.push(row);
+                }
+                self.row_in(items, candidates, *negated, env)?
+            }
+            Expr::InSubquery { expr, query, negated } if matches!(**expr, Expr::Row(_)) => {
+                let Expr::Row(items) = &**expr else { unreachable!("matched above") };
+                let rows = self.subquery(query, env)?;
+                if rows.columns.len() != items.len() {
+                    return Err(Error::new(
+                        ErrorKind::ColumnCount,
+                        format!("Operand should contain {} column(s)", items.len()),
+                    ));
+                }
+                self.row_in(items, rows.rows, *negated, env)?
+            }
             Expr::InList { expr, list, negated } => {
                 let value = self.eval(expr, env)?;
                 let mut candidates = Vec::with_capacity(list.len());
@@ -229,7 +258,7 @@ impl<'s> Exec<'s> {
                     Datum::Null => rows.columns.len(),
                     _ => 1,
                 };
-                if rows.columns.len() != width && !matches!(**expr, Expr::Row(_)) {
+                if rows.columns.len() != width {
                     return Err(Error::new(
                         ErrorKind::ColumnCount,
                         "Operand should contain 1 column(s)",
@@ -417,22 +446,64 @@ impl<'s> Exec<'s> {
                 format!("Operand should contain {} column(s)", a.len()),
             ));
         }
-        let mut result = Some(true);
+        let mut left = Vec::with_capacity(a.len());
+        let mut right = Vec::with_capacity(b.len());
         for (x, y) in a.iter().zip(b) {
-            let (x, y) = (self.eval(x, env)?, self.eval(y, env)?);
-            match op {
-                BinaryOp::Eq => result = and3(result, x.sql_cmp(&y).map(|o| o == Ordering::Equal)),
-                BinaryOp::NotEq => {
-                    let eq = and3(result, x.sql_cmp(&y).map(|o| o == Ordering::Equal));
-                    result = eq;
+            left.push(self.eval(x, env)?);
+            right.push(self.eval(y, env)?);
+        }
+        let result = match op {
+            BinaryOp::Eq => rows_equal(&left, &right),
+            BinaryOp::NotEq => rows_equal(&left, &right).map(|eq| !eq),
+            BinaryOp::Lt | BinaryOp::LtEq | BinaryOp::Gt | BinaryOp::GtEq => {
+                // Lexicographic: the first pair that differs decides; a NULL before it makes
+                // the answer unknown.
+                let mut decided = Some(Ordering::Equal);
+                for (x, y) in left.iter().zip(&right) {
+                    decided = x.sql_cmp(y);
+                    if decided != Some(Ordering::Equal) {
+                        break;
+                    }
                 }
-                _ => return Err(Error::unsupported("this comparison of rows")),
+                decided.map(|o| match op {
+                    BinaryOp::Lt => o == Ordering::Less,
+                    BinaryOp::LtEq => o != Ordering::Greater,
+                    BinaryOp::Gt => o == Ordering::Greater,
+                    _ => o != Ordering::Less,
+                })
             }
-        }
-        if op == BinaryOp::NotEq {
-            result = result.map(|b| !b);
-        }
+            _ => return Err(Error::unsupported("this comparison of rows")),
+        };
         Ok(bool_datum(result))
+    }
+
+    /// `(a, b) IN (...)`: whether the row equals one of the candidate rows, three-valued.
+    fn row_in(
+        &mut self,
+        items: &[Expr],
+        candidates: Vec<Vec<Datum>>,
+        negated: bool,
+        env: &Env,
+    ) -> Result<Datum, Error> {
+        let mut row = Vec::with_capacity(items.len());
+        for item in items {
+            row.push(self.eval(item, env)?);
+        }
+        let mut found = Some(false);
+        for candidate in &candidates {
+            if candidate.len() != row.len() {
+                return Err(Error::new(
+                    ErrorKind::ColumnCount,
+                    format!("Operand should contain {} column(s)", row.len()),
+                ));
+            }
+            found = match (found, rows_equal(&row, candidate)) {
+                (Some(true), _) | (_, Some(true)) => Some(true),
+                (Some(false), Some(false)) => Some(false),
+                _ => None,
+            };
+        }
+        Ok(bool_datum(found.map(|f| f != negated)))
     }
 
     fn subquery(&mut self, query: &Query, env: &Env) -> Result<Rows, Error> {
@@ -789,9 +860,12 @@ impl<'s> Exec<'s> {
             }
             let mut values = Vec::with_capacity(aggregates.len());
             for aggregate in aggregates {
-                let Expr::Aggregate { args, .. } = aggregate else { unreachable!("collected") };
-                let mut arg_values = Vec::with_capacity(args.len());
-                for arg in args {
+                let Expr::Aggregate { args, order_by, .. } = aggregate else {
+                    unreachable!("collected")
+                };
+                // The ORDER BY keys of GROUP_CONCAT travel after its arguments.
+                let mut arg_values = Vec::with_capacity(args.len() + order_by.len());
+                for arg in args.iter().chain(order_by.iter().map(|item| &item.expr)) {
                     arg_values.push(self.eval(arg, &env)?);
                 }
                 values.push(arg_values);
@@ -1392,6 +1466,16 @@ fn conjuncts_of(expr: &Expr) -> Vec<&Expr> {
     }
 }
 
+/// Whether two rows of values are equal, three-valued: false if a pair differs, else unknown if
+/// a pair holds NULL.
+fn rows_equal(a: &[Datum], b: &[Datum]) -> Option<bool> {
+    let mut result = Some(true);
+    for (x, y) in a.iter().zip(b) {
+        result = and3(result, x.sql_cmp(y).map(|o| o == Ordering::Equal));
+    }
+    result
+}
+
 fn and3(a: Option<bool>, b: Option<bool>) -> Option<bool> {
     match (a, b) {
         (Some(false), _) | (_, Some(false)) => Some(false),
@@ -1564,13 +1648,15 @@ struct Accumulator {
     distinct: Option<HashSet<Vec<GroupKey>>>,
     count: u64,
     value: Datum,
-    parts: Vec<String>,
+    /// GROUP_CONCAT's pieces with their ORDER BY keys.
+    parts: Vec<(Vec<Datum>, String)>,
     separator: String,
+    order_by: Vec<OrderItem>,
 }
 
 impl Accumulator {
     fn new(expr: &Expr) -> Accumulator {
-        let Expr::Aggregate { function, distinct, separator, .. } = expr else {
+        let Expr::Aggregate { function, distinct, separator, order_by, .. } = expr else {
             unreachable!("only aggregates are collected")
         };
         Accumulator {
@@ -1580,14 +1666,16 @@ impl Accumulator {
             value: Datum::Null,
             parts: Vec::new(),
             separator: separator.clone(),
+            order_by: order_by.clone(),
         }
     }
 
-    fn add(&mut self, args: Vec<Datum>) -> Result<(), Error> {
+    fn add(&mut self, mut args: Vec<Datum>) -> Result<(), Error> {
         if self.function == Aggregate::CountRows {
             self.count += 1;
             return Ok(());
         }
+        let keys = args.split_off(args.len() - self.order_by.len());
         if args.iter().any(Datum::is_null) {
             return Ok(());
         }
@@ -1621,7 +1709,8 @@ impl Accumulator {
                 }
             }
             Aggregate::GroupConcat => {
-                self.parts.push(args.iter().filter_map(Datum::to_text).collect::<String>());
+                let text = args.iter().filter_map(Datum::to_text).collect::<String>();
+                self.parts.push((keys, text));
             }
         }
         Ok(())
@@ -1642,7 +1731,10 @@ impl Accumulator {
                 if self.parts.is_empty() {
                     Datum::Null
                 } else {
-                    Datum::Text(self.parts.join(&self.separator))
+                    let mut parts = self.parts;
+                    sort_keyed(&mut parts, &self.order_by);
+                    let texts: Vec<String> = parts.into_iter().map(|(_, text)| text).collect();
+                    Datum::Text(texts.join(&self.separator))
                 }
             }
         })

@@ -1088,12 +1088,18 @@ impl Translator<'_> {
         }
         if let Some(aggregate) = aggregate {
             let mut separator = ",".to_string();
+            let mut order_by = Vec::new();
             for clause in clauses {
                 match clause {
                     sp::FunctionArgumentClause::Separator(sp::ValueWithSpan {
                         value: sp::Value::SingleQuotedString(s),
                         ..
                     }) => separator = s,
+                    sp::FunctionArgumentClause::OrderBy(items)
+                        if aggregate == Aggregate::GroupConcat =>
+                    {
+                        order_by = self.order_items(items)?;
+                    }
                     other => return unsupported(format!("the aggregate clause {other}")),
                 }
             }
@@ -1113,7 +1119,15 @@ impl Translator<'_> {
                     format!("Incorrect parameter count in the call to native function '{name}'"),
                 ));
             }
-            return Ok(Expr::Aggregate { function, distinct, args: exprs, separator });
+            return Ok(Expr::Aggregate { function, distinct, args: exprs, separator, order_by });
+        }
+        if let ("timestampdiff" | "timestampadd", Some(Expr::Column(unit))) =
+            (name.as_str(), exprs.first())
+        {
+            // The unit is a bare word (`TIMESTAMPDIFF(MONTH, a, b)`), not a column.
+            if unit.table.is_none() {
+                exprs[0] = Expr::Literal(Datum::Text(unit.column.to_uppercase()));
+            }
         }
         if name == "values" {
             // `VALUES(col)` in ON DUPLICATE KEY UPDATE: the value the insert tried to write.
