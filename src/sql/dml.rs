@@ -12,7 +12,7 @@ use super::ast::*;
 use super::constraints::table_scope;
 use super::data::{KeyedRow, TableData, TableMeta, Undo};
 use super::error::{Error, ErrorKind};
-use super::exec::{sort_keyed, Env, Exec, Scope};
+use super::exec::{check_columns, sort_keyed, Env, Exec, Scope};
 use super::types::{Datum, SqlType};
 
 /// What a data-changing statement did.
@@ -418,6 +418,12 @@ impl Exec<'_> {
     ) -> Result<Vec<KeyedRow>, Error> {
         let meta = self.tx.tables[name].meta.clone();
         let scope = table_scope(&meta, label);
+        check_columns(
+            &scope,
+            None,
+            filter.into_iter().chain(order_by.iter().map(|o| &o.expr)),
+            &[],
+        )?;
         let store: &dyn crate::chunk::ChunkStore = &*self.store;
         let all = self.tx.tables[name].scan(store, Bound::Unbounded, Bound::Unbounded)?;
         let mut rows = Vec::new();
@@ -466,6 +472,7 @@ impl Exec<'_> {
             .iter()
             .map(|(c, _)| meta.position(c).ok_or_else(|| Error::no_such_column(c)))
             .collect::<Result<_, _>>()?;
+        check_columns(&scope, None, assignments.iter().map(|(_, e)| e), &[])?;
         let mut defaults = vec![None; meta.schema.columns.len()];
         let rows = self.target_rows(&name, &label, filter, order_by, limit)?;
         let mut changed = Changed::default();

@@ -668,6 +668,22 @@ impl<'s> Exec<'s> {
             None => (Scope::default(), vec![Vec::new()]),
             Some(from) => self.from(from, select.filter.as_ref(), outer, false)?,
         };
+        // Names are checked before any row is seen, so a query over no rows reports them too.
+        let items = select.items.iter().filter_map(|item| match item {
+            SelectItem::Expr { expr, .. } => Some(expr),
+            _ => None,
+        });
+        check_columns(&scope, outer, items.chain(&select.filter), &[])?;
+        let mut output_names: Vec<&str> = Vec::new();
+        for item in &select.items {
+            if let SelectItem::Expr { alias, text, .. } = item {
+                output_names.extend(alias.as_deref());
+                output_names.push(text);
+            }
+        }
+        let late =
+            select.group_by.iter().chain(&select.having).chain(order_by.iter().map(|o| &o.expr));
+        check_columns(&scope, outer, late, &output_names)?;
         if let Some(filter) = &select.filter {
             let mut kept = Vec::with_capacity(rows.len());
             for row in rows {
@@ -1029,8 +1045,11 @@ impl<'s> Exec<'s> {
         flatten_inner_joins(from, &mut leaves, &mut on);
         // ON conditions must hold in the result; WHERE conjuncts are re-checked by the caller.
         let required = on.len();
-        let conditions: Vec<&Expr> =
-            on.into_iter().chain(filter.map(conjuncts_of).unwrap_or_default()).collect();
+        let conditions: Vec<&Expr> = on
+            .iter()
+            .map(|(c, _)| *c)
+            .chain(filter.map(conjuncts_of).unwrap_or_default())
+            .collect();
         let mut applied = vec![false; conditions.len()];
         let guide = conditions
             .iter()
@@ -1048,6 +1067,16 @@ impl<'s> Exec<'s> {
             }
             scopes.push(scope);
             inputs.push(Some(rows));
+        }
+        // An ON condition may name only the inputs of its own join, as MySQL checks.
+        for (condition, range) in &on {
+            let visible = Scope {
+                columns: scopes[range.clone()]
+                    .iter()
+                    .flat_map(|s| s.columns.iter().cloned())
+                    .collect(),
+            };
+            check_columns(&visible, outer, [*condition], &[])?;
         }
         let smallest = |inputs: &[Option<Vec<Vec<Datum>>>], allowed: &dyn Fn(usize) -> bool| {
             (0..inputs.len())
@@ -1333,6 +1362,57 @@ fn select_alias<'a>(select: &'a Select, name: &str) -> Option<&'a Expr> {
     })
 }
 
+/// Fails with an unknown-column error if a column named in `exprs` resolves neither in
+/// `scope`, nor in an enclosing query's, nor as one of the output `names` (which GROUP BY,
+/// HAVING and ORDER BY may use). Subqueries check their own names when they run.
+pub(super) fn check_columns<'e>(
+    scope: &Scope,
+    outer: Option<&Env>,
+    exprs: impl IntoIterator<Item = &'e Expr>,
+    names: &[&str],
+) -> Result<(), Error> {
+    let mut failure = None;
+    let mut unknown = |e: &Expr| {
+        let Expr::Column(column) = e else { return false };
+        let found = (|| {
+            if scope.resolve(column)?.is_some() {
+                return Ok(true);
+            }
+            let mut current = outer;
+            while let Some(env) = current {
+                if env.scope.resolve(column)?.is_some() {
+                    return Ok(true);
+                }
+                current = env.outer;
+            }
+            Ok(column.table.is_none()
+                && names.iter().any(|n| n.eq_ignore_ascii_case(&column.column)))
+        })();
+        match found {
+            Ok(true) => false,
+            Ok(false) => {
+                let name = match &column.table {
+                    Some(t) => format!("{t}.{}", column.column),
+                    None => column.column.clone(),
+                };
+                failure =
+                    Some(Error::new(ErrorKind::NoSuchColumn, format!("unknown column '{name}'")));
+                true
+            }
+            Err(e) => {
+                failure = Some(e);
+                true
+            }
+        }
+    };
+    for expr in exprs {
+        if expr.any(&mut unknown) {
+            break;
+        }
+    }
+    failure.map_or(Ok(()), Err)
+}
+
 /// Whether an expression can be evaluated without a row (literals, parameters, variables,
 /// functions of those, and columns of enclosing queries when `outer_columns` holds).
 fn is_constant(expr: &Expr, outer_columns: bool) -> bool {
@@ -1405,17 +1485,20 @@ fn equality_between<'e>(
     }
 }
 
-/// The inputs of a tree of inner and cross joins, left to right, and their ON conjuncts.
+/// The inputs of a tree of inner and cross joins, left to right, and their ON conjuncts, each
+/// with the inputs its join joins (the only ones it may name).
 fn flatten_inner_joins<'t>(
     from: &'t TableRef,
     leaves: &mut Vec<&'t TableRef>,
-    on: &mut Vec<&'t Expr>,
+    on: &mut Vec<(&'t Expr, std::ops::Range<usize>)>,
 ) {
     match from {
         TableRef::Join { left, right, kind: JoinKind::Inner | JoinKind::Cross, on: condition } => {
+            let first = leaves.len();
             flatten_inner_joins(left, leaves, on);
             flatten_inner_joins(right, leaves, on);
-            on.extend(condition.iter().flat_map(conjuncts_of));
+            let inputs = first..leaves.len();
+            on.extend(condition.iter().flat_map(conjuncts_of).map(|c| (c, inputs.clone())));
         }
         other => leaves.push(other),
     }

@@ -245,7 +245,9 @@ impl Session {
                 Ok(result)
             }
             Err(error) => {
-                if ddl || implicit {
+                // The failed statement took back its own changes; a transaction that outlives
+                // statements (BEGIN, or autocommit off) goes on without them.
+                if ddl || (implicit && self.autocommit()) {
                     self.open = None;
                 }
                 Err(error)
@@ -329,6 +331,7 @@ impl Session {
         }
         let mut persist = false;
         for ((target, _), value) in assignments.iter().zip(values) {
+            let autocommit_before = self.autocommit();
             match target {
                 VariableTarget::User(name) => {
                     self.user_variables.insert(name.clone(), value);
@@ -344,7 +347,7 @@ impl Session {
                             persist |= *scope == VariableScope::Persist;
                         }
                     }
-                    if name == "autocommit" && self.autocommit() {
+                    if name == "autocommit" && self.autocommit() && !autocommit_before {
                         // Turning autocommit on commits the open transaction, as MySQL does.
                         self.commit(store)?;
                     }
