@@ -609,7 +609,9 @@ fn integer_arithmetic_and_overflow() {
     assert_eq!(kind(Datum::UInt(u64::MAX).mul(&Datum::UInt(u64::MAX))), ErrorKind::OutOfRange);
     assert_eq!(Datum::Int(i64::MAX).add(&Datum::UInt(1)), Ok(Datum::UInt(1 << 63)));
     assert_eq!(Datum::UInt(5).add(&Datum::Int(-3)), Ok(Datum::UInt(2)));
-    assert_eq!(Datum::UInt(1).add(&Datum::Int(-3)), Ok(Datum::Int(-2)));
+    // An unsigned operand makes the result unsigned, as in MySQL: below zero is out of range.
+    assert_eq!(kind(Datum::UInt(1).add(&Datum::Int(-3))), ErrorKind::OutOfRange);
+    assert_eq!(kind(Datum::UInt(0).sub(&Datum::UInt(1))), ErrorKind::OutOfRange);
     assert_eq!(Datum::UInt(u64::MAX).sub(&Datum::UInt(1)), Ok(Datum::UInt(u64::MAX - 1)));
     assert_eq!(Datum::Int(1).add(&Datum::Null), Ok(Datum::Null));
     assert_eq!(Datum::Null.mul(&Datum::Int(1)), Ok(Datum::Null));

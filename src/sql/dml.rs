@@ -114,6 +114,8 @@ impl Exec<'_> {
         ignore: bool,
         replace: bool,
     ) -> Result<Changed, Error> {
+        // IGNORE turns a division by zero into NULL, as it turns other bad values into skips.
+        self.storing = !ignore;
         let (name, data) = self.data(table)?;
         let meta = data.meta.clone();
         let targets: Vec<usize> = if columns.is_empty() {
@@ -480,10 +482,13 @@ impl Exec<'_> {
             let mut new = old.clone();
             for ((_, expr), &p) in assignments.iter().zip(&positions) {
                 // MySQL evaluates assignments left to right, each seeing the ones before.
-                new[p] = match expr {
-                    Expr::Default => self.default_value(&meta, &mut defaults, p)?,
-                    other => self.eval(other, &Env::new(&scope, &new))?,
+                self.storing = true;
+                let value = match expr {
+                    Expr::Default => self.default_value(&meta, &mut defaults, p),
+                    other => self.eval(other, &Env::new(&scope, &new)),
                 };
+                self.storing = false;
+                new[p] = value?;
             }
             let new = self.finish_row(&meta, new)?;
             if new != old {

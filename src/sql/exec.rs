@@ -129,6 +129,9 @@ pub struct Exec<'s> {
     depth: usize,
     /// Access paths chosen, for EXPLAIN.
     pub plan: Vec<String>,
+    /// Whether values being computed will be stored (INSERT values, UPDATE assignments): MySQL's
+    /// strict mode then makes division by zero an error instead of NULL.
+    pub(super) storing: bool,
     /// `@@foreign_key_checks`, once read.
     pub(super) foreign_key_checks: Option<bool>,
     /// Per parent table (lower case), the foreign keys that refer to it, once looked for.
@@ -171,6 +174,7 @@ impl<'s> Exec<'s> {
             ctes: Vec::new(),
             depth: 0,
             plan: Vec::new(),
+            storing: false,
             foreign_key_checks: None,
             children: None,
         }
@@ -430,7 +434,12 @@ impl<'s> Exec<'s> {
         }
         let l = self.eval(left, env)?;
         let r = self.eval(right, env)?;
-        compare_or_compute(op, &l, &r)
+        let value = compare_or_compute(op, &l, &r)?;
+        let division = matches!(op, BinaryOp::Div | BinaryOp::IntDiv | BinaryOp::Rem);
+        if self.storing && division && value.is_null() && !l.is_null() && !r.is_null() {
+            return Err(Error::new(ErrorKind::DivisionByZero, "Division by 0"));
+        }
+        Ok(value)
     }
 
     fn row_compare(

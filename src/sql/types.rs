@@ -1642,10 +1642,10 @@ fn arithmetic(a: &Datum, b: &Datum, op: Op) -> Result<Datum, Error> {
     }
 }
 
-/// An integer result: unsigned when an operand was unsigned and the result is not negative,
-/// signed otherwise; None if it does not fit.
+/// An integer result: unsigned when an operand was unsigned (so a negative one does not fit, as
+/// in MySQL without NO_UNSIGNED_SUBTRACTION), signed otherwise; None if it does not fit.
 fn integer_datum(value: i128, unsigned: bool) -> Option<Datum> {
-    if unsigned && value >= 0 {
+    if unsigned {
         u64::try_from(value).ok().map(Datum::UInt)
     } else {
         i64::try_from(value).ok().map(Datum::Int)
