@@ -426,8 +426,18 @@ impl Exec<'_> {
             filter.into_iter().chain(order_by.iter().map(|o| &o.expr)),
             &[],
         )?;
-        let store: &dyn crate::chunk::ChunkStore = &*self.store;
-        let all = self.tx.tables[name].scan(store, Bound::Unbounded, Bound::Unbounded)?;
+        // Tables with a primary key are read by the same access paths as SELECT (key or index
+        // lookups when the filter pins them); rows without one carry hidden keys only a scan
+        // returns.
+        let all: Vec<KeyedRow> = if meta.key_positions.is_empty() {
+            let store: &dyn crate::chunk::ChunkStore = &*self.store;
+            self.tx.tables[name].scan(store, Bound::Unbounded, Bound::Unbounded)?
+        } else {
+            let (_, rows) = self.read_table(name, label, filter, None)?;
+            rows.into_iter()
+                .map(|row| Ok((meta.key_of(&row)?, row)))
+                .collect::<Result<_, Error>>()?
+        };
         let mut rows = Vec::new();
         for (key, row) in all {
             if let Some(filter) = filter {

@@ -1261,7 +1261,7 @@ impl<'s> Exec<'s> {
 
     /// Reads a table's rows, by primary key or index when `filter` pins their columns to
     /// constants, else by a full scan. The filter is still applied by the caller.
-    fn read_table(
+    pub(super) fn read_table(
         &mut self,
         name: &str,
         label: &str,
