@@ -29,11 +29,14 @@ const QUERY_DEPTH_MAX: usize = 32;
 pub struct Tx {
     pub root: RootValue,
     pub tables: BTreeMap<String, TableData>,
+    /// Tables' parsed schemas from earlier transactions of the session, by stored name: reused
+    /// while the schema is unchanged, so a short statement does not re-parse column types.
+    pub metas: HashMap<String, TableMeta>,
 }
 
 impl Tx {
-    pub fn new(root: RootValue) -> Tx {
-        Tx { root, tables: BTreeMap::new() }
+    pub fn new(root: RootValue, metas: HashMap<String, TableMeta>) -> Tx {
+        Tx { root, tables: BTreeMap::new(), metas }
     }
 
     /// The stored name of a table, matched ignoring ASCII case.
@@ -45,7 +48,14 @@ impl Tx {
         let stored = self.table_name(name).ok_or_else(|| Error::no_such_table(name))?;
         if !self.tables.contains_key(&stored) {
             let table = Table::read(store, self.root.tables[&stored])?;
-            let meta = TableMeta::new(&stored, table.schema.clone())?;
+            let meta = match self.metas.get(&stored) {
+                Some(meta) if meta.schema == table.schema => meta.clone(),
+                _ => {
+                    let meta = TableMeta::new(&stored, table.schema.clone())?;
+                    self.metas.insert(stored.clone(), meta.clone());
+                    meta
+                }
+            };
             self.tables.insert(stored.clone(), TableData::new(meta, table));
         }
         Ok(self.tables.get_mut(&stored).expect("inserted above"))
@@ -127,8 +137,9 @@ pub struct Exec<'s> {
     pub undo: Vec<(String, Undo)>,
     ctes: Vec<HashMap<String, Relation>>,
     depth: usize,
-    /// Access paths chosen, for EXPLAIN.
-    pub plan: Vec<String>,
+    /// Access paths chosen, kept only while EXPLAIN runs (formatting them costs allocations on
+    /// every point lookup otherwise).
+    pub plan: Option<Vec<String>>,
     /// Whether values being computed will be stored (INSERT values, UPDATE assignments): MySQL's
     /// strict mode then makes division by zero an error instead of NULL.
     pub(super) storing: bool,
@@ -173,7 +184,7 @@ impl<'s> Exec<'s> {
             undo: Vec::new(),
             ctes: Vec::new(),
             depth: 0,
-            plan: Vec::new(),
+            plan: None,
             storing: false,
             foreign_key_checks: None,
             children: None,
@@ -1121,11 +1132,13 @@ impl<'s> Exec<'s> {
             }
             let hashed =
                 self.hash_right(now.iter().copied(), &scope, right_scope, &right_rows, outer)?;
-            self.plan.push(format!(
-                "join {} by {}",
-                leaf_label(leaves[next]),
-                if hashed.is_some() { "hash" } else { "nested loop" }
-            ));
+            if let Some(plan) = &mut self.plan {
+                plan.push(format!(
+                    "join {} by {}",
+                    leaf_label(leaves[next]),
+                    if hashed.is_some() { "hash" } else { "nested loop" }
+                ));
+            }
             let everything: Vec<usize> = (0..right_rows.len()).collect();
             let mut out = Vec::new();
             for l in &rows {
@@ -1305,11 +1318,11 @@ impl<'s> Exec<'s> {
                         Err(_) => ok = false,
                     }
                 }
-                self.plan.push(format!("{label}: primary key lookup"));
-                if !ok {
-                    // A constant that the key type cannot hold matches no row exactly; scan.
-                    self.plan.pop();
-                } else {
+                // A constant that the key type cannot hold matches no row exactly; scan.
+                if ok {
+                    if let Some(plan) = &mut self.plan {
+                        plan.push(format!("{label}: primary key lookup"));
+                    }
                     let key = data.meta.key_of(&row)?;
                     let found = data.get_row(store, &key)?;
                     return Ok((columns, found.into_iter().collect()));
@@ -1338,10 +1351,14 @@ impl<'s> Exec<'s> {
                     rows.push(row);
                 }
             }
-            self.plan.push(format!("{label}: index {} lookup", index.name));
+            if let Some(plan) = &mut self.plan {
+                plan.push(format!("{label}: index {} lookup", index.name));
+            }
             return Ok((columns, rows));
         }
-        self.plan.push(format!("{label}: full scan"));
+        if let Some(plan) = &mut self.plan {
+            plan.push(format!("{label}: full scan"));
+        }
         let rows = data.scan(store, Bound::Unbounded, Bound::Unbounded)?;
         Ok((columns, rows.into_iter().map(|(_, r)| r).collect()))
     }

@@ -11,6 +11,7 @@ use crate::history::{self, Repo, RootValue, Signature};
 
 use super::ast::{ReferentialAction, ShowKind, Statement, VariableScope, VariableTarget};
 use super::constraints::describe_foreign_key;
+use super::data::TableMeta;
 use super::error::{Error, ErrorKind};
 use super::exec::{like, Exec, Rows, Tx};
 use super::functions::FunctionContext;
@@ -51,6 +52,8 @@ pub struct Session {
     session_variables: BTreeMap<String, Datum>,
     global_variables: BTreeMap<String, Datum>,
     last_insert_id: u64,
+    /// Parsed table schemas handed from one transaction to the next.
+    metas: HashMap<String, TableMeta>,
 }
 
 /// System variables every session has, with their defaults.
@@ -109,6 +112,7 @@ impl Session {
             session_variables: global_variables.clone(),
             global_variables,
             last_insert_id: 0,
+            metas: HashMap::new(),
         })
     }
 
@@ -160,13 +164,21 @@ impl Session {
     fn begin(&mut self, store: &mut dyn ChunkStore, explicit: bool) -> Result<(), Error> {
         let repo = Repo::open(store)?;
         let base = repo.working_root(&self.branch)?;
-        self.open = Some(Open { tx: Tx::new(base.clone()), base, explicit });
+        let metas = std::mem::take(&mut self.metas);
+        self.open = Some(Open { tx: Tx::new(base.clone(), metas), base, explicit });
         Ok(())
+    }
+
+    /// Ends the open transaction without committing it, keeping its parsed schemas.
+    fn close(&mut self) -> Option<Open> {
+        let mut open = self.open.take()?;
+        self.metas = std::mem::take(&mut open.tx.metas);
+        Some(open)
     }
 
     /// Commits the open transaction, if any.
     fn commit(&mut self, store: &mut dyn ChunkStore) -> Result<(), Error> {
-        let Some(mut open) = self.open.take() else { return Ok(()) };
+        let Some(mut open) = self.close() else { return Ok(()) };
         let ours = open.tx.flush(store)?;
         if ours == open.base {
             return Ok(());
@@ -217,7 +229,7 @@ impl Session {
                 return Ok(QueryResult::default());
             }
             Statement::Rollback => {
-                self.open = None;
+                self.close();
                 return Ok(QueryResult::default());
             }
             Statement::SetVariables(assignments) => return self.set_variables(store, assignments),
@@ -238,7 +250,7 @@ impl Session {
             Ok(result) => {
                 if ddl || (implicit && self.autocommit()) {
                     if let Err(e) = self.commit(store) {
-                        self.open = None;
+                        self.close();
                         return Err(e);
                     }
                 }
@@ -248,7 +260,7 @@ impl Session {
                 // The failed statement took back its own changes; a transaction that outlives
                 // statements (BEGIN, or autocommit off) goes on without them.
                 if ddl || (implicit && self.autocommit()) {
-                    self.open = None;
+                    self.close();
                 }
                 Err(error)
             }
@@ -369,7 +381,7 @@ impl Session {
         // of its own would.
         let mut tx = match &self.open {
             Some(open) => open.tx.clone(),
-            None => Tx::new(Repo::open(store)?.working_root(&self.branch)?),
+            None => Tx::new(Repo::open(store)?.working_root(&self.branch)?, HashMap::new()),
         };
         let functions = FunctionContext { now_micros: self.now_ms.saturating_mul(1000) };
         let session = &self.session_variables;
@@ -511,8 +523,9 @@ fn run_statement(exec: &mut Exec, statement: &Statement) -> Result<QueryResult, 
     Ok(match statement {
         Statement::Query(query) => rows_result(exec.query(query, None)?),
         Statement::Explain(query) => {
+            exec.plan = Some(Vec::new());
             exec.query(query, None)?;
-            let plan = std::mem::take(&mut exec.plan);
+            let plan = exec.plan.take().unwrap_or_default();
             text_rows(&["plan"], plan.into_iter().map(|p| vec![Datum::Text(p)]).collect())
         }
         Statement::Insert { table, columns, source, on_duplicate, ignore, replace } => {
