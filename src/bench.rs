@@ -240,6 +240,7 @@ fn bench_table(store: &mut MemoryStore, rows: u64) -> Table {
         ],
         primary_key: vec![1],
         indexes: Vec::new(),
+        ..Schema::default()
     };
     let mut table = Table::create(store, schema).expect("table");
     let entries = (0..rows).map(|i| {
