@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Benchmarks: runs the prolly workloads natively and in wasm under Node, prints them side by side
-# and rewrites their table in docs/benchmarks.md. Not part of the test command.
+# Benchmarks: runs the prolly and SQL workloads natively and in wasm under Node, the SQL ones next
+# to other in-memory databases (benches/sql-peers.mjs), prints them side by side and rewrites
+# their tables in docs/benchmarks.md. Not part of the test command.
 #   bench.sh [--smoke]   --smoke runs small sizes, to check the harness quickly
 set -euo pipefail
 
@@ -9,8 +10,26 @@ bash scripts/setup.sh
 export PATH="$HOME/.cargo/bin:$PATH"
 mkdir -p target/bench-out
 
-cargo bench --features bench --bench prolly -- "$@" | tee target/bench-out/native.jsonl
+# The peers of the SQL benchmark (benches/package.json), installed when missing or when the
+# lockfile changed since the last install.
+stamp=benches/node_modules/.installed-lock
+if [ ! -f "$stamp" ] || ! cmp -s benches/package-lock.json "$stamp"; then
+  echo "[bench] installing the SQL benchmark's peers in benches/"
+  (cd benches && npm ci --no-audit --no-fund)
+  cp benches/package-lock.json "$stamp"
+fi
+
+# Everything is built before anything is measured, so that native and wasm figures come from the
+# same sources and no compiler competes with the measurements.
+cargo bench --features bench --bench prolly --bench sql --no-run
 wasm-pack build --release --target nodejs --out-dir target/bench-pkg --out-name cambium \
   --no-pack -- --features bench
+
+cargo bench --features bench --bench prolly -- "$@" | tee target/bench-out/native.jsonl
+cargo bench --features bench --bench sql -- "$@" | tee target/bench-out/sql-native.jsonl
 node benches/prolly-wasm.mjs "$@" | tee target/bench-out/wasm.jsonl
+# --expose-gc lets the runner collect garbage between engines, outside the timed workloads.
+node --expose-gc benches/sql-peers.mjs "$@" | tee target/bench-out/sql-peers.jsonl
 node benches/report.mjs target/bench-out/native.jsonl target/bench-out/wasm.jsonl docs/benchmarks.md
+node benches/sql-report.mjs target/bench-out/sql-native.jsonl target/bench-out/sql-peers.jsonl \
+  docs/benchmarks.md

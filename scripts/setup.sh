@@ -53,8 +53,9 @@ fi
 command -v node >/dev/null || { echo "node (20 or later) is required" >&2; exit 1; }
 
 # npm packages of every part of the project that has a package.json, reinstalled only when the
-# lockfile changed since the last install.
-for dir in . pkg-tests www benches; do
+# lockfile changed since the last install. benches/ is left to bench.sh: its peers are needed only
+# there, and better-sqlite3 may compile from source for minutes.
+for dir in . pkg-tests www; do
   if [ -f "$dir/package.json" ]; then
     stamp="$dir/node_modules/.installed-lock"
     if [ ! -f "$stamp" ] || ! cmp -s "$dir/package-lock.json" "$stamp"; then

@@ -1,11 +1,13 @@
-//! Benchmark workloads for the storage engine and the history layer, shared by the native bench
-//! program (`benches/prolly.rs`) and the wasm build run under Node (`benches/prolly-wasm.mjs`),
-//! so both measure exactly the same work. The caller hands in the clock; nothing here reads one.
+//! Benchmark workloads for the storage engine, the history layer and the SQL engine, shared by
+//! the native bench programs (`benches/prolly.rs`, `benches/sql.rs`) and the wasm build run under
+//! Node (`benches/prolly-wasm.mjs`, `benches/sql-peers.mjs`), so both measure exactly the same
+//! work. The caller hands in the clock; nothing here reads one.
 
 use crate::chunk::{ChunkStore, Hash, Manifest, MemoryStore};
 use crate::history::{self, CommitOptions, MergeOptions, Repo, ResetMode, Signature, Table};
 use crate::prolly::Map;
 use crate::row::{self, Column, Schema, Value};
+use crate::sql::{Datum, QueryResult, Session};
 
 /// One measured figure: the median of several runs and the spread around it.
 #[derive(Clone, Debug)]
@@ -38,6 +40,11 @@ impl Figure {
             r#"{{"name":"{}","unit":"{}","median":{},"min":{},"max":{},"runs":{}}}"#,
             self.name, self.unit, self.median, self.min, self.max, self.runs
         )
+    }
+
+    /// As [`Figure::to_json`], naming the engine measured, for the SQL suite's side-by-side run.
+    pub fn to_json_for(&self, engine: &str) -> String {
+        format!(r#"{{"engine":"{engine}",{}"#, &self.to_json()[1..])
     }
 }
 
@@ -415,4 +422,214 @@ pub fn history_suite(clock: &dyn Fn() -> f64, scale: Scale) -> Vec<Figure> {
         figures.push(Figure::of(name, "ms", samples));
     }
     figures
+}
+
+/// Sizes of the SQL suite. `benches/sql-peers.mjs` reads them (and the figure names) from the
+/// wasm build through `sqlBenchPlan`, so every engine runs exactly the same work.
+#[derive(Clone, Copy, Debug)]
+pub struct SqlScale {
+    /// Rows of the table the bulk load writes and the other workloads read.
+    pub rows: u64,
+    /// Point selects per round, each by a random primary key.
+    pub selects: usize,
+    /// Autocommit single-row updates per round.
+    pub updates: usize,
+    /// Measured rounds; one more runs first as a warm-up and is not reported.
+    pub repeats: usize,
+    /// Rows per multi-row INSERT of Cambium's bulk load.
+    pub insert_batch: usize,
+}
+
+impl SqlScale {
+    pub const FULL: SqlScale = SqlScale {
+        rows: 100_000,
+        selects: 10_000,
+        updates: 1_000,
+        repeats: 5,
+        insert_batch: 1_000,
+    };
+    pub const SMOKE: SqlScale =
+        SqlScale { rows: 5_000, selects: 500, updates: 50, repeats: 2, insert_batch: 1_000 };
+
+    pub fn load_name(&self) -> String {
+        format!("bulk load {} rows, one transaction", self.rows)
+    }
+
+    pub fn select_name(&self) -> String {
+        format!("point select by primary key ({} random ids), per select", self.selects)
+    }
+
+    pub fn group_name(&self) -> String {
+        format!("GROUP BY k % 10 with COUNT, SUM(LENGTH(v)) over {} rows", self.rows)
+    }
+
+    pub fn update_name(&self) -> String {
+        format!("autocommit single-row UPDATE ({} of them), per update", self.updates)
+    }
+
+    /// The sizes and figure names as one JSON object, for the JS side of the benchmark.
+    pub fn to_json(&self) -> String {
+        format!(
+            r#"{{"rows":{},"selects":{},"updates":{},"repeats":{},"insertBatch":{},"names":{{"load":"{}","select":"{}","group":"{}","update":"{}"}}}}"#,
+            self.rows,
+            self.selects,
+            self.updates,
+            self.repeats,
+            self.insert_batch,
+            self.load_name(),
+            self.select_name(),
+            self.group_name(),
+            self.update_name()
+        )
+    }
+}
+
+/// The SQL suite's table, the same text for every engine.
+pub const SQL_CREATE: &str = "CREATE TABLE t(id INT PRIMARY KEY, k INT, v VARCHAR(64))";
+pub const SQL_SELECT: &str = "SELECT * FROM t WHERE id = ?";
+pub const SQL_GROUP: &str = "SELECT k % 10, COUNT(*), SUM(LENGTH(v)) FROM t GROUP BY 1";
+pub const SQL_UPDATE: &str = "UPDATE t SET v = ? WHERE id = ?";
+
+/// Column `k` of row `id`: 1000 distinct values. `benches/sql-peers.mjs` computes the same.
+pub fn sql_k(id: u64) -> i64 {
+    (id * 7919 % 1000) as i64
+}
+
+/// Column `v` of row `id`: 20 to 60 ASCII characters. `benches/sql-peers.mjs` computes the same.
+pub fn sql_v(id: u64) -> String {
+    let len = 20 + (id * 37 % 41) as usize;
+    let mut v = format!("v{id}-");
+    let letters = b"abcdefghijklmnopqrstuvwxyz";
+    while v.len() < len {
+        v.push(letters[((id + v.len() as u64 * 7) % 26) as usize] as char);
+    }
+    v
+}
+
+/// The value update `n` writes to row `id`: different from any value the row held before, so
+/// that every update changes its row (MySQL counts a row set to its own value as unaffected).
+pub fn sql_update_v(id: u64, n: u64, rows: u64) -> String {
+    sql_v(id + rows + n)
+}
+
+/// Xorshift32, chosen because JS reproduces it exactly with 32-bit integer operators, so every
+/// engine selects and updates the same ids in the same order.
+pub struct XorShift32(pub u32);
+
+impl XorShift32 {
+    /// Seeds of the point selects and of the updates.
+    pub const SELECT_SEED: u32 = 2_463_534_242;
+    pub const UPDATE_SEED: u32 = 88_675_123;
+
+    /// The next id in `1..=rows`.
+    pub fn id(&mut self, rows: u64) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        self.0 = x;
+        1 + u64::from(x) % rows
+    }
+}
+
+/// `INSERT INTO t VALUES (?, ?, ?), …` with `rows` tuples.
+pub fn sql_insert(rows: usize) -> String {
+    format!("INSERT INTO t VALUES {}", vec!["(?, ?, ?)"; rows].join(", "))
+}
+
+/// One Cambium database in memory: the store and a session on it.
+struct SqlDb {
+    store: MemoryStore,
+    session: Session,
+}
+
+impl SqlDb {
+    fn new() -> SqlDb {
+        let mut store = MemoryStore::new();
+        let session = Session::open(&mut store).expect("open");
+        let mut db = SqlDb { store, session };
+        db.run(SQL_CREATE, &[]);
+        db
+    }
+
+    fn run(&mut self, sql: &str, params: &[Datum]) -> Vec<QueryResult> {
+        self.session.execute_with(&mut self.store, sql, params).expect(sql)
+    }
+
+    /// Multi-row INSERTs of `batch` rows with `?` parameters inside one transaction.
+    /// Cambium has no prepared statements, so every statement is parsed; one statement per row
+    /// spends its time in the parser and per-statement setup (about twice as slow), so batches
+    /// are its fast path. `cells` holds three parameters per row.
+    fn load(&mut self, cells: &[Datum], batch: usize) {
+        let full = sql_insert(batch);
+        self.run("BEGIN", &[]);
+        for params in cells.chunks(batch * 3) {
+            let rows = params.len() / 3;
+            let tail;
+            let sql = if rows == batch {
+                &full
+            } else {
+                tail = sql_insert(rows);
+                &tail
+            };
+            assert_eq!(self.run(sql, params)[0].rows_affected, rows as u64);
+        }
+        self.run("COMMIT", &[]);
+    }
+}
+
+/// Runs the SQL workloads on Cambium. `clock` returns milliseconds from any fixed origin.
+pub fn sql_suite(clock: &dyn Fn() -> f64, scale: SqlScale) -> Vec<Figure> {
+    // The rows are made before timing, as the JS side makes them before timing its engines.
+    let cells: Vec<Datum> = (1..=scale.rows)
+        .flat_map(|id| [Datum::Int(id as i64), Datum::Int(sql_k(id)), Datum::Text(sql_v(id))])
+        .collect();
+    let (mut load, mut select, mut group, mut update) = (vec![], vec![], vec![], vec![]);
+    for round in 0..=scale.repeats {
+        let mut db = SqlDb::new();
+        let ((), ms) = timed(clock, || db.load(&cells, scale.insert_batch));
+        let load_ms = ms;
+
+        let mut ids = XorShift32(XorShift32::SELECT_SEED);
+        let ((), ms) = timed(clock, || {
+            for _ in 0..scale.selects {
+                let id = ids.id(scale.rows);
+                let rows = &db.run(SQL_SELECT, &[Datum::Int(id as i64)])[0].rows;
+                assert!(rows.len() == 1 && rows[0][0] == Datum::Int(id as i64), "row {id}");
+            }
+        });
+        let select_us = ms * 1e3 / scale.selects as f64;
+
+        let (result, group_ms) = timed(clock, || db.run(SQL_GROUP, &[]));
+        let count: i64 = result[0]
+            .rows
+            .iter()
+            .map(|row| row[1].to_text().and_then(|n| n.parse::<i64>().ok()).expect("count"))
+            .sum();
+        assert_eq!((result[0].rows.len(), count), (10, scale.rows as i64), "groups");
+
+        let mut ids = XorShift32(XorShift32::UPDATE_SEED);
+        let ((), ms) = timed(clock, || {
+            for n in 0..scale.updates as u64 {
+                let id = ids.id(scale.rows);
+                let params = [Datum::Text(sql_update_v(id, n, scale.rows)), Datum::Int(id as i64)];
+                assert_eq!(db.run(SQL_UPDATE, &params)[0].rows_affected, 1, "update {id}");
+            }
+        });
+        let update_ms = ms / scale.updates as f64;
+
+        // Round 0 warms up, because wasm engines run new code on a baseline compiler first.
+        if round > 0 {
+            load.push(load_ms);
+            select.push(select_us);
+            group.push(group_ms);
+            update.push(update_ms);
+        }
+    }
+    vec![
+        Figure::of(scale.load_name(), "ms", load),
+        Figure::of(scale.select_name(), "µs", select),
+        Figure::of(scale.group_name(), "ms", group),
+        Figure::of(scale.update_name(), "ms", update),
+    ]
 }
