@@ -184,33 +184,31 @@ impl Session {
             return Ok(());
         }
         let branch = self.branch.clone();
-        let published = publish_retrying(store, |repo| {
-            let current = repo.working_root(&branch)?;
-            let merged = if current == open.base {
-                ours.clone()
-            } else {
-                let merge = history::merge_roots(repo.store_mut(), &open.base, &current, &ours)?;
-                if !merge.conflicts.is_empty() {
-                    let tables: Vec<&String> = merge.conflicts.keys().collect();
-                    return Err(Error::new(
+        publish_retrying(
+            store,
+            "the branch kept moving while committing; the transaction was rolled back, retry it",
+            |repo| {
+                let current = repo.working_root(&branch)?;
+                let merged = if current == open.base {
+                    ours.clone()
+                } else {
+                    let merge =
+                        history::merge_roots(repo.store_mut(), &open.base, &current, &ours)?;
+                    if !merge.conflicts.is_empty() {
+                        let tables: Vec<&String> = merge.conflicts.keys().collect();
+                        return Err(Error::new(
                         ErrorKind::SerializationFailure,
                         format!(
                             "this transaction conflicts with a committed transaction on table(s) {tables:?}; it was rolled back, retry it"
                         ),
                     ));
-                }
-                merge.root
-            };
-            repo.set_working_root(&branch, &merged)?;
-            Ok(())
-        })?;
-        if published {
-            return Ok(());
-        }
-        Err(Error::new(
-            ErrorKind::SerializationFailure,
-            "the branch kept moving while committing; the transaction was rolled back, retry it",
-        ))
+                    }
+                    merge.root
+                };
+                repo.set_working_root(&branch, &merged)?;
+                Ok(())
+            },
+        )
     }
 
     fn statement(
@@ -410,41 +408,36 @@ impl Session {
             .iter()
             .map(|(k, v)| format!("{k}={}\n", v.to_text().unwrap_or_default().replace('\n', " ")))
             .collect();
-        let published = publish_retrying(store, |repo| {
+        publish_retrying(store, "the repository kept moving while persisting variables", |repo| {
             let blob = crate::chunk::Chunk::new(text.clone().into_bytes());
             let hash = blob.hash();
             repo.store_mut().put(blob).map_err(history::Error::from)?;
             repo.set_config_ref(PERSISTED_VARIABLES_TABLE, Some(hash));
             Ok(())
-        })?;
-        if published {
-            return Ok(());
-        }
-        Err(Error::new(
-            ErrorKind::SerializationFailure,
-            "the repository kept moving while persisting variables",
-        ))
+        })
     }
 }
 
 /// Opens the repository, lets `change` edit it and publishes, starting over from a fresh
-/// read when another writer published first. False when every attempt lost the race.
+/// read when another writer published first. When every attempt lost the race it fails with a
+/// retryable serialization error saying `lost`.
 fn publish_retrying(
     store: &mut dyn ChunkStore,
+    lost: &str,
     mut change: impl FnMut(&mut Repo) -> Result<(), Error>,
-) -> Result<bool, Error> {
+) -> Result<(), Error> {
     for _ in 0..COMMIT_RETRIES_MAX {
         let mut repo = Repo::open(store)?;
         change(&mut repo)?;
         match repo.publish() {
-            Ok(()) => return Ok(true),
+            Ok(()) => return Ok(()),
             Err(history::Error::Store(crate::prolly::Error::Store(
                 crate::chunk::Error::Conflict { .. },
             ))) => continue,
             Err(e) => return Err(e.into()),
         }
     }
-    Ok(false)
+    Err(Error::new(ErrorKind::SerializationFailure, lost))
 }
 
 fn load_persisted(store: &mut dyn ChunkStore) -> Result<BTreeMap<String, Datum>, Error> {
