@@ -1,7 +1,8 @@
 // Merges the native and wasm figures of the core benchmarks into one table and rewrites the
 // section between the core markers of docs/benchmarks.md.
 //   node benches/report.mjs native.jsonl wasm.jsonl docs/benchmarks.md
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { replaceSection } from './doc-section.mjs';
 import os from 'node:os';
 
 const [nativePath, wasmPath, docPath] = process.argv.slice(2);
@@ -40,11 +41,5 @@ const table = [
   ...rows,
 ].join('\n');
 
-const begin = '<!-- core:begin -->';
-const end = '<!-- core:end -->';
-const doc = readFileSync(docPath, 'utf8');
-const start = doc.indexOf(begin);
-const stop = doc.indexOf(end);
-if (start < 0 || stop < start) throw new Error(`${docPath} lacks the ${begin} … ${end} markers`);
-writeFileSync(docPath, `${doc.slice(0, start + begin.length)}\n${table}\n${doc.slice(stop)}`);
+replaceSection(docPath, 'core', table);
 console.log(table);

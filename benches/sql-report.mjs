@@ -2,7 +2,8 @@
 // (benches/sql-peers.mjs) into one table, and rewrites the section between the sql markers of
 // docs/benchmarks.md. Also exports the table for sql-peers.mjs to print.
 //   node benches/sql-report.mjs sql-native.jsonl sql-peers.jsonl docs/benchmarks.md
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { replaceSection } from './doc-section.mjs';
 import os from 'node:os';
 import { pathToFileURL } from 'node:url';
 
@@ -68,12 +69,6 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
     '',
     sqlTable(figures),
   ].join('\n');
-  const begin = '<!-- sql:begin -->';
-  const end = '<!-- sql:end -->';
-  const doc = readFileSync(docPath, 'utf8');
-  const start = doc.indexOf(begin);
-  const stop = doc.indexOf(end);
-  if (start < 0 || stop < start) throw new Error(`${docPath} lacks the ${begin} … ${end} markers`);
-  writeFileSync(docPath, `${doc.slice(0, start + begin.length)}\n${table}\n${doc.slice(stop)}`);
+  replaceSection(docPath, 'sql', table);
   console.log(table);
 }
