@@ -546,7 +546,7 @@ struct SqlDb {
 impl SqlDb {
     fn new() -> SqlDb {
         let mut store = MemoryStore::new();
-        let session = Session::open(&mut store).expect("open");
+        let session = Session::open(&mut store, "cambium").expect("open");
         let mut db = SqlDb { store, session };
         db.run(SQL_CREATE, &[]);
         db

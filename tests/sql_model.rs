@@ -868,7 +868,7 @@ enum Tables {
 /// Runs one seed; the first disagreement, described.
 fn run(seed: u64, tables: Tables) -> Result<(), String> {
     let mut store = MemoryStore::new();
-    let mut session = Session::open(&mut store).map_err(|e| e.to_string())?;
+    let mut session = Session::open(&mut store, "cambium").map_err(|e| e.to_string())?;
     session.set_time(1_700_000_000_000);
     session.execute(&mut store, SCHEMA).map_err(|e| e.to_string())?;
     let mut g = Generator { rng: Rng::new(seed) };
@@ -959,7 +959,7 @@ fn run(seed: u64, tables: Tables) -> Result<(), String> {
     }
     // Another connection sees only what was committed.
     let mut other = store.handle();
-    let mut fresh = Session::open(&mut other).map_err(|e| e.to_string())?;
+    let mut fresh = Session::open(&mut other, "cambium").map_err(|e| e.to_string())?;
     let visible = committed.clone().unwrap_or_else(|| model.clone());
     history.push("-- a fresh session on another handle".to_string());
     compare_tables(&mut fresh, &mut other, &visible).map_err(|what| fail(&history, STEPS, what))?;
@@ -970,7 +970,7 @@ fn run(seed: u64, tables: Tables) -> Result<(), String> {
             .map_err(|what| fail(&history, STEPS, what))?;
     }
     let mut last = store.handle();
-    let mut reopened = Session::open(&mut last).map_err(|e| e.to_string())?;
+    let mut reopened = Session::open(&mut last, "cambium").map_err(|e| e.to_string())?;
     history.push("-- a session opened after the last commit".to_string());
     compare_tables(&mut reopened, &mut last, &model).map_err(|what| fail(&history, STEPS, what))
 }

@@ -577,7 +577,7 @@ struct Cambium {
 impl Cambium {
     fn open() -> Cambium {
         let mut store = MemoryStore::new();
-        let session = match guarded(|| Session::open(&mut store)) {
+        let session = match guarded(|| Session::open(&mut store, "cambium")) {
             Ok(Ok(session)) => Ok(session),
             Ok(Err(error)) => Err(format!("Session::open failed: {}: {error}", error.code())),
             Err(panic) => Err(format!("Session::open panicked: {panic}")),

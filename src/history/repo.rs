@@ -445,6 +445,17 @@ impl<'s> Repo<'s> {
             .collect()
     }
 
+    /// Remote-tracking branches as `remotes/<remote>/<branch>` (how Dolt's
+    /// `dolt_remote_branches` names them), with the commits they point at.
+    pub fn remote_branches(&self) -> Vec<(String, Hash)> {
+        self.refs
+            .refs
+            .range(REMOTE_PREFIX.to_string()..)
+            .take_while(|(name, _)| name.starts_with(REMOTE_PREFIX))
+            .map(|(name, hash)| (format!("remotes/{}", &name[REMOTE_PREFIX.len()..]), *hash))
+            .collect()
+    }
+
     /// Creates a branch at `commit`; with `force`, moves an existing one there.
     pub fn create_branch(&mut self, name: &str, commit: Hash, force: bool) -> Result<(), Error> {
         validate_ref_name("branch", name)?;
@@ -460,6 +471,20 @@ impl<'s> Repo<'s> {
         self.refs.refs.insert(branch_ref(name), commit);
         self.refs.refs.remove(&working_ref(name));
         Ok(())
+    }
+
+    /// Points an existing branch at `commit`, keeping its working root (as an update of Dolt's
+    /// `dolt_branches` table does). A staged root that matched the old head follows it, so a
+    /// branch whose working root is the new commit's root is clean afterwards.
+    pub fn move_branch(&mut self, name: &str, commit: Hash) -> Result<(), Error> {
+        let old_root = self.commit(self.branch_head(name)?)?.root;
+        let new_root = self.commit(commit)?.root;
+        let mut set = self.working_set(name)?;
+        self.refs.refs.insert(branch_ref(name), commit);
+        if set.staged == old_root {
+            set.staged = new_root;
+        }
+        self.put_working_set(name, &set)
     }
 
     /// Deletes a branch. Without `force` it must be merged into the current branch.
@@ -780,6 +805,32 @@ impl<'s> Repo<'s> {
             return Err(Error::NoMergeInProgress);
         };
         merge.conflicts.remove(table);
+        self.put_working_set(branch, &set)
+    }
+
+    /// Drops single conflicted rows of `table` from the merge in progress, as resolving them one
+    /// by one (SQL's `DELETE FROM dolt_conflicts_<table>`) does; the table counts as resolved
+    /// once none is left. Keys without a conflict are ignored.
+    pub fn remove_conflicts(
+        &mut self,
+        branch: &str,
+        table: &str,
+        keys: &[Vec<u8>],
+    ) -> Result<(), Error> {
+        let mut set = self.working_set(branch)?;
+        let Some(merge) = set.merge.as_mut() else {
+            return Err(Error::NoMergeInProgress);
+        };
+        let Some(root) = merge.conflicts.get(table).copied() else {
+            return Ok(());
+        };
+        let edits = keys.iter().map(|key| (key.clone(), None));
+        let map = Map::from_root(root).edit(self.store, edits)?;
+        if map.count(self.store)? == 0 {
+            merge.conflicts.remove(table);
+        } else {
+            merge.conflicts.insert(table.to_string(), map.root());
+        }
         self.put_working_set(branch, &set)
     }
 

@@ -59,7 +59,7 @@ impl BenchSession {
     #[wasm_bindgen(constructor)]
     pub fn new() -> Result<BenchSession, JsError> {
         let mut store = MemoryStore::new();
-        let session = Session::open(&mut store)?;
+        let session = Session::open(&mut store, "cambium")?;
         Ok(BenchSession { store, session })
     }
 

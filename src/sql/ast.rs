@@ -197,9 +197,38 @@ pub enum JoinKind {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum TableRef {
-    Named { name: String, alias: Option<String> },
-    Derived { query: Box<Query>, alias: String },
-    Join { left: Box<TableRef>, right: Box<TableRef>, kind: JoinKind, on: Option<Expr> },
+    /// A table by name, read at a revision when one is given.
+    Named {
+        name: String,
+        alias: Option<String>,
+        revision: Option<Revision>,
+    },
+    /// A table function, `dolt_diff('main', 'feature', 't')`.
+    Function {
+        name: String,
+        args: Vec<Expr>,
+        alias: Option<String>,
+    },
+    Derived {
+        query: Box<Query>,
+        alias: String,
+    },
+    Join {
+        left: Box<TableRef>,
+        right: Box<TableRef>,
+        kind: JoinKind,
+        on: Option<Expr>,
+    },
+}
+
+/// Where a table is read from other than the transaction's working root.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Revision {
+    /// `t AS OF expr`: the commit a branch, tag, hash, `HEAD~n` or time names.
+    AsOf(Expr),
+    /// `` `db/name`.t ``: a branch's working set (uncommitted changes included), else the
+    /// commit a tag or hash names.
+    Database(String),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -408,6 +437,11 @@ pub enum Statement {
     ShowCreateTable(String),
     Describe(String),
     Use(String),
+    /// `CALL name(args)`: a stored procedure (Dolt's version-control procedures).
+    Call {
+        name: String,
+        args: Vec<Expr>,
+    },
 }
 
 impl Statement {

@@ -476,6 +476,13 @@ impl Exec<'_> {
         order_by: &[OrderItem],
         limit: Option<&Expr>,
     ) -> Result<Changed, Error> {
+        if self.tx.table_name(table).is_none() {
+            let updated =
+                super::dolt::update_rows(self, table, assignments, filter, order_by, limit);
+            if let Some(rows_affected) = updated {
+                return Ok(Changed { rows_affected: rows_affected?, last_insert_id: 0 });
+            }
+        }
         let (name, data) = self.data(table)?;
         let meta = data.meta.clone();
         let label = alias.unwrap_or(&name).to_string();
@@ -517,6 +524,13 @@ impl Exec<'_> {
         order_by: &[OrderItem],
         limit: Option<&Expr>,
     ) -> Result<Changed, Error> {
+        if self.tx.table_name(table).is_none() {
+            if let Some(rows_affected) =
+                super::dolt::delete_rows(self, table, filter, order_by, limit)
+            {
+                return Ok(Changed { rows_affected: rows_affected?, last_insert_id: 0 });
+            }
+        }
         let (name, _) = self.data(table)?;
         let label = alias.unwrap_or(&name).to_string();
         let rows = self.target_rows(&name, &label, filter, order_by, limit)?;

@@ -54,6 +54,8 @@ pub enum ErrorKind {
     UnknownVariable,
     /// Setting a read-only variable, or a value a variable does not accept.
     BadVariable,
+    /// A procedure's argument is not one it accepts (unknown flag, missing value).
+    BadArgument,
     /// Another session committed a conflicting change to the same branch first. Retry.
     SerializationFailure,
     /// A statement, expression, row or result over one of the engine's limits.
@@ -100,6 +102,7 @@ impl ErrorKind {
             ErrorKind::ColumnCount => "sql_column_count",
             ErrorKind::UnknownVariable => "sql_unknown_variable",
             ErrorKind::BadVariable => "sql_bad_variable",
+            ErrorKind::BadArgument => "sql_bad_argument",
             ErrorKind::SerializationFailure => "sql_serialization_failure",
             ErrorKind::LimitExceeded => "sql_limit_exceeded",
             ErrorKind::Parameters => "sql_parameters",
@@ -141,6 +144,7 @@ impl ErrorKind {
             ErrorKind::ColumnCount => 1241,
             ErrorKind::UnknownVariable => 1193,
             ErrorKind::BadVariable => 1231,
+            ErrorKind::BadArgument => 1105,
             ErrorKind::SerializationFailure => 1213,
             ErrorKind::LimitExceeded => 1105,
             ErrorKind::Parameters => 1210,
@@ -177,6 +181,7 @@ impl ErrorKind {
             ErrorKind::ColumnCount => "21000",
             ErrorKind::UnknownVariable => "HY000",
             ErrorKind::BadVariable => "42000",
+            ErrorKind::BadArgument => "HY000",
             ErrorKind::SerializationFailure => "40001",
             ErrorKind::LimitExceeded | ErrorKind::Parameters => "HY000",
             ErrorKind::History | ErrorKind::Storage => "HY000",
@@ -204,8 +209,13 @@ impl Error {
         Error { kind, message: message.into(), source: None }
     }
 
+    /// The stable code: the kind's, except that a refusal by the history layer keeps that
+    /// layer's more precise code (`branch_not_merged`, `dirty_working_set`, ...).
     pub fn code(&self) -> &'static str {
-        self.kind.code()
+        match (&self.kind, &self.source) {
+            (ErrorKind::History, Some(source)) => source.code(),
+            _ => self.kind.code(),
+        }
     }
 
     pub fn unsupported(what: impl fmt::Display) -> Error {

@@ -15,6 +15,7 @@ use super::data::{TableData, TableMeta, Undo};
 use super::error::{Error, ErrorKind};
 use super::functions::{self, FunctionContext};
 use super::types::{Datum, GroupKey};
+use super::workspace::Workspace;
 
 /// Rows one statement may produce or hold in memory.
 pub const RESULT_ROWS_MAX: usize = 10_000_000;
@@ -27,6 +28,8 @@ const QUERY_DEPTH_MAX: usize = 32;
 /// The transaction's tables: the root it started from plus every table it has opened.
 #[derive(Clone, Debug)]
 pub struct Tx {
+    /// The working root the transaction began from.
+    pub base: RootValue,
     pub root: RootValue,
     pub tables: BTreeMap<String, TableData>,
     /// Tables' parsed schemas from earlier transactions of the session, by stored name: reused
@@ -36,7 +39,14 @@ pub struct Tx {
 
 impl Tx {
     pub fn new(root: RootValue, metas: HashMap<String, TableMeta>) -> Tx {
-        Tx { root, tables: BTreeMap::new(), metas }
+        Tx { base: root.clone(), root, tables: BTreeMap::new(), metas }
+    }
+
+    /// Writes the transaction's changes and makes them `branch`'s working root (merged with
+    /// what others committed since it began).
+    pub fn commit(&mut self, store: &mut dyn ChunkStore, branch: &str) -> Result<(), Error> {
+        let ours = self.flush(store)?;
+        super::workspace::publish_working_root(store, branch, &self.base, &ours)
     }
 
     /// The stored name of a table, matched ignoring ASCII case.
@@ -134,6 +144,9 @@ pub struct Exec<'s> {
     pub functions: FunctionContext,
     pub user_variables: &'s HashMap<String, Datum>,
     pub system_variable: &'s dyn Fn(&str, bool) -> Result<Datum, Error>,
+    /// The session's database, branch and user, which version-control statements read and
+    /// change (a checkout moves the session to another branch).
+    pub workspace: &'s mut Workspace,
     pub undo: Vec<(String, Undo)>,
     ctes: Vec<HashMap<String, Relation>>,
     depth: usize,
@@ -174,6 +187,7 @@ impl<'s> Exec<'s> {
         functions: FunctionContext,
         user_variables: &'s HashMap<String, Datum>,
         system_variable: &'s dyn Fn(&str, bool) -> Result<Datum, Error>,
+        workspace: &'s mut Workspace,
     ) -> Exec<'s> {
         Exec {
             store,
@@ -181,6 +195,7 @@ impl<'s> Exec<'s> {
             functions,
             user_variables,
             system_variable,
+            workspace,
             undo: Vec::new(),
             ctes: Vec::new(),
             depth: 0,
@@ -209,7 +224,10 @@ impl<'s> Exec<'s> {
             Expr::UserVariable(name) => {
                 self.user_variables.get(name).cloned().unwrap_or(Datum::Null)
             }
-            Expr::SystemVariable { name, global } => (self.system_variable)(name, *global)?,
+            Expr::SystemVariable { name, global } => match super::dolt::variable(self, name) {
+                Some(value) => value?,
+                None => (self.system_variable)(name, *global)?,
+            },
             Expr::Unary(op, inner) => {
                 let value = self.eval(inner, env)?;
                 match op {
@@ -351,9 +369,12 @@ impl<'s> Exec<'s> {
                     values.push(self.eval(arg, env)?);
                 }
                 match name.as_str() {
-                    "database" | "schema" => Datum::Text("cambium".into()),
+                    "database" | "schema" => Datum::Text(self.workspace.database.clone()),
                     "last_insert_id" if values.is_empty() => {
                         (self.system_variable)("last_insert_id", false)?
+                    }
+                    _ if super::dolt::is_function(name) => {
+                        super::dolt::function(self, name, values)?
                     }
                     _ => functions::call(name, values, &self.functions)?,
                 }
@@ -946,12 +967,41 @@ impl<'s> Exec<'s> {
     ) -> Result<Relation, Error> {
         match from {
             // DUAL is MySQL's name for "no table": one row without columns.
-            TableRef::Named { name, alias: None }
+            TableRef::Named { name, alias: None, revision: None }
                 if name.eq_ignore_ascii_case("dual") && self.tx.table_name(name).is_none() =>
             {
                 Ok((Scope::default(), vec![Vec::new()]))
             }
-            TableRef::Named { name, alias } => {
+            TableRef::Named { name, alias, revision: Some(revision) }
+                if !super::dolt::is_own_branch(self, revision) =>
+            {
+                let label = alias.clone().unwrap_or_else(|| name.clone()).to_lowercase();
+                let (columns, rows) = match revision {
+                    Revision::AsOf(expr) => {
+                        let scope = Scope::default();
+                        let value = self.eval(expr, &Env { outer, ..Env::new(&scope, &[]) })?;
+                        super::dolt::read_as_of(self, name, &value)?
+                    }
+                    Revision::Database(text) => super::dolt::read_revision(self, name, text)?,
+                };
+                self.relation(label, columns, rows, filter, outer, apply)
+            }
+            TableRef::Function { name, args, alias } => {
+                let label = alias.clone().unwrap_or_else(|| name.clone()).to_lowercase();
+                let empty = Scope::default();
+                let env = Env { outer, ..Env::new(&empty, &[]) };
+                let values = args.iter().map(|a| self.eval(a, &env)).collect::<Result<_, _>>()?;
+                let (columns, rows) = super::dolt::table_function(self, name, values)?;
+                self.relation(label, columns, rows, filter, outer, apply)
+            }
+            TableRef::Named { name, alias, .. }
+                if self.tx.table_name(name).is_none() && !self.has_cte(name) =>
+            {
+                let label = alias.clone().unwrap_or_else(|| name.clone()).to_lowercase();
+                let (columns, rows) = super::dolt::system_table(self, name, filter, outer)?;
+                self.relation(label, columns, rows, filter, outer, apply)
+            }
+            TableRef::Named { name, alias, .. } => {
                 let label = alias.clone().unwrap_or_else(|| name.clone()).to_lowercase();
                 if let Some((scope, rows)) = self.cte(name) {
                     let scope = Scope {
@@ -963,15 +1013,8 @@ impl<'s> Exec<'s> {
                     };
                     return Ok((scope, rows));
                 }
-                let (meta_columns, rows) = self.read_table(name, &label, filter, outer)?;
-                let scope = Scope {
-                    columns: meta_columns.into_iter().map(|c| (Some(label.clone()), c)).collect(),
-                };
-                let rows = match filter {
-                    Some(filter) if apply => self.keep_matching(&scope, rows, filter, outer)?,
-                    _ => rows,
-                };
-                Ok((scope, rows))
+                let (columns, rows) = self.read_table(name, &label, filter, outer)?;
+                self.relation(label, columns, rows, filter, outer, apply)
             }
             TableRef::Derived { query, alias } => {
                 let rows = self.query(query, outer)?;
@@ -1047,6 +1090,25 @@ impl<'s> Exec<'s> {
                 Ok((scope, out))
             }
         }
+    }
+
+    /// A table's rows under the label that addresses them, filtered when `apply` says so.
+    fn relation(
+        &mut self,
+        label: String,
+        columns: Vec<String>,
+        rows: Vec<Vec<Datum>>,
+        filter: Option<&Expr>,
+        outer: Option<&Env>,
+        apply: bool,
+    ) -> Result<Relation, Error> {
+        let scope =
+            Scope { columns: columns.into_iter().map(|c| (Some(label.clone()), c)).collect() };
+        let rows = match filter {
+            Some(filter) if apply => self.keep_matching(&scope, rows, filter, outer)?,
+            _ => rows,
+        };
+        Ok((scope, rows))
     }
 
     /// Rows of a tree of inner and cross joins, joined in an order chosen from the data: the
@@ -1265,6 +1327,11 @@ impl<'s> Exec<'s> {
             kept.push(row);
         }
         Ok(kept)
+    }
+
+    fn has_cte(&self, name: &str) -> bool {
+        let lower = name.to_lowercase();
+        self.ctes.iter().any(|level| level.contains_key(&lower))
     }
 
     fn cte(&self, name: &str) -> Option<(Scope, Vec<Vec<Datum>>)> {
@@ -1533,7 +1600,9 @@ fn flatten_inner_joins<'t>(
 /// How EXPLAIN names a join input.
 fn leaf_label(leaf: &TableRef) -> String {
     match leaf {
-        TableRef::Named { name, alias } => alias.as_ref().unwrap_or(name).to_lowercase(),
+        TableRef::Named { name, alias, .. } | TableRef::Function { name, alias, .. } => {
+            alias.as_ref().unwrap_or(name).to_lowercase()
+        }
         TableRef::Derived { alias, .. } => alias.to_lowercase(),
         TableRef::Join { .. } => "(outer join)".to_string(),
     }

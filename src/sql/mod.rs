@@ -6,13 +6,16 @@ pub mod ast;
 mod constraints;
 mod data;
 mod dml;
+mod dolt;
 mod error;
 mod exec;
 pub mod functions;
 pub mod parse;
 mod session;
 pub mod types;
+mod workspace;
 
 pub use error::{Error, ErrorKind};
 pub use session::{QueryResult, Session};
 pub use types::{CastType, Datum, Decimal, SqlType};
+pub use workspace::Workspace;

@@ -35,9 +35,10 @@ pub fn parse_script(sql: &str, params: &[Datum]) -> Result<Vec<Statement>, Error
             statements.push(translator.set_statement(&trimmed[3..])?);
             continue;
         }
+        let rewritten = rewrite_as_of(trimmed)?;
         let parsed = Parser::new(&MySqlDialect {})
             .with_recursion_limit(EXPRESSION_DEPTH_MAX)
-            .try_with_sql(trimmed)
+            .try_with_sql(&rewritten)
             .and_then(|mut parser| parser.parse_statements())
             .map_err(|error| Error::new(ErrorKind::Syntax, syntax_message(&error.to_string())))?;
         for statement in parsed {
@@ -71,6 +72,115 @@ pub fn parse_expression(text: &str) -> Result<Expr, Error> {
         return Err(Error::new(ErrorKind::Syntax, format!("more than one expression in '{text}'")));
     }
     Translator { params: &[], next_param: 0 }.expr(expr)
+}
+
+/// The table function that `rewrite_as_of` writes in place of `table AS OF revision`.
+const AS_OF_FUNCTION: &str = "cambium_as_of";
+
+/// Rewrites Dolt's `table AS OF revision`, which `sqlparser` does not read, as the table
+/// function call `cambium_as_of(table, revision)`, which it does. The revision is one operand:
+/// a literal, a variable, a name, a function call, a typed literal (`TIMESTAMP '…'`) or a
+/// parenthesised expression.
+fn rewrite_as_of(sql: &str) -> Result<std::borrow::Cow<'_, str>, Error> {
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    if !sql.as_bytes().windows(2).any(|w| w.eq_ignore_ascii_case(b"of")) {
+        return Ok(sql.into());
+    }
+    let syntax = |e: sqlparser::tokenizer::TokenizerError| {
+        Error::new(ErrorKind::Syntax, syntax_message(&e.to_string()))
+    };
+    let tokens = Tokenizer::new(&MySqlDialect {}, sql).tokenize_with_location().map_err(syntax)?;
+    // Byte offsets of the tokens' starts (locations count lines and characters from 1).
+    let line_starts: Vec<usize> =
+        std::iter::once(0).chain(sql.match_indices('\n').map(|(i, _)| i + 1)).collect();
+    let offset = |at: usize| -> usize {
+        let Some(token) = tokens.get(at) else { return sql.len() };
+        let location = token.span.start;
+        let start =
+            line_starts[(location.line as usize).saturating_sub(1).min(line_starts.len() - 1)];
+        sql[start..]
+            .char_indices()
+            .nth((location.column as usize).saturating_sub(1))
+            .map_or(sql.len(), |(i, _)| start + i)
+    };
+    let solid = |at: usize| !matches!(tokens[at].token, Token::Whitespace(_));
+    let next = |at: usize| (at + 1..tokens.len()).find(|&i| solid(i));
+    let word = |at: usize, text: &str| matches!(&tokens[at].token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(text));
+    let mut out = String::new();
+    let mut copied = 0;
+    let mut at = 0;
+    while at < tokens.len() {
+        let Some(of) = next(at).filter(|&of| word(at, "as") && word(of, "of")) else {
+            at += 1;
+            continue;
+        };
+        // The table name before AS: words joined by periods.
+        let mut name_start = None;
+        let mut back = at;
+        while let Some(prev) = (0..back).rev().find(|&i| solid(i)) {
+            if !matches!(tokens[prev].token, Token::Word(_)) {
+                break;
+            }
+            name_start = Some(prev);
+            match (0..prev).rev().find(|&i| solid(i)) {
+                Some(dot) if tokens[dot].token == Token::Period => back = dot,
+                _ => break,
+            }
+        }
+        let (Some(name_start), Some(first)) = (name_start, next(of)) else {
+            return Err(Error::new(
+                ErrorKind::Syntax,
+                "syntax error: AS OF needs a table and a revision",
+            ));
+        };
+        // The operand's last token.
+        let mut last = first;
+        let closing = |open: usize| -> Result<usize, Error> {
+            let mut depth = 0usize;
+            for (i, t) in tokens.iter().enumerate().skip(open) {
+                match t.token {
+                    Token::LParen => depth += 1,
+                    Token::RParen => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Ok(i);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Err(Error::new(ErrorKind::Syntax, "syntax error: unbalanced parentheses after AS OF"))
+        };
+        match &tokens[first].token {
+            Token::LParen => last = closing(first)?,
+            Token::Word(_) => {
+                if let Some(after) = next(first) {
+                    match tokens[after].token {
+                        Token::LParen => last = closing(after)?,
+                        Token::SingleQuotedString(_) | Token::DoubleQuotedString(_) => last = after,
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+        let (name_at, as_at, operand_at, end_at) =
+            (offset(name_start), offset(at), offset(first), offset(last + 1));
+        out.push_str(&sql[copied..name_at]);
+        out.push_str(AS_OF_FUNCTION);
+        out.push('(');
+        out.push_str(sql[name_at..as_at].trim_end());
+        out.push_str(", ");
+        out.push_str(&sql[operand_at..end_at]);
+        out.push(')');
+        copied = end_at;
+        at = last + 1;
+    }
+    if copied == 0 {
+        return Ok(sql.into());
+    }
+    out.push_str(&sql[copied..]);
+    Ok(out.into())
 }
 
 fn syntax_message(raw: &str) -> String {
@@ -144,7 +254,8 @@ fn ident(ident: &sp::Ident) -> String {
     ident.value.clone()
 }
 
-fn object_name(name: &sp::ObjectName) -> Result<String, Error> {
+/// A table name and the database that qualifies it, if any.
+fn qualified_name(name: &sp::ObjectName) -> Result<(Option<String>, String), Error> {
     let parts: Vec<String> = name
         .0
         .iter()
@@ -153,12 +264,17 @@ fn object_name(name: &sp::ObjectName) -> Result<String, Error> {
             other => unsupported(format!("the name {other}")),
         })
         .collect::<Result<_, _>>()?;
-    match parts.as_slice() {
-        [name] => Ok(name.clone()),
-        // `db.table`: one database per session, so the qualifier is dropped.
-        [_, name] => Ok(name.clone()),
+    let mut parts = parts.into_iter();
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(name), None, None) => Ok((None, name)),
+        (Some(database), Some(name), None) => Ok((Some(database), name)),
         _ => unsupported(format!("the name {name}")),
     }
+}
+
+fn object_name(name: &sp::ObjectName) -> Result<String, Error> {
+    // `db.table`: one database per session, so the qualifier is dropped.
+    Ok(qualified_name(name)?.1)
 }
 
 impl Translator<'_> {
@@ -253,6 +369,17 @@ impl Translator<'_> {
                 _ => return unsupported("SHOW COLUMNS without a table"),
             },
             sp::Statement::Use(sp::Use::Object(name)) => Statement::Use(object_name(&name)?),
+            sp::Statement::Call(function) => {
+                let name = object_name(&function.name)?.to_lowercase();
+                let args = match function.args {
+                    sp::FunctionArguments::None => Vec::new(),
+                    sp::FunctionArguments::List(list) => self.plain_args(list.args)?,
+                    sp::FunctionArguments::Subquery(_) => {
+                        return unsupported("a subquery as arguments")
+                    }
+                };
+                Statement::Call { name, args }
+            }
             other => return unsupported(first_words(&other)),
         })
     }
@@ -549,10 +676,30 @@ impl Translator<'_> {
 
     fn table_factor(&mut self, factor: sp::TableFactor) -> Result<TableRef, Error> {
         match factor {
-            sp::TableFactor::Table { name, alias, args: None, .. } => Ok(TableRef::Named {
-                name: object_name(&name)?,
-                alias: alias.map(|a| ident(&a.name)),
-            }),
+            sp::TableFactor::Table { name, alias, args: None, .. } => {
+                let (database, name) = qualified_name(&name)?;
+                // `db/revision` names a revision of the database (Dolt's revision databases).
+                let revision = database
+                    .and_then(|d| d.split_once('/').map(|(_, rev)| rev.to_string()))
+                    .map(Revision::Database);
+                Ok(TableRef::Named { name, alias: alias.map(|a| ident(&a.name)), revision })
+            }
+            sp::TableFactor::Table { name, alias, args: Some(args), .. } => {
+                let function = object_name(&name)?.to_lowercase();
+                let mut args = self.plain_args(args.args)?;
+                let alias = alias.map(|a| ident(&a.name));
+                if function == AS_OF_FUNCTION {
+                    // Written by `rewrite_as_of`: the table's name, then the revision.
+                    let (Some(revision), Some(Expr::Column(table)), 2) =
+                        (args.pop(), args.pop(), args.len() + 2)
+                    else {
+                        return Err(Error::new(ErrorKind::Syntax, "syntax error near AS OF"));
+                    };
+                    let revision = Some(Revision::AsOf(revision));
+                    return Ok(TableRef::Named { name: table.column, alias, revision });
+                }
+                Ok(TableRef::Function { name: function, args, alias })
+            }
             sp::TableFactor::Derived { subquery, alias: Some(alias), lateral: false, .. } => {
                 Ok(TableRef::Derived {
                     query: Box::new(self.query(*subquery)?),
@@ -1047,6 +1194,16 @@ impl Translator<'_> {
             sp::Value::Placeholder(p) if p == "?" => return self.param(),
             other => return unsupported(format!("the literal {other}")),
         }))
+    }
+
+    /// Arguments that are plain expressions, as procedures and table functions take.
+    fn plain_args(&mut self, args: Vec<sp::FunctionArg>) -> Result<Vec<Expr>, Error> {
+        args.into_iter()
+            .map(|arg| match arg {
+                sp::FunctionArg::Unnamed(sp::FunctionArgExpr::Expr(e)) => self.expr(e),
+                other => unsupported(format!("the argument {other}")),
+            })
+            .collect()
     }
 
     fn function(&mut self, function: sp::Function) -> Result<Expr, Error> {

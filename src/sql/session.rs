@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::chunk::ChunkStore;
-use crate::history::{self, Repo, RootValue, Signature};
+use crate::history::{self, Repo, Signature};
 
 use super::ast::{ReferentialAction, ShowKind, Statement, VariableScope, VariableTarget};
 use super::constraints::describe_foreign_key;
@@ -17,9 +17,8 @@ use super::exec::{like, Exec, Rows, Tx};
 use super::functions::FunctionContext;
 use super::parse::parse_script;
 use super::types::Datum;
+use super::workspace::{publish_retrying, Workspace};
 
-/// Times a commit retries after losing the race to publish.
-const COMMIT_RETRIES_MAX: usize = 8;
 /// The ref-map key under which persisted system variables are kept.
 const PERSISTED_VARIABLES_TABLE: &str = "dolt_persisted_variables";
 
@@ -36,17 +35,16 @@ pub struct QueryResult {
     pub warnings: u32,
 }
 
-/// An open transaction and the working root it started from.
+/// An open transaction.
 struct Open {
     tx: Tx,
-    base: RootValue,
     explicit: bool,
 }
 
 /// One connection's state.
 pub struct Session {
     now_ms: i64,
-    branch: String,
+    workspace: Workspace,
     open: Option<Open>,
     user_variables: HashMap<String, Datum>,
     session_variables: BTreeMap<String, Datum>,
@@ -78,6 +76,8 @@ fn default_variables() -> BTreeMap<String, Datum> {
         ("dolt_replicate_all_heads", Datum::Int(0)),
         ("dolt_async_replication", Datum::Int(0)),
         ("dolt_skip_replication_errors", Datum::Int(0)),
+        ("dolt_allow_commit_conflicts", Datum::Int(0)),
+        ("dolt_force_transaction_commit", Datum::Int(0)),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
@@ -87,9 +87,9 @@ fn default_variables() -> BTreeMap<String, Datum> {
 const READ_ONLY_VARIABLES: &[&str] = &["version", "version_comment"];
 
 impl Session {
-    /// A session on the current branch of the repository in `store`; an empty store is
-    /// initialised first (branch `main`, one commit).
-    pub fn open(store: &mut dyn ChunkStore) -> Result<Session, Error> {
+    /// A session on the current branch of the repository in `store`, which holds the database
+    /// called `database`; an empty store is initialised first (branch `main`, one commit).
+    pub fn open(store: &mut dyn ChunkStore, database: &str) -> Result<Session, Error> {
         let author = Signature::new("root", "root@localhost", 0);
         // The first commit of a new database is made by the SQL root user.
         let initialised = store.manifest().map_err(history::Error::from)?.root.is_some();
@@ -106,7 +106,7 @@ impl Session {
         }
         Ok(Session {
             now_ms: 0,
-            branch,
+            workspace: Workspace::new(database, &branch),
             open: None,
             user_variables: HashMap::new(),
             session_variables: global_variables.clone(),
@@ -124,7 +124,13 @@ impl Session {
 
     /// The branch this session reads and writes.
     pub fn branch(&self) -> &str {
-        &self.branch
+        &self.workspace.branch
+    }
+
+    /// Sets whom the session's commits name as author and committer.
+    pub fn set_user(&mut self, name: &str, email: &str) {
+        self.workspace.user_name = name.to_string();
+        self.workspace.user_email = email.to_string();
     }
 
     /// Whether an explicit transaction is open.
@@ -163,9 +169,9 @@ impl Session {
 
     fn begin(&mut self, store: &mut dyn ChunkStore, explicit: bool) -> Result<(), Error> {
         let repo = Repo::open(store)?;
-        let base = repo.working_root(&self.branch)?;
+        let base = repo.working_root(&self.workspace.branch)?;
         let metas = std::mem::take(&mut self.metas);
-        self.open = Some(Open { tx: Tx::new(base.clone(), metas), base, explicit });
+        self.open = Some(Open { tx: Tx::new(base, metas), explicit });
         Ok(())
     }
 
@@ -179,36 +185,7 @@ impl Session {
     /// Commits the open transaction, if any.
     fn commit(&mut self, store: &mut dyn ChunkStore) -> Result<(), Error> {
         let Some(mut open) = self.close() else { return Ok(()) };
-        let ours = open.tx.flush(store)?;
-        if ours == open.base {
-            return Ok(());
-        }
-        let branch = self.branch.clone();
-        publish_retrying(
-            store,
-            "the branch kept moving while committing; the transaction was rolled back, retry it",
-            |repo| {
-                let current = repo.working_root(&branch)?;
-                let merged = if current == open.base {
-                    ours.clone()
-                } else {
-                    let merge =
-                        history::merge_roots(repo.store_mut(), &open.base, &current, &ours)?;
-                    if !merge.conflicts.is_empty() {
-                        let tables: Vec<&String> = merge.conflicts.keys().collect();
-                        return Err(Error::new(
-                        ErrorKind::SerializationFailure,
-                        format!(
-                            "this transaction conflicts with a committed transaction on table(s) {tables:?}; it was rolled back, retry it"
-                        ),
-                    ));
-                    }
-                    merge.root
-                };
-                repo.set_working_root(&branch, &merged)?;
-                Ok(())
-            },
-        )
+        open.tx.commit(store, &self.workspace.branch)
     }
 
     fn statement(
@@ -231,7 +208,7 @@ impl Session {
                 return Ok(QueryResult::default());
             }
             Statement::SetVariables(assignments) => return self.set_variables(store, assignments),
-            Statement::Use(_) => return Ok(QueryResult::default()),
+            Statement::Use(name) => return self.use_database(store, name),
             _ => {}
         }
         let ddl = statement.is_ddl();
@@ -285,7 +262,14 @@ impl Session {
         };
         let open = self.open.as_mut().expect("begun");
         let tx_before = if statement.is_ddl() { Some(open.tx.clone()) } else { None };
-        let mut exec = Exec::new(store, &mut open.tx, functions, &self.user_variables, &lookup);
+        let mut exec = Exec::new(
+            store,
+            &mut open.tx,
+            functions,
+            &self.user_variables,
+            &lookup,
+            &mut self.workspace,
+        );
         let outcome = run_statement(&mut exec, statement);
         if outcome.is_err() {
             exec.rollback_statement();
@@ -324,7 +308,14 @@ impl Session {
                 .and_then(|r| r.into_iter().next())
                 .unwrap_or(Datum::Null);
             if let VariableTarget::System { name, .. } = target {
-                if !self.global_variables.contains_key(name) {
+                let revision = self.revision_variable(name);
+                if revision.is_some_and(|suffix| suffix != "head_ref") {
+                    return Err(Error::new(
+                        ErrorKind::BadVariable,
+                        format!("Variable '{name}' is a read only variable"),
+                    ));
+                }
+                if revision.is_none() && !self.global_variables.contains_key(name) {
                     return Err(Error::new(
                         ErrorKind::UnknownVariable,
                         format!("Unknown system variable '{name}'"),
@@ -345,6 +336,14 @@ impl Session {
             match target {
                 VariableTarget::User(name) => {
                     self.user_variables.insert(name.clone(), value);
+                }
+                VariableTarget::System { name, .. } if self.revision_variable(name).is_some() => {
+                    // Setting `@@<db>_head_ref` checks the branch out, as in Dolt.
+                    let text = value.to_text().unwrap_or_default();
+                    let branch = text.strip_prefix("refs/heads/").unwrap_or(&text).to_string();
+                    Repo::open(store)?.branch_head(&branch)?;
+                    let args = vec![super::ast::Expr::Literal(Datum::Text(branch))];
+                    self.statement(store, &Statement::Call { name: "dolt_checkout".into(), args })?;
                 }
                 VariableTarget::System { name, scope } => {
                     match scope {
@@ -370,6 +369,39 @@ impl Session {
         Ok(QueryResult::default())
     }
 
+    /// `USE db` (the session's own database) and `USE db/branch`, which moves the session to
+    /// that branch as a checkout does.
+    fn use_database(
+        &mut self,
+        store: &mut dyn ChunkStore,
+        name: &str,
+    ) -> Result<QueryResult, Error> {
+        let (database, branch) = match name.split_once('/') {
+            Some((database, branch)) => (database, Some(branch)),
+            None => (name, None),
+        };
+        let unknown =
+            || Error::new(ErrorKind::NoSuchDatabase, format!("Unknown database '{name}'"));
+        if !database.eq_ignore_ascii_case(&self.workspace.database) {
+            return Err(unknown());
+        }
+        let Some(branch) = branch else { return Ok(QueryResult::default()) };
+        if Repo::open(store)?.branch_head(branch).is_err() {
+            return Err(unknown());
+        }
+        let args = vec![super::ast::Expr::Literal(Datum::Text(branch.to_string()))];
+        self.statement(store, &Statement::Call { name: "dolt_checkout".into(), args })?;
+        Ok(QueryResult::default())
+    }
+
+    /// For `@@<database>_head` and its kin (`head_ref`, `working`, `staged`), the suffix.
+    fn revision_variable(&self, name: &str) -> Option<&'static str> {
+        let database = self.workspace.database.to_lowercase();
+        let suffix = name.to_lowercase();
+        let suffix = suffix.strip_prefix(&database)?.strip_prefix('_')?.to_string();
+        ["head", "head_ref", "working", "staged"].into_iter().find(|s| *s == suffix)
+    }
+
     fn query_rows(
         &mut self,
         store: &mut dyn ChunkStore,
@@ -379,7 +411,9 @@ impl Session {
         // of its own would.
         let mut tx = match &self.open {
             Some(open) => open.tx.clone(),
-            None => Tx::new(Repo::open(store)?.working_root(&self.branch)?, HashMap::new()),
+            None => {
+                Tx::new(Repo::open(store)?.working_root(&self.workspace.branch)?, HashMap::new())
+            }
         };
         let functions = FunctionContext { now_micros: self.now_ms.saturating_mul(1000) };
         let session = &self.session_variables;
@@ -388,7 +422,14 @@ impl Session {
                 Error::new(ErrorKind::UnknownVariable, format!("Unknown system variable '{name}'"))
             })
         };
-        let mut exec = Exec::new(store, &mut tx, functions, &self.user_variables, &lookup);
+        let mut exec = Exec::new(
+            store,
+            &mut tx,
+            functions,
+            &self.user_variables,
+            &lookup,
+            &mut self.workspace,
+        );
         exec.query(query, None)
     }
 
@@ -416,28 +457,6 @@ impl Session {
             Ok(())
         })
     }
-}
-
-/// Opens the repository, lets `change` edit it and publishes, starting over from a fresh
-/// read when another writer published first. When every attempt lost the race it fails with a
-/// retryable serialization error saying `lost`.
-fn publish_retrying(
-    store: &mut dyn ChunkStore,
-    lost: &str,
-    mut change: impl FnMut(&mut Repo) -> Result<(), Error>,
-) -> Result<(), Error> {
-    for _ in 0..COMMIT_RETRIES_MAX {
-        let mut repo = Repo::open(store)?;
-        change(&mut repo)?;
-        match repo.publish() {
-            Ok(()) => return Ok(()),
-            Err(history::Error::Store(crate::prolly::Error::Store(
-                crate::chunk::Error::Conflict { .. },
-            ))) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(Error::new(ErrorKind::SerializationFailure, lost))
 }
 
 fn load_persisted(store: &mut dyn ChunkStore) -> Result<BTreeMap<String, Datum>, Error> {
@@ -471,6 +490,8 @@ fn normalise_variable(target: &VariableTarget, value: Datum) -> Result<Datum, Er
             | "dolt_replicate_all_heads"
             | "dolt_async_replication"
             | "dolt_skip_replication_errors"
+            | "dolt_allow_commit_conflicts"
+            | "dolt_force_transaction_commit"
     );
     if !switch {
         return Ok(value);
@@ -584,10 +605,11 @@ fn run_statement(exec: &mut Exec, statement: &Statement) -> Result<QueryResult, 
                 .filter(|n| pattern.as_ref().is_none_or(|p| like(n, p, '\\')))
                 .map(|n| vec![Datum::Text(n.clone())])
                 .collect();
-            text_rows(&["Tables_in_cambium"], rows)
+            let column = format!("Tables_in_{}", exec.workspace.database);
+            text_rows(&[column.as_str()], rows)
         }
         Statement::Show { kind: ShowKind::Databases, .. } => {
-            text_rows(&["Database"], vec![vec![Datum::Text("cambium".into())]])
+            text_rows(&["Database"], vec![vec![Datum::Text(exec.workspace.database.clone())]])
         }
         Statement::Show { kind: ShowKind::Warnings, .. } => {
             text_rows(&["Level", "Code", "Message"], Vec::new())
@@ -657,6 +679,12 @@ fn run_statement(exec: &mut Exec, statement: &Statement) -> Result<QueryResult, 
         | Statement::SetVariables(_)
         | Statement::Use(_) => {
             unreachable!("handled by the session")
+        }
+        Statement::Call { name, args } => {
+            let empty = super::exec::Scope::default();
+            let env = super::exec::Env::new(&empty, &[]);
+            let values = args.iter().map(|a| exec.eval(a, &env)).collect::<Result<_, _>>()?;
+            rows_result(super::dolt::call(exec, name, values)?)
         }
     })
 }

@@ -27,6 +27,7 @@ pub(super) static FUNCTIONS: &[Spec] = &[
     Spec::strict("unix_timestamp", 0, 1, unix_timestamp),
     Spec::strict("from_unixtime", 1, 2, from_unixtime),
     Spec::strict("date", 1, 1, date),
+    Spec::strict("timestamp", 1, 1, timestamp),
     Spec::strict("time", 1, 1, time),
     Spec::strict("year", 1, 1, year),
     Spec::strict("month", 1, 1, month),
@@ -468,6 +469,11 @@ fn with_parts(call: &Call, f: impl Fn(&Parts) -> Datum) -> Result<Datum, Error> 
 
 fn date(call: Call) -> Result<Datum, Error> {
     Ok(temporal(&call.args[0]).map_or(Datum::Null, |t| Temporal::Date(t.days()).datum()))
+}
+
+/// `TIMESTAMP(expr)`: the value as a DATETIME (a date at midnight).
+fn timestamp(call: Call) -> Result<Datum, Error> {
+    Ok(temporal(&call.args[0]).map_or(Datum::Null, |t| Temporal::DateTime(t.micros()).datum()))
 }
 
 fn time(call: Call) -> Result<Datum, Error> {
