@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks: runs the prolly and SQL workloads natively and in wasm under Node, the SQL ones next
-# to other in-memory databases (benches/sql-peers.mjs), prints them side by side and rewrites
-# their tables in docs/benchmarks.md. Not part of the test command.
+# to other in-memory databases (benches/sql-peers.mjs) and the version-control SQL ones next to
+# DoltLite's wasm build (benches/dolt-peers.mjs), prints them side by side and rewrites their
+# tables in docs/benchmarks.md. Not part of the test command.
 #   bench.sh [--smoke]   --smoke runs small sizes, to check the harness quickly
 set -euo pipefail
 
@@ -21,7 +22,7 @@ fi
 
 # Everything is built before anything is measured, so that native and wasm figures come from the
 # same sources and no compiler competes with the measurements.
-cargo bench --features bench --bench prolly --bench sql --no-run
+cargo bench --features bench --bench prolly --bench sql --bench dolt --no-run
 wasm-pack build --release --target nodejs --out-dir target/bench-pkg --out-name cambium \
   --no-pack -- --features bench
 
@@ -30,6 +31,10 @@ cargo bench --features bench --bench sql -- "$@" | tee target/bench-out/sql-nati
 node benches/prolly-wasm.mjs "$@" | tee target/bench-out/wasm.jsonl
 # --expose-gc lets the runner collect garbage between engines, outside the timed workloads.
 node --expose-gc benches/sql-peers.mjs "$@" | tee target/bench-out/sql-peers.jsonl
+cargo bench --features bench --bench dolt -- "$@" | tee target/bench-out/dolt-native.jsonl
+node --expose-gc benches/dolt-peers.mjs "$@" | tee target/bench-out/dolt-peers.jsonl
 node benches/report.mjs target/bench-out/native.jsonl target/bench-out/wasm.jsonl docs/benchmarks.md
 node benches/sql-report.mjs target/bench-out/sql-native.jsonl target/bench-out/sql-peers.jsonl \
+  docs/benchmarks.md
+node benches/dolt-report.mjs target/bench-out/dolt-native.jsonl target/bench-out/dolt-peers.jsonl \
   docs/benchmarks.md

@@ -1,7 +1,8 @@
-//! Benchmark workloads for the storage engine, the history layer and the SQL engine, shared by
-//! the native bench programs (`benches/prolly.rs`, `benches/sql.rs`) and the wasm build run under
-//! Node (`benches/prolly-wasm.mjs`, `benches/sql-peers.mjs`), so both measure exactly the same
-//! work. The caller hands in the clock; nothing here reads one.
+//! Benchmark workloads for the storage engine, the history layer, the SQL engine and its
+//! version-control surface, shared by the native bench programs (`benches/prolly.rs`,
+//! `benches/sql.rs`, `benches/dolt.rs`) and the wasm build run under Node
+//! (`benches/prolly-wasm.mjs`, `benches/sql-peers.mjs`, `benches/dolt-peers.mjs`), so both measure
+//! exactly the same work. The caller hands in the clock; nothing here reads one.
 
 use crate::chunk::{ChunkStore, Hash, Manifest, MemoryStore};
 use crate::history::{self, CommitOptions, MergeOptions, Repo, ResetMode, Signature, Table};
@@ -632,4 +633,160 @@ pub fn sql_suite(clock: &dyn Fn() -> f64, scale: SqlScale) -> Vec<Figure> {
         Figure::of(scale.group_name(), "ms", group),
         Figure::of(scale.update_name(), "ms", update),
     ]
+}
+
+/// Sizes of the version-control SQL suite (`version_control_suite`). `benches/dolt-peers.mjs`
+/// reads them and the figure names from the wasm build through `vcBenchPlan`, so Cambium's wasm
+/// build and DoltLite run exactly the work Cambium runs natively.
+#[derive(Clone, Copy, Debug)]
+pub struct VcScale {
+    /// Rows of the table, one table per size, loaded and committed once.
+    pub rows: &'static [u64],
+    /// Rows each measured step changes, spread evenly over the table.
+    pub changes: &'static [u64],
+    /// Measured rounds. One more runs first as a warm-up and is not reported; it skips the
+    /// largest change, which runs the same code as the others and would only add minutes.
+    pub repeats: usize,
+    /// Rows per multi-row INSERT of Cambium's load.
+    pub insert_batch: usize,
+}
+
+impl VcScale {
+    pub const FULL: VcScale = VcScale {
+        rows: &[100_000, 1_000_000],
+        changes: &[1, 100, 10_000],
+        repeats: 5,
+        insert_batch: 1_000,
+    };
+    pub const SMOKE: VcScale =
+        VcScale { rows: &[2_000, 20_000], changes: &[1, 10, 100], repeats: 2, insert_batch: 1_000 };
+
+    /// Whether round `round` (0 is the warm-up) runs the step changing `changes` rows.
+    pub fn runs(&self, round: usize, changes: u64) -> bool {
+        round > 0 || self.changes.iter().any(|&c| c > changes)
+    }
+
+    /// Figure names, shared with the JS side so every engine's figures land in the same row.
+    pub fn commit_name(rows: u64, changes: u64) -> String {
+        format!("dolt_commit('-am'), {rows} rows, {changes} changed")
+    }
+
+    /// The diff right after the commit: nothing of the new commit has been read yet.
+    pub fn diff_first_name(rows: u64, changes: u64) -> String {
+        format!("dolt_diff_t WHERE to_commit, {rows} rows, {changes} changed: first call")
+    }
+
+    /// The same diff run again, as an application repeating a query would.
+    pub fn diff_warm_name(rows: u64, changes: u64) -> String {
+        format!("dolt_diff_t WHERE to_commit, {rows} rows, {changes} changed: warm")
+    }
+
+    /// The sizes and figure names as one JSON object, for the JS side of the benchmark.
+    pub fn to_json(&self) -> String {
+        let list = |xs: &[u64]| xs.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
+        let mut names = Vec::new();
+        for &rows in self.rows {
+            for &changes in self.changes {
+                names.push(format!(
+                    r#"{{"rows":{rows},"changes":{changes},"commit":"{}","diffFirst":"{}","diffWarm":"{}"}}"#,
+                    VcScale::commit_name(rows, changes),
+                    VcScale::diff_first_name(rows, changes),
+                    VcScale::diff_warm_name(rows, changes)
+                ));
+            }
+        }
+        format!(
+            r#"{{"rows":[{}],"changes":[{}],"repeats":{},"insertBatch":{},"names":[{}]}}"#,
+            list(self.rows),
+            list(self.changes),
+            self.repeats,
+            self.insert_batch,
+            names.join(",")
+        )
+    }
+}
+
+/// The version-control suite's table: `id` is a BIGINT, as the issue's workload names it.
+pub const VC_CREATE: &str = "CREATE TABLE t(id BIGINT PRIMARY KEY, k INT, v VARCHAR(64))";
+pub const VC_UPDATE: &str = "UPDATE t SET k = ? WHERE id = ?";
+
+/// The rows step `(round, changes)` changes on a table of `rows` rows: one in every
+/// `rows / changes`, so the changes touch the whole table, shifted from round to round so that
+/// rounds change different rows. `benches/dolt-peers.mjs` computes the same.
+pub fn vc_changed_ids(rows: u64, changes: u64, round: usize) -> Vec<u64> {
+    let stride = rows / changes;
+    let offset = round as u64 * 7919 % stride;
+    (0..changes).map(|i| 1 + i * stride + offset).collect()
+}
+
+/// The `k` that step `step` of round `round` writes: negative, and different for every step,
+/// so that every changed row really changes (the loaded `k` values are never negative).
+pub fn vc_k(round: usize, step: usize, steps: usize) -> i64 {
+    -(1 + (round * steps + step) as i64)
+}
+
+/// The diff query for the commit named `hash`, with the hash as a literal, as an application
+/// would write it after reading the hash from `dolt_commit`.
+pub fn vc_diff_sql(hash: &str) -> String {
+    format!("SELECT * FROM dolt_diff_t WHERE to_commit = '{hash}'")
+}
+
+/// Runs the version-control workloads on Cambium: for each table size, loads and commits the
+/// table once, then per round and per number of changed rows updates those rows in one
+/// transaction (untimed), times `CALL dolt_commit('-am', …)`, and times the diff of that commit
+/// through `dolt_diff_t`, first call and repeated, checking it returns one row per change. The
+/// diff must cost in proportion to the changes, not the table, which the sizes show side by
+/// side. `clock` returns milliseconds from any fixed origin.
+pub fn version_control_suite(clock: &dyn Fn() -> f64, scale: VcScale) -> Vec<Figure> {
+    let mut figures = Vec::new();
+    for &rows in scale.rows {
+        let mut store = MemoryStore::new();
+        let session = Session::open(&mut store, "cambium").expect("open");
+        let mut db = SqlDb { store, session };
+        db.run(VC_CREATE, &[]);
+        let cells: Vec<Datum> = (1..=rows)
+            .flat_map(|id| [Datum::Int(id as i64), Datum::Int(sql_k(id)), Datum::Text(sql_v(id))])
+            .collect();
+        db.load(&cells, scale.insert_batch);
+        drop(cells);
+        db.run("CALL dolt_commit('-Am', 'load')", &[]);
+
+        let steps = scale.changes.len();
+        let mut samples = vec![(Vec::new(), Vec::new(), Vec::new()); steps];
+        for round in 0..=scale.repeats {
+            for (step, &changes) in scale.changes.iter().enumerate() {
+                if !scale.runs(round, changes) {
+                    continue;
+                }
+                let k = Datum::Int(vc_k(round, step, steps));
+                db.run("BEGIN", &[]);
+                for id in vc_changed_ids(rows, changes, round) {
+                    let params = [k.clone(), Datum::Int(id as i64)];
+                    assert_eq!(db.run(VC_UPDATE, &params)[0].rows_affected, 1, "update {id}");
+                }
+                db.run("COMMIT", &[]);
+
+                let sql = format!("CALL dolt_commit('-am', 'round {round}: {changes} rows')");
+                let (result, commit_ms) = timed(clock, || db.run(&sql, &[]));
+                let hash = result[0].rows[0][0].to_text().expect("dolt_commit returns a hash");
+                let diff = vc_diff_sql(&hash);
+                let (result, first_ms) = timed(clock, || db.run(&diff, &[]));
+                assert_eq!(result[0].rows.len() as u64, changes, "rows of {diff}");
+                let (result, warm_ms) = timed(clock, || db.run(&diff, &[]));
+                assert_eq!(result[0].rows.len() as u64, changes, "rows of {diff}");
+                if round > 0 {
+                    let (commit, first, warm) = &mut samples[step];
+                    commit.push(commit_ms);
+                    first.push(first_ms);
+                    warm.push(warm_ms);
+                }
+            }
+        }
+        for (&changes, (commit, first, warm)) in scale.changes.iter().zip(samples) {
+            figures.push(Figure::of(VcScale::commit_name(rows, changes), "ms", commit));
+            figures.push(Figure::of(VcScale::diff_first_name(rows, changes), "ms", first));
+            figures.push(Figure::of(VcScale::diff_warm_name(rows, changes), "ms", warm));
+        }
+    }
+    figures
 }

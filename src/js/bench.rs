@@ -1,11 +1,12 @@
 //! The benchmark surface of the wasm build (bench feature only): `runProllyBench(full)` and
 //! `runSqlBench(full)` run the shared workloads of `crate::bench` inside wasm, timed with the
-//! host's `performance.now()`; `BenchSession` lets `benches/sql-peers.mjs` drive the SQL engine
-//! across the JS boundary, as an application would, next to other in-memory databases.
+//! host's `performance.now()`; `BenchSession` lets `benches/sql-peers.mjs` and
+//! `benches/dolt-peers.mjs` drive the SQL engine across the JS boundary, as an application would,
+//! next to other in-memory databases; `sqlBenchPlan` and `vcBenchPlan` give them the sizes.
 
 use wasm_bindgen::prelude::*;
 
-use crate::bench::{history_suite, prolly_suite, sql_suite, Scale, SqlScale};
+use crate::bench::{history_suite, prolly_suite, sql_suite, Scale, SqlScale, VcScale};
 use crate::chunk::MemoryStore;
 use crate::sql::{Datum, QueryResult, Session};
 
@@ -45,6 +46,13 @@ pub fn run_sql_bench(full: bool) -> String {
 #[wasm_bindgen(js_name = sqlBenchPlan)]
 pub fn sql_bench_plan(full: bool) -> String {
     sql_scale(full).to_json()
+}
+
+/// The version-control suite's sizes and figure names as JSON, so `benches/dolt-peers.mjs` runs
+/// on Cambium's wasm build and on DoltLite the work `version_control_suite` runs natively.
+#[wasm_bindgen(js_name = vcBenchPlan)]
+pub fn vc_bench_plan(full: bool) -> String {
+    if full { VcScale::FULL } else { VcScale::SMOKE }.to_json()
 }
 
 /// A Cambium database in memory with one SQL session, called from JS.

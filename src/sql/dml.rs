@@ -478,7 +478,7 @@ impl Exec<'_> {
     ) -> Result<Changed, Error> {
         if self.tx.table_name(table).is_none() {
             let updated =
-                super::dolt::update_rows(self, table, assignments, filter, order_by, limit);
+                super::dolt::update_rows(self, table, alias, assignments, filter, order_by, limit);
             if let Some(rows_affected) = updated {
                 return Ok(Changed { rows_affected: rows_affected?, last_insert_id: 0 });
             }
@@ -526,7 +526,7 @@ impl Exec<'_> {
     ) -> Result<Changed, Error> {
         if self.tx.table_name(table).is_none() {
             if let Some(rows_affected) =
-                super::dolt::delete_rows(self, table, filter, order_by, limit)
+                super::dolt::delete_rows(self, table, alias, filter, order_by, limit)
             {
                 return Ok(Changed { rows_affected: rows_affected?, last_insert_id: 0 });
             }

@@ -131,7 +131,7 @@ pub(super) fn delete(
     picks: &Picks,
 ) -> Result<u64, Error> {
     let conflicts = load(exec, system, table)?;
-    let (_, rows) = picks.apply(exec, system, conflicts.listing)?;
+    let (_, rows) = picks.apply(exec, conflicts.listing)?;
     let keys = picked_keys(&rows);
     if keys.is_empty() {
         return Ok(0);
@@ -172,7 +172,7 @@ pub(super) fn update(
     let meta = conflicts.meta.clone();
     let order = conflicts.order.clone();
     let stored = conflicts.table.clone();
-    let (scope, rows) = picks.apply(exec, system, conflicts.listing)?;
+    let (scope, rows) = picks.apply(exec, conflicts.listing)?;
     let mut edits = Vec::with_capacity(rows.len());
     for row in rows {
         let mut new = row.clone();

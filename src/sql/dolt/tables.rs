@@ -166,14 +166,15 @@ fn read_only(name: &str) -> Error {
 pub(in super::super) fn update_rows(
     exec: &mut Exec,
     table: &str,
+    alias: Option<&str>,
     assignments: &[(String, Expr)],
     filter: Option<&Expr>,
     order_by: &[OrderItem],
     limit: Option<&Expr>,
 ) -> Option<Result<u64, Error>> {
-    let picks = Picks { filter, order_by, limit };
+    let picks = Picks { label: alias.unwrap_or(table), filter, order_by, limit };
     if table.eq_ignore_ascii_case("dolt_branches") {
-        return Some(update_branches(exec, table, assignments, &picks));
+        return Some(update_branches(exec, assignments, &picks));
     }
     if let Some((Suffixed::Conflicts, user_table)) = suffixed(table) {
         return Some(conflicts::update(exec, table, user_table, assignments, &picks));
@@ -185,13 +186,14 @@ pub(in super::super) fn update_rows(
 pub(in super::super) fn delete_rows(
     exec: &mut Exec,
     table: &str,
+    alias: Option<&str>,
     filter: Option<&Expr>,
     order_by: &[OrderItem],
     limit: Option<&Expr>,
 ) -> Option<Result<u64, Error>> {
-    let picks = Picks { filter, order_by, limit };
+    let picks = Picks { label: alias.unwrap_or(table), filter, order_by, limit };
     if table.eq_ignore_ascii_case("dolt_branches") {
-        return Some(delete_branches(exec, table, &picks));
+        return Some(delete_branches(exec, &picks));
     }
     if let Some((Suffixed::Conflicts, user_table)) = suffixed(table) {
         return Some(conflicts::delete(exec, table, user_table, &picks));
@@ -203,6 +205,8 @@ pub(in super::super) fn delete_rows(
 
 /// The clauses of an UPDATE or DELETE that pick rows.
 pub(super) struct Picks<'a> {
+    /// The name the statement's clauses call the table by: its alias, else its name.
+    pub label: &'a str,
     pub filter: Option<&'a Expr>,
     pub order_by: &'a [OrderItem],
     pub limit: Option<&'a Expr>,
@@ -213,11 +217,11 @@ impl Picks<'_> {
     pub(super) fn apply(
         &self,
         exec: &mut Exec,
-        label: &str,
         (columns, rows): Listing,
     ) -> Result<(Scope, Vec<Vec<Datum>>), Error> {
+        let label = self.label.to_lowercase();
         let scope =
-            Scope { columns: columns.into_iter().map(|c| (Some(label.to_string()), c)).collect() };
+            Scope { columns: columns.into_iter().map(|c| (Some(label.clone()), c)).collect() };
         let used = self.filter.into_iter().chain(self.order_by.iter().map(|o| &o.expr));
         check_columns(&scope, None, used, &[])?;
         let mut picked = Vec::new();
@@ -503,14 +507,13 @@ fn branch_column(column: &str) -> Result<usize, Error> {
 /// `WHERE name = 'main' AND hash = @@mydb_head` is an optimistic lock.
 fn update_branches(
     exec: &mut Exec,
-    table: &str,
     assignments: &[(String, Expr)],
     picks: &Picks,
 ) -> Result<u64, Error> {
     let positions =
         assignments.iter().map(|(c, _)| branch_column(c)).collect::<Result<Vec<_>, _>>()?;
     let all = branches(exec)?;
-    let (scope, rows) = picks.apply(exec, table, all)?;
+    let (scope, rows) = picks.apply(exec, all)?;
     let mut moves = Vec::with_capacity(rows.len());
     for row in rows {
         let mut new = row.clone();
@@ -552,9 +555,9 @@ fn update_branches(
 
 /// `DELETE FROM dolt_branches WHERE ...`: deletes the picked branches, merged or not (the
 /// statement is explicit about which), but never the session's own.
-fn delete_branches(exec: &mut Exec, table: &str, picks: &Picks) -> Result<u64, Error> {
+fn delete_branches(exec: &mut Exec, picks: &Picks) -> Result<u64, Error> {
     let all = branches(exec)?;
-    let (_, rows) = picks.apply(exec, table, all)?;
+    let (_, rows) = picks.apply(exec, all)?;
     let names =
         rows.iter().map(|row| text_arg("dolt_branches", &row[0])).collect::<Result<Vec<_>, _>>()?;
     if let Some(own) = names.iter().find(|n| **n == exec.workspace.branch) {
