@@ -345,35 +345,21 @@ fn restore_tables(exec: &mut Exec, names: &[String]) -> Result<(), Error> {
             }
             _ => (head, names),
         };
+        let known = [&working, &staged, &source];
         let tables: Vec<String> = if names.iter().any(|n| n == ".") {
-            working
-                .tables
-                .keys()
-                .chain(source.tables.keys())
-                .cloned()
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect()
+            let every: BTreeSet<&String> =
+                working.tables.keys().chain(source.tables.keys()).collect();
+            every.into_iter().cloned().collect()
         } else {
-            stored_tables(&[&working, &staged, &source], names).map_err(|_| {
-                let missing: Vec<&String> = names
-                    .iter()
-                    .filter(|n| {
-                        stored_tables(&[&working, &staged, &source], &[(*n).clone()]).is_err()
-                    })
-                    .collect();
-                refused(
-                    missing
-                        .iter()
-                        .map(|n| {
-                            format!(
-                                "error: tablespec '{n}' did not match any table(s) known to dolt"
-                            )
-                        })
-                        .collect::<Vec<_>>()
-                        .join("\n"),
-                )
-            })?
+            let unknown: Vec<String> = names
+                .iter()
+                .filter(|n| stored_tables(&known, std::slice::from_ref(n)).is_err())
+                .map(|n| format!("error: tablespec '{n}' did not match any table(s) known to dolt"))
+                .collect();
+            if !unknown.is_empty() {
+                return Err(refused(unknown.join("\n")));
+            }
+            stored_tables(&known, names)?
         };
         let mut restored = working.clone();
         for table in &tables {
