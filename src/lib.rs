@@ -5,6 +5,7 @@
 
 pub mod chunk;
 pub mod history;
+pub mod platform;
 pub mod prolly;
 pub mod row;
 pub mod sql;

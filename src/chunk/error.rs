@@ -26,6 +26,9 @@ pub enum Error {
     BadManifest(&'static str),
     /// The backend's IO failed; the store's state is as it was before the call.
     Io(String),
+    /// The store's own files (not a chunk's bytes) are damaged where they were known to be
+    /// complete, so the store refuses them instead of guessing what they held.
+    StoreCorrupt(String),
 }
 
 impl Error {
@@ -40,6 +43,7 @@ impl Error {
             Error::Conflict { .. } => "manifest_conflict",
             Error::BadManifest(_) => "manifest_malformed",
             Error::Io(_) => "io",
+            Error::StoreCorrupt(_) => "store_corrupt",
         }
     }
 
@@ -71,6 +75,7 @@ impl fmt::Display for Error {
             ),
             Error::BadManifest(reason) => write!(f, "the manifest is malformed: {reason}"),
             Error::Io(message) => write!(f, "storage IO failed: {message}"),
+            Error::StoreCorrupt(message) => write!(f, "the store's files are corrupt: {message}"),
         }
     }
 }

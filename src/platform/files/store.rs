@@ -1,0 +1,507 @@
+//! `FileStore`: the [`ChunkStore`] over one directory, written against [`Files`] so native and
+//! Node run the same logic on the same files.
+//!
+//! Layout: chunks are appended to the journal file of the current generation; the `manifest`
+//! file names that generation, how many journal bytes it covers and the published
+//! [`Manifest`]. Replacing the manifest file is the commit point: a flush appends its chunks,
+//! fsyncs the journal, then replaces the manifest (temporary file, fsync, rename, directory
+//! fsync), and only then reports success. Bytes past the covered length are an unacknowledged or
+//! torn tail; readers ignore them and the next writer cuts them off.
+//!
+//! Concurrency: handles made by [`FileStore::handle`] share one index and see each other's
+//! flushes at once. Several processes coordinate through the `LOCK` file, created exclusively
+//! (holding the owner's process id) for the length of a flush or a collection, and compare the
+//! manifest file, re-read under the lock, with the one the caller expected. Known limits: a lock
+//! whose owner died is taken over only where [`Files::process_alive`] can tell (Linux `/proc`,
+//! Node's `process.kill(pid, 0)`), two processes taking over the same dead lock at the same
+//! instant can both win, and a process id is only meaningful on one machine, so the directory
+//! must not be shared over a network file system.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use super::format::{
+    check_journal_header, decode_record_header, encode_journal_header, encode_record_header,
+    journal_generation, journal_name, ManifestFile, JOURNAL_HEADER_BYTES, LOCK_FILE, MANIFEST_FILE,
+    RECORD_BYTES_MAX, RECORD_HEADER_BYTES,
+};
+use super::Files;
+use crate::chunk::{
+    AddressMap, Chunk, ChunkStore, Error, GcStats, Hash, Manifest, CHUNK_BYTES_MAX,
+};
+
+/// How long a flush waits for another process to release `LOCK` before failing.
+pub const LOCK_WAIT_MS_MAX: u32 = 10_000;
+/// The first and the longest pause between two attempts to take a held lock.
+const LOCK_RETRY_MS_MIN: u32 = 1;
+const LOCK_RETRY_MS_MAX: u32 = 50;
+/// Journal bytes read at a time while scanning record headers at open.
+const SCAN_BLOCK_BYTES: usize = 1 << 20;
+/// Bytes gathered before one append, so a large flush or a collection neither issues one write
+/// per chunk nor holds a second copy of everything it writes.
+const APPEND_BATCH_BYTES: usize = 4 * RECORD_BYTES_MAX;
+
+/// Where a chunk's bytes are in the current journal.
+#[derive(Clone, Copy)]
+struct Location {
+    offset: u64,
+    len: u32,
+}
+
+/// What the manifest file said when last read, and the index of the journal it covers.
+struct Published {
+    generation: u64,
+    /// Journal bytes covered by `manifest`; 0 while no manifest file exists.
+    covered: u64,
+    manifest: Manifest,
+    index: AddressMap<Location>,
+}
+
+/// The state every handle of one open store shares.
+struct Shared<F> {
+    files: F,
+    published: Published,
+}
+
+fn lock<F>(shared: &Mutex<Shared<F>>) -> MutexGuard<'_, Shared<F>> {
+    // Published state is replaced only as a whole after the IO succeeded, so a panic while the
+    // lock was held cannot have left it half changed.
+    shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Gathers journal records and appends them in batches.
+struct Appender {
+    name: String,
+    /// Journal length once everything gathered so far is written.
+    end: u64,
+    pending: Vec<u8>,
+}
+
+impl Appender {
+    fn new(name: String, end: u64) -> Appender {
+        Appender { name, end, pending: Vec::new() }
+    }
+
+    fn header(&mut self, generation: u64) {
+        self.pending.extend_from_slice(&encode_journal_header(generation));
+        self.end += JOURNAL_HEADER_BYTES as u64;
+    }
+
+    /// Adds a record for `chunk` and says where its bytes will be.
+    fn record<F: Files>(&mut self, files: &mut F, chunk: &Chunk) -> Result<Location, Error> {
+        encode_record_header(chunk.hash(), chunk.len(), &mut self.pending);
+        self.pending.extend_from_slice(chunk.data());
+        let offset = self.end + RECORD_HEADER_BYTES as u64;
+        self.end = offset + chunk.len() as u64;
+        if self.pending.len() >= APPEND_BATCH_BYTES {
+            self.write(files)?;
+        }
+        // `put` refuses chunks over CHUNK_BYTES_MAX, so the length fits in a u32.
+        Ok(Location { offset, len: chunk.len() as u32 })
+    }
+
+    fn write<F: Files>(&mut self, files: &mut F) -> Result<(), Error> {
+        if !self.pending.is_empty() {
+            files.append(&self.name, &self.pending)?;
+            self.pending.clear();
+        }
+        Ok(())
+    }
+
+    /// Writes what is left and fsyncs; returns the journal's length.
+    fn finish<F: Files>(mut self, files: &mut F) -> Result<u64, Error> {
+        self.write(files)?;
+        files.sync(&self.name)?;
+        Ok(self.end)
+    }
+}
+
+/// Reads the record headers of journal `generation` in `[from, to)`.
+fn scan<F: Files>(
+    files: &mut F,
+    generation: u64,
+    from: u64,
+    to: u64,
+) -> Result<Vec<(Hash, Location)>, Error> {
+    let name = journal_name(generation);
+    let len = files.len(&name)?.unwrap_or(0);
+    if len < to {
+        return Err(Error::StoreCorrupt(format!(
+            "{name} holds {len} bytes but the manifest covers {to}"
+        )));
+    }
+    let mut position = from;
+    if from == 0 {
+        check_journal_header(&files.read_at(&name, 0, JOURNAL_HEADER_BYTES)?, generation)?;
+        position = JOURNAL_HEADER_BYTES as u64;
+    }
+    let mut found = Vec::new();
+    let mut window = Vec::new();
+    let mut window_start = position;
+    while position < to {
+        let header_end = position + RECORD_HEADER_BYTES as u64;
+        if header_end > to {
+            return Err(Error::StoreCorrupt(format!(
+                "the record at offset {position} of {name} is cut short"
+            )));
+        }
+        if position < window_start || header_end > window_start + window.len() as u64 {
+            // At least one header fits: `to - position` is at least RECORD_HEADER_BYTES here.
+            let block = (to - position).min(SCAN_BLOCK_BYTES as u64) as usize;
+            window = files.read_at(&name, position, block)?;
+            window_start = position;
+        }
+        let at = (position - window_start) as usize;
+        let (hash, len) = decode_record_header(&window[at..at + RECORD_HEADER_BYTES], position)?;
+        let end = header_end + u64::from(len);
+        if end > to {
+            return Err(Error::StoreCorrupt(format!(
+                "the record at offset {position} of {name} runs past the covered length {to}"
+            )));
+        }
+        found.push((hash, Location { offset: header_end, len }));
+        position = end;
+    }
+    Ok(found)
+}
+
+impl<F: Files> Shared<F> {
+    /// Brings `published` up to the manifest file, reading the journal records added since.
+    /// On failure nothing changes.
+    fn refresh(&mut self) -> Result<(), Error> {
+        let Some(bytes) = self.files.read_all(MANIFEST_FILE)? else {
+            if self.published.covered == 0 {
+                return Ok(());
+            }
+            return Err(Error::StoreCorrupt("the manifest file disappeared".into()));
+        };
+        let file = ManifestFile::decode(&bytes)?;
+        let current = &self.published;
+        if file.generation == current.generation && file.covered == current.covered {
+            self.published.manifest = file.manifest;
+            return Ok(());
+        }
+        let grows = file.generation == current.generation
+            && current.covered != 0
+            && file.covered > current.covered;
+        let from = if grows { current.covered } else { 0 };
+        let found = scan(&mut self.files, file.generation, from, file.covered)?;
+        let mut index =
+            if grows { std::mem::take(&mut self.published.index) } else { AddressMap::default() };
+        for (hash, location) in found {
+            index.entry(hash).or_insert(location);
+        }
+        self.published = Published {
+            generation: file.generation,
+            covered: file.covered,
+            manifest: file.manifest,
+            index,
+        };
+        Ok(())
+    }
+
+    /// Takes the `LOCK` file, waiting for a live owner up to [`LOCK_WAIT_MS_MAX`] when `wait`;
+    /// `false` when it stays held.
+    fn take_lock(&mut self, wait: bool) -> Result<bool, Error> {
+        let me = self.files.process_id().to_string();
+        let mut waited = 0u32;
+        let mut pause = LOCK_RETRY_MS_MIN;
+        let mut took_over = false;
+        let mut unreadable_seen = false;
+        loop {
+            if self.files.create_new(LOCK_FILE, me.as_bytes())? {
+                return Ok(true);
+            }
+            let owner = self.files.read_all(LOCK_FILE)?;
+            let owner = owner.as_deref().map(|bytes| {
+                std::str::from_utf8(bytes).ok().and_then(|text| text.trim().parse::<u32>().ok())
+            });
+            // An unreadable lock may be one being created this instant; it counts as abandoned
+            // only when it is still unreadable after a pause.
+            let abandoned = match owner {
+                Some(Some(pid)) => !self.files.process_alive(pid),
+                Some(None) => std::mem::replace(&mut unreadable_seen, true),
+                None => false,
+            };
+            if abandoned && !took_over {
+                took_over = true;
+                self.files.remove(LOCK_FILE)?;
+                continue;
+            }
+            if owner.is_none() && !took_over {
+                // Released between the two calls: try again at once.
+                took_over = true;
+                continue;
+            }
+            if !wait || waited >= LOCK_WAIT_MS_MAX {
+                return Ok(false);
+            }
+            self.files.sleep_ms(pause);
+            waited += pause;
+            pause = (pause * 2).min(LOCK_RETRY_MS_MAX);
+            took_over = false;
+        }
+    }
+
+    /// Runs `step` holding `LOCK`, and releases it whatever `step` returned.
+    fn locked<T>(&mut self, step: impl FnOnce(&mut Self) -> Result<T, Error>) -> Result<T, Error> {
+        if !self.take_lock(true)? {
+            return Err(Error::Io(format!(
+                "another process held the store's {LOCK_FILE} file for {LOCK_WAIT_MS_MAX} ms"
+            )));
+        }
+        let result = step(self);
+        // A failed release cannot undo a write that is already durable, so its error is not
+        // reported over the step's result; the lock's owner is this process, and the lock is
+        // taken over once the process is gone.
+        let _ = self.files.remove(LOCK_FILE);
+        result
+    }
+
+    /// At open: cuts off a torn tail and removes journals no manifest names, if no other
+    /// process is writing (otherwise that writer does the same before it appends).
+    fn repair(&mut self) -> Result<(), Error> {
+        // Repair can wait for the next writer, so a directory this process may only read (or a
+        // lock it cannot take now) still opens.
+        if !self.take_lock(false).unwrap_or(false) {
+            return Ok(());
+        }
+        let result = self.repair_locked();
+        let _ = self.files.remove(LOCK_FILE);
+        result
+    }
+
+    fn repair_locked(&mut self) -> Result<(), Error> {
+        self.refresh()?;
+        self.cut_tail()?;
+        self.remove_other_journals()
+    }
+
+    /// Cuts the current journal back to the covered length. Holding `LOCK` only.
+    fn cut_tail(&mut self) -> Result<(), Error> {
+        let name = journal_name(self.published.generation);
+        let covered = self.published.covered;
+        match self.files.len(&name)? {
+            Some(len) if len > covered => self.files.truncate(&name, covered),
+            Some(len) if len < covered => Err(Error::StoreCorrupt(format!(
+                "{name} holds {len} bytes but the manifest covers {covered}"
+            ))),
+            None if covered > 0 => {
+                Err(Error::StoreCorrupt(format!("{name}, which the manifest names, is missing")))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Removes journals of other generations: leftovers of a collection. Holding `LOCK` only.
+    fn remove_other_journals(&mut self) -> Result<(), Error> {
+        for name in self.files.list()? {
+            if journal_generation(&name).is_some_and(|g| g != self.published.generation) {
+                self.files.remove(&name)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The compare-and-swap and the write of a flush. Holding `LOCK` only.
+    fn publish(
+        &mut self,
+        buffer: &AddressMap<Chunk>,
+        expected: &Manifest,
+        new: &Manifest,
+    ) -> Result<(), Error> {
+        self.refresh()?;
+        if self.published.manifest != *expected {
+            return Err(Error::Conflict { current: self.published.manifest });
+        }
+        self.cut_tail()?;
+        let generation = self.published.generation;
+        let mut appender = Appender::new(journal_name(generation), self.published.covered);
+        if self.published.covered == 0 {
+            appender.header(generation);
+        }
+        let mut added = Vec::new();
+        for (hash, chunk) in buffer {
+            if !self.published.index.contains_key(hash) {
+                added.push((*hash, appender.record(&mut self.files, chunk)?));
+            }
+        }
+        let covered = if appender.end == self.published.covered {
+            appender.end
+        } else {
+            appender.finish(&mut self.files)?
+        };
+        let file = ManifestFile { generation, covered, manifest: *new };
+        self.files.replace(MANIFEST_FILE, &file.encode())?;
+        self.published.covered = covered;
+        self.published.manifest = *new;
+        self.published.index.extend(added);
+        Ok(())
+    }
+
+    /// Garbage collection: copies the kept chunks into the next generation's journal, publishes
+    /// a manifest naming it, then removes the old journal. Holding `LOCK` only.
+    fn compact(&mut self, expected: &Manifest, keep: &HashSet<Hash>) -> Result<GcStats, Error> {
+        self.refresh()?;
+        if self.published.manifest != *expected {
+            return Err(Error::Conflict { current: self.published.manifest });
+        }
+        if self.published.covered == 0 {
+            return Ok(GcStats::default());
+        }
+        let old = journal_name(self.published.generation);
+        let generation = self.published.generation.checked_add(1).ok_or_else(|| {
+            Error::StoreCorrupt("the journal generation cannot grow further".into())
+        })?;
+        let name = journal_name(generation);
+        // A collection that crashed may have left a partial journal of this generation.
+        self.files.remove(&name)?;
+        let mut appender = Appender::new(name, 0);
+        appender.header(generation);
+        // In journal order, so the old journal is read front to back.
+        let mut entries: Vec<(Hash, Location)> =
+            self.published.index.iter().map(|(hash, location)| (*hash, *location)).collect();
+        entries.sort_by_key(|(_, location)| location.offset);
+        let mut stats = GcStats::default();
+        let mut index = AddressMap::default();
+        for (hash, location) in entries {
+            if keep.contains(&hash) {
+                let data = self.files.read_at(&old, location.offset, location.len as usize)?;
+                // Verified, so a collection never carries damaged bytes into the new journal.
+                let chunk = Chunk::verified(hash, data)?;
+                index.insert(hash, appender.record(&mut self.files, &chunk)?);
+                stats.kept_chunks += 1;
+            } else {
+                stats.removed_chunks += 1;
+                stats.removed_bytes += u64::from(location.len);
+            }
+        }
+        let covered = appender.finish(&mut self.files)?;
+        let manifest = self.published.manifest;
+        let file = ManifestFile { generation, covered, manifest };
+        self.files.replace(MANIFEST_FILE, &file.encode())?;
+        self.published = Published { generation, covered, manifest, index };
+        // The collection is published; an old journal that cannot be removed now is removed by
+        // the next open or collection.
+        let _ = self.remove_other_journals();
+        Ok(stats)
+    }
+
+    fn read(&mut self, hash: &Hash) -> Result<Option<Chunk>, Error> {
+        let Some(location) = self.published.index.get(hash).copied() else {
+            return Ok(None);
+        };
+        let name = journal_name(self.published.generation);
+        let data = self.files.read_at(&name, location.offset, location.len as usize)?;
+        Chunk::verified(*hash, data).map(Some)
+    }
+}
+
+/// A chunk store in a directory of files. Each handle has its own write buffer;
+/// [`FileStore::handle`] opens another handle onto the same open store.
+pub struct FileStore<F: Files> {
+    shared: Arc<Mutex<Shared<F>>>,
+    buffer: AddressMap<Chunk>,
+}
+
+impl<F: Files> FileStore<F> {
+    /// Opens the store in the directory `files` works on, creating it empty when it holds no
+    /// manifest. Reads the manifest, indexes the journal records it covers, and (unless another
+    /// process is writing) cuts off bytes past them: a flush that never completed.
+    pub fn open(files: F) -> Result<FileStore<F>, Error> {
+        let published = Published {
+            generation: 1,
+            covered: 0,
+            manifest: Manifest::EMPTY,
+            index: AddressMap::default(),
+        };
+        let mut shared = Shared { files, published };
+        shared.refresh()?;
+        shared.repair()?;
+        Ok(FileStore { shared: Arc::new(Mutex::new(shared)), buffer: AddressMap::default() })
+    }
+
+    /// Another handle onto the same store, with an empty write buffer of its own.
+    pub fn handle(&self) -> FileStore<F> {
+        FileStore { shared: self.shared.clone(), buffer: AddressMap::default() }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Shared<F>> {
+        lock(&self.shared)
+    }
+}
+
+impl<F: Files> ChunkStore for FileStore<F> {
+    fn get_many(&self, hashes: &[Hash]) -> Result<Vec<Option<Chunk>>, Error> {
+        let mut shared = self.lock();
+        let mut refreshed = false;
+        let mut out = Vec::with_capacity(hashes.len());
+        for hash in hashes {
+            if let Some(chunk) = self.buffer.get(hash) {
+                out.push(Some(chunk.clone()));
+                continue;
+            }
+            if !refreshed && !shared.published.index.contains_key(hash) {
+                // Another process may have published it since this store last looked.
+                shared.refresh()?;
+                refreshed = true;
+            }
+            let chunk = match shared.read(hash) {
+                // Another process may have collected garbage into a new journal since.
+                Err(Error::Io(_)) if !refreshed => {
+                    shared.refresh()?;
+                    refreshed = true;
+                    shared.read(hash)
+                }
+                read => read,
+            };
+            out.push(chunk?);
+        }
+        Ok(out)
+    }
+
+    fn has_many(&self, hashes: &[Hash]) -> Result<Vec<bool>, Error> {
+        let mut shared = self.lock();
+        // Always current: a writer that skips a chunk because the store has it must not be
+        // misled by a collection another process ran since this store last looked.
+        shared.refresh()?;
+        let index = &shared.published.index;
+        Ok(hashes
+            .iter()
+            .map(|hash| self.buffer.contains_key(hash) || index.contains_key(hash))
+            .collect())
+    }
+
+    fn put(&mut self, chunk: Chunk) -> Result<(), Error> {
+        if chunk.len() > CHUNK_BYTES_MAX {
+            return Err(Error::TooLarge { bytes: chunk.len(), max: CHUNK_BYTES_MAX });
+        }
+        // Buffered even when the store seems to have it: a collection in another process may
+        // remove it before the flush, which decides under the lock what to write.
+        self.buffer.insert(chunk.hash(), chunk);
+        Ok(())
+    }
+
+    fn manifest(&self) -> Result<Manifest, Error> {
+        let mut shared = self.lock();
+        shared.refresh()?;
+        Ok(shared.published.manifest)
+    }
+
+    fn flush(&mut self, expected: &Manifest, new: &Manifest) -> Result<(), Error> {
+        let mut shared = lock(&self.shared);
+        shared.locked(|shared| shared.publish(&self.buffer, expected, new))?;
+        drop(shared);
+        self.buffer.clear();
+        Ok(())
+    }
+
+    fn collect_garbage(
+        &mut self,
+        expected: &Manifest,
+        keep: &HashSet<Hash>,
+    ) -> Result<GcStats, Error> {
+        assert!(self.buffer.is_empty(), "flush before collecting garbage");
+        self.lock().locked(|shared| shared.compact(expected, keep))
+    }
+}
