@@ -7,15 +7,11 @@
 //   node benches/dolt-peers.mjs [--smoke]
 // Expects the Node build made by scripts/bench.sh in target/bench-pkg (or the directory named by
 // CAMBIUM_BENCH_PKG) and the packages of benches/package.json installed.
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import sqlite3InitModule from '@dolthub/doltlite-wasm/sqlite3-node.mjs';
+import { INSERT, loadCambium, sqlK as k, sqlV as v } from './bench-data.mjs';
 import { ENGINES, vcTable } from './dolt-report.mjs';
 
-const require = createRequire(import.meta.url);
-const pkg =
-  process.env.CAMBIUM_BENCH_PKG ?? new URL('../target/bench-pkg', import.meta.url).pathname;
-const cambium = require(path.join(path.resolve(pkg), 'cambium.js'));
+const cambium = loadCambium();
 
 const full = !process.argv.includes('--smoke');
 // Sizes and figure names come from the Rust side, so both engines run the same work as
@@ -23,19 +19,10 @@ const full = !process.argv.includes('--smoke');
 const plan = JSON.parse(cambium.vcBenchPlan(full));
 const log = (...args) => console.error('[dolt-peers]', ...args);
 
-// The same statements and data as `VC_CREATE`, `VC_UPDATE`, `sql_k`, `sql_v`, `vc_changed_ids`,
+// The same statements and data as `VC_CREATE`, `VC_UPDATE`, `vc_changed_ids`,
 // `vc_k` and `vc_diff_sql` in src/bench.rs.
 const CREATE = 'CREATE TABLE t(id BIGINT PRIMARY KEY, k INT, v VARCHAR(64))';
 const UPDATE = 'UPDATE t SET k = ? WHERE id = ?';
-const INSERT = 'INSERT INTO t VALUES (?, ?, ?)';
-const k = (id) => (id * 7919) % 1000;
-const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
-const v = (id) => {
-  const len = 20 + ((id * 37) % 41);
-  let s = `v${id}-`;
-  while (s.length < len) s += LETTERS[(id + s.length * 7) % 26];
-  return s;
-};
 const changedIds = (rows, changes, round) => {
   const stride = Math.floor(rows / changes);
   const offset = (round * 7919) % stride;

@@ -3,10 +3,8 @@
 // DoltLite, and rewrites the section between the dolt markers of docs/benchmarks.md. Also exports
 // the table for dolt-peers.mjs to print.
 //   node benches/dolt-report.mjs dolt-native.jsonl dolt-peers.jsonl docs/benchmarks.md
-import { readFileSync } from 'node:fs';
-import os from 'node:os';
 import { pathToFileURL } from 'node:url';
-import { replaceSection } from './doc-section.mjs';
+import { machineLine, readFigures as read, replaceSection } from './doc-section.mjs';
 
 // Columns of the table, in order; `engine` is the name each figure's JSON carries.
 export const ENGINES = [
@@ -76,19 +74,11 @@ export function referenceLines(figures) {
   });
 }
 
-const read = (path) =>
-  readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line));
-
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const [nativePath, peersPath, docPath] = process.argv.slice(2);
   const figures = [...read(nativePath), ...read(peersPath)];
-  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-  const date = new Date().toISOString().slice(0, 10);
   const text = [
-    `Measured ${date} on ${cpu}, ${os.cpus().length} cores, Node ${process.version}.`,
+    machineLine(),
     'Medians of the rounds in milliseconds, with the range in brackets; lower is better. The last',
     "column is Cambium's wasm build (called from JS) over DoltLite's wasm build; below 1× Cambium",
     'is faster.',

@@ -1,13 +1,9 @@
 // Merges the native and wasm figures of the core benchmarks into one table and rewrites the
 // section between the core markers of docs/benchmarks.md.
 //   node benches/report.mjs native.jsonl wasm.jsonl docs/benchmarks.md
-import { readFileSync } from 'node:fs';
-import { replaceSection } from './doc-section.mjs';
-import os from 'node:os';
+import { machineLine, readFigures as read, replaceSection } from './doc-section.mjs';
 
 const [nativePath, wasmPath, docPath] = process.argv.slice(2);
-const read = (path) =>
-  readFileSync(path, 'utf8').split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
 const native = read(nativePath);
 const wasm = new Map(read(wasmPath).map((figure) => [figure.name, figure]));
 
@@ -30,9 +26,8 @@ const rows = native.map((n) => {
   return `| ${n.name} | ${n.unit} | ${cell(n)} | ${w ? cell(w) : '—'} | ${ratio} |`;
 });
 
-const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 const table = [
-  `Measured ${new Date().toISOString().slice(0, 10)} on ${cpu}, ${os.cpus().length} cores, Node ${process.version}.`,
+  machineLine(),
   'Medians of the runs shown, with the range in brackets; "wasm cost" is how many times slower the',
   'wasm build is than native for that figure.',
   '',

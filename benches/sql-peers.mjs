@@ -7,15 +7,14 @@
 //   node benches/sql-peers.mjs [--smoke]
 // Expects the Node build made by scripts/bench.sh in target/bench-pkg and the packages of
 // benches/package.json installed (scripts/setup.sh installs them).
-import { createRequire } from 'node:module';
 import initSqlJs from 'sql.js';
 import sqlite3InitModule from '@dolthub/doltlite-wasm/sqlite3-node.mjs';
+import { INSERT, loadCambium, sqlK as k, sqlV as v } from './bench-data.mjs';
 import { PGlite } from '@electric-sql/pglite';
 import Database from 'better-sqlite3';
 import { ENGINES, sqlTable } from './sql-report.mjs';
 
-const require = createRequire(import.meta.url);
-const cambium = require('../target/bench-pkg/cambium.js');
+const cambium = loadCambium();
 
 const full = !process.argv.includes('--smoke');
 // Sizes and figure names come from the Rust side, so every engine runs the same work as
@@ -28,17 +27,8 @@ const CREATE = 'CREATE TABLE t(id INT PRIMARY KEY, k INT, v VARCHAR(64))';
 const SELECT = 'SELECT * FROM t WHERE id = ?';
 const GROUP = 'SELECT k % 10, COUNT(*), SUM(LENGTH(v)) FROM t GROUP BY 1';
 const UPDATE = 'UPDATE t SET v = ? WHERE id = ?';
-const INSERT = 'INSERT INTO t VALUES (?, ?, ?)';
 
-// The same data as `sql_k`, `sql_v`, `sql_update_v` and `XorShift32` in src/bench.rs.
-const k = (id) => (id * 7919) % 1000;
-const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
-const v = (id) => {
-  const len = 20 + ((id * 37) % 41);
-  let s = `v${id}-`;
-  while (s.length < len) s += LETTERS[(id + s.length * 7) % 26];
-  return s;
-};
+// The same data as `sql_update_v` and `XorShift32` in src/bench.rs (k and v: bench-data.mjs).
 const xorshiftIds = (seed, count) => {
   const ids = [];
   let x = seed >>> 0;

@@ -2,9 +2,7 @@
 // (benches/sql-peers.mjs) into one table, and rewrites the section between the sql markers of
 // docs/benchmarks.md. Also exports the table for sql-peers.mjs to print.
 //   node benches/sql-report.mjs sql-native.jsonl sql-peers.jsonl docs/benchmarks.md
-import { readFileSync } from 'node:fs';
-import { replaceSection } from './doc-section.mjs';
-import os from 'node:os';
+import { machineLine, readFigures as read, replaceSection } from './doc-section.mjs';
 import { pathToFileURL } from 'node:url';
 
 // Columns of the table, in order; `engine` is the name each figure's JSON carries.
@@ -52,18 +50,11 @@ export function sqlTable(figures, engines = ENGINES) {
   return lines.join('\n');
 }
 
-const read = (path) =>
-  readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line));
-
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const [nativePath, peersPath, docPath] = process.argv.slice(2);
   const figures = [...read(nativePath), ...read(peersPath)];
-  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const table = [
-    `Measured ${new Date().toISOString().slice(0, 10)} on ${cpu}, ${os.cpus().length} cores, Node ${process.version}.`,
+    machineLine(),
     'Medians of the rounds, with the range in brackets; lower is better everywhere. The last column',
     "is Cambium's wasm build (called from JS) over the fastest wasm peer for that workload.",
     '',
