@@ -77,13 +77,35 @@ pub fn parse_expression(text: &str) -> Result<Expr, Error> {
 /// The table function that `rewrite_as_of` writes in place of `table AS OF revision`.
 const AS_OF_FUNCTION: &str = "cambium_as_of";
 
+/// Whether `sql` holds the words `AS` and `OF` one after the other (anywhere, quotes included),
+/// checked without allocating so that statements without them skip the tokenizer.
+fn mentions_as_of(sql: &str) -> bool {
+    let bytes = sql.as_bytes();
+    let word_end =
+        |at: usize| bytes.get(at).is_none_or(|b| !b.is_ascii_alphanumeric() && *b != b'_');
+    (0..bytes.len().saturating_sub(1)).any(|at| {
+        if !bytes[at..at + 2].eq_ignore_ascii_case(b"as") || (at > 0 && !word_end(at - 1)) {
+            return false;
+        }
+        let mut next = at + 2;
+        if !bytes.get(next).is_some_and(u8::is_ascii_whitespace) {
+            return false;
+        }
+        while bytes.get(next).is_some_and(u8::is_ascii_whitespace) {
+            next += 1;
+        }
+        bytes.get(next..next + 2).is_some_and(|w| w.eq_ignore_ascii_case(b"of"))
+            && word_end(next + 2)
+    })
+}
+
 /// Rewrites Dolt's `table AS OF revision`, which `sqlparser` does not read, as the table
 /// function call `cambium_as_of(table, revision)`, which it does. The revision is one operand:
 /// a literal, a variable, a name, a function call, a typed literal (`TIMESTAMP '…'`) or a
 /// parenthesised expression.
 fn rewrite_as_of(sql: &str) -> Result<std::borrow::Cow<'_, str>, Error> {
     use sqlparser::tokenizer::{Token, Tokenizer};
-    if !sql.as_bytes().windows(2).any(|w| w.eq_ignore_ascii_case(b"of")) {
+    if !mentions_as_of(sql) {
         return Ok(sql.into());
     }
     let syntax = |e: sqlparser::tokenizer::TokenizerError| {
@@ -133,6 +155,24 @@ fn rewrite_as_of(sql: &str) -> Result<std::borrow::Cow<'_, str>, Error> {
                 "syntax error: AS OF needs a table and a revision",
             ));
         };
+        // `SELECT x AS of FROM t` names a column `of`: a clause keyword cannot start a revision.
+        if let Token::Word(w) = &tokens[first].token {
+            use sqlparser::keywords::Keyword;
+            let clause = [
+                Keyword::FROM,
+                Keyword::WHERE,
+                Keyword::GROUP,
+                Keyword::ORDER,
+                Keyword::LIMIT,
+                Keyword::HAVING,
+                Keyword::UNION,
+                Keyword::INTO,
+            ];
+            if w.quote_style.is_none() && clause.contains(&w.keyword) {
+                at = of + 1;
+                continue;
+            }
+        }
         // The operand's last token.
         let mut last = first;
         let closing = |open: usize| -> Result<usize, Error> {
