@@ -2,13 +2,15 @@
 //! atomic rename, as `docs/format.md` (section "Files") specifies byte by byte.
 //!
 //! The store's logic ([`FileStore`]) is written once against [`Files`], the few synchronous
-//! operations it needs on one directory. [`NativeFiles`] implements them on `std::fs`; Node's
-//! synchronous `fs.*Sync` calls can implement them through small JS glue, so the same store, and
+//! operations it needs on one directory. `NativeFiles` implements them on `std::fs`, and
+//! `NodeFiles` on Node's synchronous `fs.*Sync` calls from the wasm build, so the same store, and
 //! the same files, serve both.
 
 mod format;
 #[cfg(not(target_arch = "wasm32"))]
 mod native;
+#[cfg(target_arch = "wasm32")]
+mod node;
 mod store;
 
 pub use format::{
@@ -17,6 +19,8 @@ pub use format::{
 };
 #[cfg(not(target_arch = "wasm32"))]
 pub use native::NativeFiles;
+#[cfg(target_arch = "wasm32")]
+pub use node::NodeFiles;
 pub use store::{FileStore, LOCK_WAIT_MS_MAX};
 
 use crate::chunk::Error;
