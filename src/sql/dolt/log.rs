@@ -11,7 +11,7 @@ use super::super::exec::Exec;
 use super::super::types::Datum;
 use super::args::{option, parse, switch, Flag};
 use super::revisions::resolve;
-use super::tables::{date, find_table, listing, Listing};
+use super::tables::{commit_cells, date, find_table, listing, Listing};
 use super::{hash_text, text_arg};
 
 /// Columns of `dolt_log`, the system table and the table function alike.
@@ -104,19 +104,10 @@ fn log_row(commit: Commit, parents: bool, refs: Option<&HashMap<Hash, String>>) 
         Some(refs) => Datum::Text(refs.get(&commit.hash).cloned().unwrap_or_default()),
         None => Datum::Null,
     };
-    vec![
-        hash_text(commit.hash),
-        Datum::Text(commit.committer.name.clone()),
-        Datum::Text(commit.committer.email.clone()),
-        date(&commit.committer),
-        Datum::Text(commit.message),
-        Datum::UInt(commit.height),
-        parents,
-        refs,
-        Datum::Text(commit.author.name.clone()),
-        Datum::Text(commit.author.email.clone()),
-        date(&commit.author),
-    ]
+    let mut row = Vec::from(commit_cells(&commit));
+    row.extend([Datum::UInt(commit.height), parents, refs]);
+    row.extend(author_cells(&commit));
+    row
 }
 
 /// `dolt_log`: the session branch's history, newest first.
@@ -278,22 +269,24 @@ fn all_commits(repo: &Repo) -> Result<Vec<Commit>, Error> {
     walk(repo, &starts)
 }
 
+/// A commit's author cells: name, email and date.
+fn author_cells(commit: &Commit) -> [Datum; 3] {
+    [
+        Datum::Text(commit.author.name.clone()),
+        Datum::Text(commit.author.email.clone()),
+        date(&commit.author),
+    ]
+}
+
 /// `dolt_commits`: every commit in the repository, newest first.
 pub(super) fn commits(exec: &mut Exec) -> Result<Listing, Error> {
     let repo = Repo::open(&mut *exec.store)?;
     let rows = all_commits(&repo)?
         .into_iter()
         .map(|commit| {
-            vec![
-                hash_text(commit.hash),
-                Datum::Text(commit.committer.name.clone()),
-                Datum::Text(commit.committer.email.clone()),
-                date(&commit.committer),
-                Datum::Text(commit.message),
-                Datum::Text(commit.author.name.clone()),
-                Datum::Text(commit.author.email.clone()),
-                date(&commit.author),
-            ]
+            let mut row = Vec::from(commit_cells(&commit));
+            row.extend(author_cells(&commit));
+            row
         })
         .collect();
     let columns = [

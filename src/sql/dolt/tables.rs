@@ -84,6 +84,18 @@ pub(super) fn date(signature: &Signature) -> Datum {
     Datum::DateTime(signature.time_ms.saturating_mul(1000))
 }
 
+/// The cells Dolt's history tables open with for a commit: its hash, committer name and
+/// email, commit date and message.
+pub(super) fn commit_cells(commit: &Commit) -> [Datum; 5] {
+    [
+        hash_text(commit.hash),
+        Datum::Text(commit.committer.name.clone()),
+        Datum::Text(commit.committer.email.clone()),
+        date(&commit.committer),
+        Datum::Text(commit.message.clone()),
+    ]
+}
+
 /// A boolean column's value, as MySQL stores BOOLEAN.
 pub(super) fn flag(value: bool) -> Datum {
     Datum::Int(i64::from(value))
@@ -357,17 +369,10 @@ fn branches(exec: &mut Exec) -> Result<Listing, Error> {
             } else {
                 set.working != commit.root
             };
-        rows.push(vec![
-            Datum::Text(name),
-            hash_text(hash),
-            Datum::Text(commit.committer.name.clone()),
-            Datum::Text(commit.committer.email.clone()),
-            date(&commit.committer),
-            Datum::Text(commit.message),
-            Datum::Text(String::new()),
-            Datum::Text(String::new()),
-            flag(dirty),
-        ]);
+        let mut row = vec![Datum::Text(name)];
+        row.extend(commit_cells(&commit));
+        row.extend([Datum::Text(String::new()), Datum::Text(String::new()), flag(dirty)]);
+        rows.push(row);
     }
     Ok(listing(BRANCH_COLUMNS, rows))
 }
@@ -378,14 +383,9 @@ fn remote_branches(exec: &mut Exec) -> Result<Listing, Error> {
     let mut rows = Vec::new();
     for (name, hash) in repo.remote_branches() {
         let commit = repo.commit(hash)?;
-        rows.push(vec![
-            Datum::Text(name),
-            hash_text(hash),
-            Datum::Text(commit.committer.name.clone()),
-            Datum::Text(commit.committer.email.clone()),
-            date(&commit.committer),
-            Datum::Text(commit.message),
-        ]);
+        let mut row = vec![Datum::Text(name)];
+        row.extend(commit_cells(&commit));
+        rows.push(row);
     }
     Ok(listing(&BRANCH_COLUMNS[..6], rows))
 }
