@@ -1,6 +1,6 @@
 // What the JS benchmark programs share with each other and with src/bench.rs: the Node build of
-// Cambium they drive, and the rows of the benchmark table (`sql_k` and `sql_v` in src/bench.rs),
-// so every engine loads the same bytes.
+// Cambium they drive, the shape of a figure, and the rows of the benchmark table (`sql_k` and
+// `sql_v` in src/bench.rs), so every engine loads the same bytes.
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -25,4 +25,18 @@ export const sqlV = (id) => {
   let s = `v${id}-`;
   while (s.length < len) s += LETTERS[(id + s.length * 7) % 26];
   return s;
+};
+
+// One figure as every benchmark program prints it: the median of the samples and their range.
+export const figure = (engine, name, unit, samples) => {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return {
+    engine,
+    name,
+    unit,
+    median: sorted[Math.floor(sorted.length / 2)],
+    min: sorted[0],
+    max: sorted[sorted.length - 1],
+    runs: sorted.length,
+  };
 };

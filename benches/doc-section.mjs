@@ -17,6 +17,19 @@ export function machineLine() {
   return `Measured ${date} on ${cpu}, ${os.cpus().length} cores, Node ${process.version}.`;
 }
 
+// A time in a table: three significant figures or so, thousands as `k`.
+export const show = (value) => {
+  if (value >= 1e4) return `${(value / 1e3).toFixed(0)} k`;
+  if (value >= 100) return value.toFixed(0);
+  if (value >= 10) return value.toFixed(1);
+  if (value >= 0.1) return value.toFixed(2);
+  return value.toPrecision(2);
+};
+
+// A figure in a table cell: the median and, in brackets, the range; a dash when not measured.
+export const cell = (figure) =>
+  figure ? `${show(figure.median)} (${show(figure.min)}–${show(figure.max)})` : '—';
+
 // Replaces the text between `<!-- NAME:begin -->` and `<!-- NAME:end -->` in a markdown file,
 // so each report script rewrites only its own table of docs/benchmarks.md.
 

@@ -8,7 +8,7 @@
 // Expects the Node build made by scripts/bench.sh in target/bench-pkg (or the directory named by
 // CAMBIUM_BENCH_PKG) and the packages of benches/package.json installed.
 import sqlite3InitModule from '@dolthub/doltlite-wasm/sqlite3-node.mjs';
-import { INSERT, loadCambium, sqlK as k, sqlV as v } from './bench-data.mjs';
+import { figure, INSERT, loadCambium, sqlK as k, sqlV as v } from './bench-data.mjs';
 import { ENGINES, vcTable } from './dolt-report.mjs';
 
 const cambium = loadCambium();
@@ -122,21 +122,9 @@ const timed = (work) => {
 };
 
 const figures = [];
-const emit = (figure) => {
-  figures.push(figure);
-  console.log(JSON.stringify(figure));
-};
-const figure = (engine, name, unit, samples) => {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return {
-    engine,
-    name,
-    unit,
-    median: sorted[Math.floor(sorted.length / 2)],
-    min: sorted[0],
-    max: sorted[sorted.length - 1],
-    runs: sorted.length,
-  };
+const emit = (f) => {
+  figures.push(f);
+  console.log(JSON.stringify(f));
 };
 
 for (const rows of plan.rows) {

@@ -4,7 +4,7 @@
 // the table for dolt-peers.mjs to print.
 //   node benches/dolt-report.mjs dolt-native.jsonl dolt-peers.jsonl docs/benchmarks.md
 import { pathToFileURL } from 'node:url';
-import { machineLine, readFigures as read, replaceSection } from './doc-section.mjs';
+import { cell, machineLine, readFigures as read, replaceSection, show } from './doc-section.mjs';
 
 // Columns of the table, in order; `engine` is the name each figure's JSON carries.
 export const ENGINES = [
@@ -28,15 +28,6 @@ export const REFERENCES = [
   { what: 'diff of 100 changed rows', name: `${DIFF}, 100 changed: first call`, ms: 39.5 },
 ];
 
-const show = (value) => {
-  if (value >= 1e4) return `${(value / 1e3).toFixed(0)} k`;
-  if (value >= 100) return value.toFixed(0);
-  if (value >= 10) return value.toFixed(1);
-  if (value >= 0.1) return value.toFixed(2);
-  return value.toPrecision(2);
-};
-const cell = (figure) =>
-  figure ? `${show(figure.median)} (${show(figure.min)}–${show(figure.max)})` : '—';
 const index = (figures) => {
   const byKey = new Map(figures.map((f) => [`${f.engine}\u0000${f.name}`, f]));
   return (engine, name) => byKey.get(`${engine}\u0000${name}`);

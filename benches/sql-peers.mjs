@@ -9,7 +9,7 @@
 // benches/package.json installed (scripts/setup.sh installs them).
 import initSqlJs from 'sql.js';
 import sqlite3InitModule from '@dolthub/doltlite-wasm/sqlite3-node.mjs';
-import { INSERT, loadCambium, sqlK as k, sqlV as v } from './bench-data.mjs';
+import { figure, INSERT, loadCambium, sqlK as k, sqlV as v } from './bench-data.mjs';
 import { PGlite } from '@electric-sql/pglite';
 import Database from 'better-sqlite3';
 import { ENGINES, sqlTable } from './sql-report.mjs';
@@ -276,21 +276,9 @@ const timed = async (work) => {
 };
 
 const figures = [];
-const emit = (figure) => {
-  figures.push(figure);
-  console.log(JSON.stringify(figure));
-};
-const figure = (engine, name, unit, samples) => {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return {
-    engine,
-    name,
-    unit,
-    median: sorted[Math.floor(sorted.length / 2)],
-    min: sorted[0],
-    max: sorted[sorted.length - 1],
-    runs: sorted.length,
-  };
+const emit = (f) => {
+  figures.push(f);
+  console.log(JSON.stringify(f));
 };
 
 log('Cambium sql_suite inside wasm');

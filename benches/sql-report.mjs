@@ -2,7 +2,7 @@
 // (benches/sql-peers.mjs) into one table, and rewrites the section between the sql markers of
 // docs/benchmarks.md. Also exports the table for sql-peers.mjs to print.
 //   node benches/sql-report.mjs sql-native.jsonl sql-peers.jsonl docs/benchmarks.md
-import { machineLine, readFigures as read, replaceSection } from './doc-section.mjs';
+import { cell, machineLine, readFigures as read, replaceSection } from './doc-section.mjs';
 import { pathToFileURL } from 'node:url';
 
 // Columns of the table, in order; `engine` is the name each figure's JSON carries.
@@ -18,15 +18,6 @@ export const ENGINES = [
 // The peers compiled to wasm that Cambium's wasm build is compared with.
 const WASM_PEERS = ['sql.js', 'doltlite-wasm', 'pglite'];
 
-const show = (value) => {
-  if (value >= 1e4) return `${(value / 1e3).toFixed(0)} k`;
-  if (value >= 100) return value.toFixed(0);
-  if (value >= 10) return value.toFixed(1);
-  if (value >= 0.1) return value.toFixed(2);
-  return value.toPrecision(2);
-};
-const cell = (figure) =>
-  figure ? `${show(figure.median)} (${show(figure.min)}–${show(figure.max)})` : '—';
 
 /// A Markdown table: one row per workload, one column per engine present, and how many times
 /// longer Cambium's wasm build takes than the fastest wasm peer (every unit is a time).
