@@ -4,6 +4,7 @@
 //! `ARCHITECTURE.md` for the map of modules and the invariants that hold between them.
 
 pub mod chunk;
+pub mod db;
 pub mod history;
 pub mod platform;
 pub mod prolly;

@@ -3,21 +3,21 @@
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
-use cambium::chunk::{conformance, Chunk, Error, Hash, Manifest, MemoryStore, ParseHashError};
+use cambium::chunk::{Chunk, Error, Hash, Manifest, MemoryStore, ParseHashError};
 
 struct MemoryHarness(MemoryStore);
 
-impl conformance::Harness for MemoryHarness {
+impl cambium::db::conformance::Harness for MemoryHarness {
     type Store = MemoryStore;
-    fn open(&mut self) -> MemoryStore {
+    async fn open(&mut self) -> MemoryStore {
         self.0.handle()
     }
-    fn corrupt(&mut self, hash: Hash, bytes: &[u8]) {
+    async fn corrupt(&mut self, hash: Hash, bytes: &[u8]) {
         assert!(self.0.corrupt(hash, bytes), "the chunk to corrupt must be published");
     }
 }
 
-cambium::chunk_store_conformance!(MemoryHarness(MemoryStore::new()));
+cambium::store_conformance!(MemoryHarness(MemoryStore::new()));
 
 #[test]
 fn hash_text_round_trips() {

@@ -154,12 +154,12 @@ impl SharedHarness {
     }
 }
 
-impl cambium::chunk::conformance::Harness for SharedHarness {
+impl cambium::db::conformance::Harness for SharedHarness {
     type Store = FileStore<NativeFiles>;
-    fn open(&mut self) -> FileStore<NativeFiles> {
+    async fn open(&mut self) -> FileStore<NativeFiles> {
         self.store.handle()
     }
-    fn corrupt(&mut self, hash: Hash, bytes: &[u8]) {
+    async fn corrupt(&mut self, hash: Hash, bytes: &[u8]) {
         corrupt_chunk(self.dir.path(), hash, bytes);
     }
 }
@@ -167,24 +167,24 @@ impl cambium::chunk::conformance::Harness for SharedHarness {
 /// Every handle opened on its own, as separate processes open the same directory.
 struct SeparateHarness(TempDir);
 
-impl cambium::chunk::conformance::Harness for SeparateHarness {
+impl cambium::db::conformance::Harness for SeparateHarness {
     type Store = FileStore<NativeFiles>;
-    fn open(&mut self) -> FileStore<NativeFiles> {
+    async fn open(&mut self) -> FileStore<NativeFiles> {
         open(self.0.path()).expect("open")
     }
-    fn corrupt(&mut self, hash: Hash, bytes: &[u8]) {
+    async fn corrupt(&mut self, hash: Hash, bytes: &[u8]) {
         corrupt_chunk(self.0.path(), hash, bytes);
     }
 }
 
 mod shared_handles {
     use super::*;
-    cambium::chunk_store_conformance!(SharedHarness::new());
+    cambium::store_conformance!(SharedHarness::new());
 }
 
 mod separate_opens {
     use super::*;
-    cambium::chunk_store_conformance!(SeparateHarness(TempDir::new("separate")));
+    cambium::store_conformance!(SeparateHarness(TempDir::new("separate")));
 }
 
 #[test]

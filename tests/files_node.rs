@@ -14,7 +14,8 @@ use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
-use cambium::chunk::{conformance::Harness, Chunk, ChunkStore, Hash, Manifest};
+use cambium::chunk::{Chunk, ChunkStore, Hash, Manifest};
+use cambium::db::conformance::Harness;
 use cambium::platform::files::{FileStore, Files, NodeFiles, MANIFEST_FILE, RECORD_HEADER_BYTES};
 
 thread_local! {
@@ -79,10 +80,10 @@ struct SharedHarness {
 
 impl Harness for SharedHarness {
     type Store = FileStore<NodeFiles>;
-    fn open(&mut self) -> FileStore<NodeFiles> {
+    async fn open(&mut self) -> FileStore<NodeFiles> {
         self.store.handle()
     }
-    fn corrupt(&mut self, hash: Hash, bytes: &[u8]) {
+    async fn corrupt(&mut self, hash: Hash, bytes: &[u8]) {
         corrupt(&self.dir.0, hash, bytes);
     }
 }
@@ -97,10 +98,10 @@ struct SeparateHarness(TempDir);
 
 impl Harness for SeparateHarness {
     type Store = FileStore<NodeFiles>;
-    fn open(&mut self) -> FileStore<NodeFiles> {
+    async fn open(&mut self) -> FileStore<NodeFiles> {
         open(&self.0 .0)
     }
-    fn corrupt(&mut self, hash: Hash, bytes: &[u8]) {
+    async fn corrupt(&mut self, hash: Hash, bytes: &[u8]) {
         corrupt(&self.0 .0, hash, bytes);
     }
 }
@@ -108,13 +109,13 @@ impl Harness for SeparateHarness {
 mod shared_handles {
     use super::shared;
     use wasm_bindgen_test::wasm_bindgen_test as test;
-    cambium::chunk_store_conformance!(shared());
+    cambium::store_conformance!(shared());
 }
 
 mod separate_opens {
     use super::{SeparateHarness, TempDir};
     use wasm_bindgen_test::wasm_bindgen_test as test;
-    cambium::chunk_store_conformance!(SeparateHarness(TempDir::new("separate")));
+    cambium::store_conformance!(SeparateHarness(TempDir::new("separate")));
 }
 
 #[test]

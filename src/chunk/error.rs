@@ -26,6 +26,9 @@ pub enum Error {
     BadManifest(&'static str),
     /// The backend's IO failed; the store's state is as it was before the call.
     Io(String),
+    /// The backend refused the write for lack of space (the browser's storage quota, a full
+    /// disk). Nothing of the write was kept; the state before it is intact.
+    QuotaExceeded(String),
     /// The store's own files (not a chunk's bytes) are damaged where they were known to be
     /// complete, so the store refuses them instead of guessing what they held.
     StoreCorrupt(String),
@@ -43,6 +46,7 @@ impl Error {
             Error::Conflict { .. } => "manifest_conflict",
             Error::BadManifest(_) => "manifest_malformed",
             Error::Io(_) => "io",
+            Error::QuotaExceeded(_) => "quota_exceeded",
             Error::StoreCorrupt(_) => "store_corrupt",
         }
     }
@@ -75,6 +79,10 @@ impl fmt::Display for Error {
             ),
             Error::BadManifest(reason) => write!(f, "the manifest is malformed: {reason}"),
             Error::Io(message) => write!(f, "storage IO failed: {message}"),
+            Error::QuotaExceeded(message) => write!(
+                f,
+                "the storage quota is exhausted ({message}); nothing was written, free space or delete data and retry"
+            ),
             Error::StoreCorrupt(message) => write!(f, "the store's files are corrupt: {message}"),
         }
     }

@@ -4,7 +4,7 @@
 //! mutable record, the [`Manifest`], which changes only by compare-and-swap inside
 //! [`ChunkStore::flush`]. Everything above this module (prolly trees, history, SQL) reads and
 //! writes through [`ChunkStore`], so a backend is correct exactly when it passes
-//! [`conformance`].
+//! [`crate::db::conformance`].
 
 mod error;
 mod hash;
@@ -12,7 +12,6 @@ mod manifest;
 mod memory;
 mod store;
 
-pub mod conformance;
 
 pub use error::Error;
 pub use hash::{

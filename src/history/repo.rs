@@ -33,6 +33,15 @@ pub const LOG_COMMITS_MAX: usize = 1 << 20;
 /// Ref-map names of configuration documents start with this.
 pub(crate) const CONFIG_PREFIX: &str = "config/";
 
+/// The configuration document every garbage collection replaces before it decides what to keep.
+/// A transaction that began before a collection may refer to chunks the collection removed, so
+/// publishing one whose marker differs from the current one is refused (see
+/// [`Repo::gc_marker`]).
+const GC_MARKER: &str = "gc";
+
+/// The text of a collection marker, followed by its generation number counting from 1.
+const GC_MARKER_TEXT: &str = "garbage collection ";
+
 pub fn validate_ref_name(what: &'static str, name: &str) -> Result<(), Error> {
     let reason = if name.is_empty() {
         Some("it is empty")
@@ -907,9 +916,35 @@ impl<'s> Repo<'s> {
         Ok(MergeOutcome::Committed { commit: commit.hash })
     }
 
+    /// Which garbage collection last ran: `None` before the first. Work begun under one marker
+    /// must not be published under another, since it may refer to chunks that were unreachable
+    /// when the collection chose what to keep.
+    pub fn gc_marker(&self) -> Option<Hash> {
+        self.config_ref(GC_MARKER)
+    }
+
     /// Removes every chunk not reachable from a ref or working set. Fails with a manifest
     /// conflict, removing nothing, if someone published since this `Repo` was opened.
+    ///
+    /// The collection first publishes a new [`Repo::gc_marker`] and keeps what that manifest
+    /// reaches; a writer that read the manifest before it fails its compare-and-swap or is
+    /// refused by the marker check, and one that read it after sees only chunks that are kept.
     pub fn gc(&mut self) -> Result<crate::chunk::GcStats, Error> {
+        let generation = match self.gc_marker() {
+            Some(hash) => {
+                let chunk = self.store.get(hash)?;
+                let text = std::str::from_utf8(chunk.data()).ok();
+                let number = text.and_then(|t| t.strip_prefix(GC_MARKER_TEXT)?.parse::<u64>().ok());
+                number.ok_or(crate::chunk::Error::Malformed {
+                    hash,
+                    reason: "not a garbage collection marker",
+                })? + 1
+            }
+            None => 1,
+        };
+        let marker = crate::chunk::Chunk::new(format!("{GC_MARKER_TEXT}{generation}").into_bytes());
+        self.set_config_ref(GC_MARKER, Some(marker.hash()));
+        self.store.put(marker)?;
         let ref_map = self.refs.write(self.store)?;
         let next = Manifest { root: Some(ref_map), epoch: self.published.epoch };
         self.store.flush(&self.published, &next)?;

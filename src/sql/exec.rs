@@ -7,8 +7,8 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Bound;
 
-use crate::chunk::ChunkStore;
-use crate::history::{RootValue, Table};
+use crate::chunk::{ChunkStore, Hash};
+use crate::history::{Repo, RootValue, Table};
 
 use super::ast::*;
 use super::data::{TableData, TableMeta, Undo};
@@ -35,18 +35,32 @@ pub struct Tx {
     /// Tables' parsed schemas from earlier transactions of the session, by stored name: reused
     /// while the schema is unchanged, so a short statement does not re-parse column types.
     pub metas: HashMap<String, TableMeta>,
+    /// The garbage collection marker when the transaction began ([`Repo::gc_marker`]).
+    pub gc_marker: Option<Hash>,
 }
 
 impl Tx {
-    pub fn new(root: RootValue, metas: HashMap<String, TableMeta>) -> Tx {
-        Tx { base: root.clone(), root, tables: BTreeMap::new(), metas }
+    /// A transaction on `branch`'s working root as `repo` holds it.
+    pub fn begin(
+        repo: &Repo,
+        branch: &str,
+        metas: HashMap<String, TableMeta>,
+    ) -> Result<Tx, Error> {
+        let root = repo.working_root(branch)?;
+        Ok(Tx {
+            base: root.clone(),
+            root,
+            tables: BTreeMap::new(),
+            metas,
+            gc_marker: repo.gc_marker(),
+        })
     }
 
     /// Writes the transaction's changes and makes them `branch`'s working root (merged with
     /// what others committed since it began).
     pub fn commit(&mut self, store: &mut dyn ChunkStore, branch: &str) -> Result<(), Error> {
         let ours = self.flush(store)?;
-        super::workspace::publish_working_root(store, branch, &self.base, &ours)
+        super::workspace::publish_working_root(store, branch, &self.base, &ours, self.gc_marker)
     }
 
     /// The stored name of a table, matched ignoring ASCII case.

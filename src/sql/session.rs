@@ -168,10 +168,9 @@ impl Session {
     }
 
     fn begin(&mut self, store: &mut dyn ChunkStore, explicit: bool) -> Result<(), Error> {
-        let repo = Repo::open(store)?;
-        let base = repo.working_root(&self.workspace.branch)?;
         let metas = std::mem::take(&mut self.metas);
-        self.open = Some(Open { tx: Tx::new(base, metas), explicit });
+        let tx = Tx::begin(&Repo::open(store)?, &self.workspace.branch, metas)?;
+        self.open = Some(Open { tx, explicit });
         Ok(())
     }
 
@@ -411,9 +410,7 @@ impl Session {
         // of its own would.
         let mut tx = match &self.open {
             Some(open) => open.tx.clone(),
-            None => {
-                Tx::new(Repo::open(store)?.working_root(&self.workspace.branch)?, HashMap::new())
-            }
+            None => Tx::begin(&Repo::open(store)?, &self.workspace.branch, HashMap::new())?,
         };
         let functions = FunctionContext { now_micros: self.now_ms.saturating_mul(1000) };
         let session = &self.session_variables;

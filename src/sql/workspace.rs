@@ -3,7 +3,7 @@
 //! what other sessions committed meanwhile (as Dolt does), published by compare-and-swap, and
 //! retried when another writer won the race.
 
-use crate::chunk::ChunkStore;
+use crate::chunk::{ChunkStore, Hash};
 use crate::history::{self, Repo, RootValue, Signature};
 
 use super::error::{Error, ErrorKind};
@@ -68,6 +68,7 @@ pub(super) fn publish_working_root(
     branch: &str,
     base: &RootValue,
     ours: &RootValue,
+    gc_marker: Option<Hash>,
 ) -> Result<(), Error> {
     if ours == base {
         return Ok(());
@@ -76,6 +77,12 @@ pub(super) fn publish_working_root(
         store,
         "the branch kept moving while committing; the transaction was rolled back, retry it",
         |repo| {
+            if repo.gc_marker() != gc_marker {
+                return Err(Error::new(
+                    ErrorKind::SerializationFailure,
+                    "the database was garbage-collected while this transaction was open; it was rolled back, retry it",
+                ));
+            }
             let current = repo.working_root(branch)?;
             let merged = if current == *base {
                 ours.clone()

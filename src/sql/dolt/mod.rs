@@ -106,9 +106,8 @@ fn change_history<T>(
 
 /// Starts the transaction over from the session branch's published working root.
 fn restart(exec: &mut Exec) -> Result<(), Error> {
-    let root = Repo::open(&mut *exec.store)?.working_root(&exec.workspace.branch)?;
     let metas = std::mem::take(&mut exec.tx.metas);
-    *exec.tx = Tx::new(root, metas);
+    *exec.tx = Tx::begin(&Repo::open(&mut *exec.store)?, &exec.workspace.branch, metas)?;
     exec.undo.clear();
     Ok(())
 }
