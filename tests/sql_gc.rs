@@ -6,6 +6,7 @@
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use cambium::chunk::MemoryStore;
+use cambium::history::fsck;
 use cambium::sql::Session;
 
 fn run(session: &mut Session, store: &mut MemoryStore, sql: &str) {
@@ -41,6 +42,8 @@ fn a_transaction_open_across_a_collection_is_rolled_back_and_retried() {
 
     run(&mut writer, &mut store, "INSERT INTO t VALUES (3, 'three')");
     assert_eq!(count(&mut collector, &mut store), "2");
+    let report = fsck(&store).expect("fsck");
+    assert!(report.is_clean(), "{report}");
 }
 
 #[test]

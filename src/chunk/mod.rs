@@ -12,7 +12,6 @@ mod manifest;
 mod memory;
 mod store;
 
-
 pub use error::Error;
 pub use hash::{
     AddressHasher, AddressMap, AddressSet, Hash, ParseHashError, HASH_BYTES, HASH_TEXT_CHARS,

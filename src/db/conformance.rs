@@ -62,7 +62,10 @@ pub async fn batched_reads_keep_order<H: Harness>(harness: &mut H) {
     for c in &chunks {
         store.put(c.clone()).expect("put");
     }
-    store.flush(&Manifest::EMPTY, &manifest(&chunks[0], 0), Durability::Strict).await.expect("flush");
+    store
+        .flush(&Manifest::EMPTY, &manifest(&chunks[0], 0), Durability::Strict)
+        .await
+        .expect("flush");
     let absent = chunk("never stored");
     let mut asked: Vec<Hash> = chunks.iter().rev().map(Chunk::hash).collect();
     asked.insert(7, absent.hash());
@@ -94,7 +97,10 @@ pub async fn put_is_idempotent<H: Harness>(harness: &mut H) {
     first.put(a.clone()).expect("put again");
     first.flush(&Manifest::EMPTY, &manifest(&a, 1), Durability::Strict).await.expect("flush");
     second.put(a.clone()).expect("put published chunk");
-    second.flush(&manifest(&a, 1), &manifest(&a, 2), Durability::Strict).await.expect("flush again");
+    second
+        .flush(&manifest(&a, 1), &manifest(&a, 2), Durability::Strict)
+        .await
+        .expect("flush again");
     assert_eq!(harness.open().await.get(a.hash()).await.expect("get"), a);
 }
 
@@ -136,7 +142,10 @@ pub async fn lost_cas_race_writes_nothing<H: Harness>(harness: &mut H) {
     let observer = harness.open().await;
     assert_eq!(observer.manifest().await.expect("manifest"), manifest(&w, 0));
     assert!(!published(&observer, &l).await, "a failed flush published a chunk");
-    loser.flush(&manifest(&w, 0), &manifest(&l, 0), Durability::Strict).await.expect("retry after the race");
+    loser
+        .flush(&manifest(&w, 0), &manifest(&l, 0), Durability::Strict)
+        .await
+        .expect("retry after the race");
     assert_eq!(observer.get(l.hash()).await.expect("published on retry"), l);
     assert_eq!(observer.manifest().await.expect("manifest"), manifest(&l, 0));
 }
@@ -162,9 +171,15 @@ pub async fn flush_is_atomic<H: Harness>(harness: &mut H) {
     }
     let r = chunk("rival");
     rival.put(r.clone()).expect("put");
-    rival.flush(&Manifest::EMPTY, &manifest(&r, 0), Durability::Strict).await.expect("rival flushes first");
+    rival
+        .flush(&Manifest::EMPTY, &manifest(&r, 0), Durability::Strict)
+        .await
+        .expect("rival flushes first");
     let target = manifest(&batch[0], 0);
-    assert!(matches!(writer.flush(&Manifest::EMPTY, &target, Durability::Strict).await, Err(Error::Conflict { .. })));
+    assert!(matches!(
+        writer.flush(&Manifest::EMPTY, &target, Durability::Strict).await,
+        Err(Error::Conflict { .. })
+    ));
     let observer = harness.open().await;
     let hashes: Vec<Hash> = batch.iter().map(Chunk::hash).collect();
     assert!(observer.has_many(&hashes).await.expect("has").iter().all(|has| !has));
@@ -179,7 +194,10 @@ pub async fn manifest_only_flush<H: Harness>(harness: &mut H) {
     let a = chunk("a");
     store.put(a.clone()).expect("put");
     store.flush(&Manifest::EMPTY, &manifest(&a, 0), Durability::Strict).await.expect("flush");
-    store.flush(&manifest(&a, 0), &Manifest::EMPTY, Durability::Strict).await.expect("manifest-only flush");
+    store
+        .flush(&manifest(&a, 0), &Manifest::EMPTY, Durability::Strict)
+        .await
+        .expect("manifest-only flush");
     assert_eq!(harness.open().await.manifest().await.expect("manifest"), Manifest::EMPTY);
     assert_eq!(harness.open().await.get(a.hash()).await.expect("chunks stay"), a);
 }
@@ -223,11 +241,15 @@ pub async fn garbage_collection_keeps_only_what_is_kept<H: Harness>(harness: &mu
     store.flush(&Manifest::EMPTY, &published, Durability::Strict).await.expect("flush");
     let keep: HashSet<Hash> = chunks.iter().step_by(2).map(Chunk::hash).collect();
     let mut rival = harness.open().await;
-    rival.flush(&published, &manifest(&chunks[2], 0), Durability::Strict).await.expect("rival moves the manifest");
+    rival
+        .flush(&published, &manifest(&chunks[2], 0), Durability::Strict)
+        .await
+        .expect("rival moves the manifest");
     let stale = store.collect_garbage(&published, &keep).await;
     assert_eq!(stale, Err(Error::Conflict { current: manifest(&chunks[2], 0) }));
     assert!(store
-        .has_many(&chunks.iter().map(Chunk::hash).collect::<Vec<_>>()).await
+        .has_many(&chunks.iter().map(Chunk::hash).collect::<Vec<_>>())
+        .await
         .expect("has")
         .iter()
         .all(|h| *h));

@@ -1,8 +1,19 @@
 //! The layer that drives the synchronous core and does the IO: the asynchronous storage contract
-//! ([`Store`]) every backend meets, its conformance suite, and (built on them) the database a
-//! program opens by name.
+//! ([`Store`]) every backend meets and its conformance suite, the [`Cache`] the core runs on in
+//! front of a store that may wait, and the [`Database`] a program opens by name.
 
+mod backend;
+mod cache;
 pub mod conformance;
+mod database;
+mod error;
 mod store;
 
+pub use backend::{AnyStore, Backend};
+pub use cache::{Cache, Mark, Pending, CACHE_BYTES_MAX_DEFAULT};
+pub use database::{
+    validate_name, Database, Options, Storage, DATABASE_NAME_BYTES_MAX, STATEMENT_LOADS_MAX,
+    STATEMENT_RETRIES_MAX,
+};
+pub use error::Error;
 pub use store::{ready, Durability, Store};

@@ -1,88 +1,29 @@
-//! Reachability for garbage collection: every chunk a ref or working set can reach.
+//! Reachability for garbage collection: every chunk a ref or working set can reach, by the walk
+//! fsck uses too.
 
 use std::collections::HashSet;
 
-use crate::chunk::{ChunkStore, Hash};
-use crate::prolly::Map;
+use crate::chunk::{Chunk, ChunkStore, Hash};
 
-use super::objects::{Commit, RefMap, RootValue, Table, Tag, WorkingSet};
+use super::walk::{Visitor, Walk};
 use super::Error;
 
-struct Walk<'a> {
-    store: &'a dyn ChunkStore,
-    seen: HashSet<Hash>,
-}
+/// Collection must not remove what it cannot account for: a chunk it cannot read might hide
+/// references to chunks that are present, so the first problem ends the walk with its error.
+struct FailOnProblem;
 
-impl Walk<'_> {
-    /// Marks `hash`; returns true the first time.
-    fn mark(&mut self, hash: Hash) -> bool {
-        self.seen.insert(hash)
-    }
+impl Visitor for FailOnProblem {
+    fn checked(&mut self, _: &Chunk) {}
 
-    fn map(&mut self, map: Map) -> Result<(), Error> {
-        map.collect_chunks(self.store, &mut self.seen)?;
-        Ok(())
-    }
-
-    fn root(&mut self, hash: Hash) -> Result<(), Error> {
-        if !self.mark(hash) {
-            return Ok(());
-        }
-        for table in RootValue::read(self.store, hash)?.tables.into_values() {
-            if self.mark(table) {
-                let table = Table::read(self.store, table)?;
-                self.map(table.rows)?;
-                for (_, index) in table.indexes {
-                    self.map(index)?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Walks a commit and all its ancestors, iteratively so long histories cannot overflow.
-    fn commits(&mut self, start: Hash) -> Result<(), Error> {
-        let mut stack = vec![start];
-        while let Some(hash) = stack.pop() {
-            if !self.mark(hash) {
-                continue;
-            }
-            let commit = Commit::read(self.store, hash)?;
-            self.root(commit.root)?;
-            stack.extend(commit.parents);
-        }
-        Ok(())
+    fn problem(&mut self, _: Hash, _: &str, error: Error) -> Result<(), Error> {
+        Err(error)
     }
 }
 
-/// Every chunk reachable from the ref map `ref_map`, including it.
+/// Every chunk reachable from the ref map `ref_map`, including it. A `Missing` answer from the
+/// store is returned like any other error; [`super::Fsck`] is the walk that resumes.
 pub(crate) fn reachable(store: &dyn ChunkStore, ref_map: Hash) -> Result<HashSet<Hash>, Error> {
-    let mut walk = Walk { store, seen: HashSet::new() };
-    walk.mark(ref_map);
-    for (name, hash) in RefMap::read(store, ref_map)?.refs {
-        if name.starts_with("workingSets/") {
-            if !walk.mark(hash) {
-                continue;
-            }
-            let set = WorkingSet::read(store, hash)?;
-            walk.root(set.working)?;
-            walk.root(set.staged)?;
-            if let Some(merge) = set.merge {
-                walk.commits(merge.commit)?;
-                walk.root(merge.pre_merge_working)?;
-                for map in merge.conflicts.into_values() {
-                    walk.map(Map::from_root(map))?;
-                }
-            }
-        } else if name.starts_with(super::repo::CONFIG_PREFIX) {
-            // Configuration documents are single chunks with no references.
-            walk.mark(hash);
-        } else if name.starts_with("refs/tags/") {
-            walk.mark(hash);
-            walk.commits(Tag::read(store, hash)?.commit)?;
-        } else {
-            walk.commits(hash)?;
-        }
-    }
-    Ok(walk.seen)
+    let mut walk = Walk::new(ref_map);
+    walk.run(store, &mut FailOnProblem)?;
+    Ok(walk.into_seen())
 }

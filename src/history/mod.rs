@@ -6,17 +6,22 @@
 
 mod codec;
 mod diff;
+pub mod fsck;
 mod gc;
 mod merge;
 mod objects;
 mod repo;
 mod table;
+mod walk;
 
 use std::fmt;
 
 use crate::{chunk, prolly, row};
 
 pub use diff::{diff_roots, DiffSummary, RowDiff, TableChange, TableDiff};
+pub use fsck::{
+    fsck, Fsck, FsckReport, Problem, ProblemKind, FSCK_PROBLEMS_MAX, WALK_BATCH_CHUNKS_MAX,
+};
 pub use merge::{merge_roots, RootMerge, RowConflict};
 pub use objects::{
     Commit, MergeState, RefMap, RootValue, Signature, Table, Tag, WorkingSet, COMMIT_PARENTS_MAX,

@@ -2,3 +2,6 @@
 
 #[cfg(feature = "bench")]
 mod bench;
+mod database;
+mod error;
+mod values;

@@ -3,3 +3,5 @@
 //! each platform offers.
 
 pub mod files;
+#[cfg(target_arch = "wasm32")]
+pub mod web;

@@ -63,6 +63,48 @@ pub(crate) fn read(reader: &mut Reader, root: Hash, len: u64) -> Result<Vec<u8>,
     Ok(out)
 }
 
+/// One blob node, read from its bytes.
+pub(crate) enum BlobNode<'a> {
+    /// A leaf (level 0) and its piece of the value.
+    Leaf(&'a [u8]),
+    /// An internal node at `level` (1 or more) and its children: each one's hash and the value
+    /// bytes this node records under it.
+    Internal { level: u8, children: Vec<(Hash, u64)> },
+}
+
+/// Decodes the blob node `hash`, refusing (as malformed) what `docs/format.md` says a reader
+/// refuses of one node on its own. Checks that need the node's place in its tree (its level
+/// against its parent's, its bytes against its reference) are the caller's.
+pub(crate) fn decode_blob_node(hash: Hash, data: &[u8]) -> Result<BlobNode<'_>, Error> {
+    let malformed = |reason| Error::malformed(hash, reason);
+    if data.len() < HEADER_BYTES
+        || data[0] != KIND_BLOB_NODE
+        || data[1] != BLOB_NODE_VERSION
+        || data[3] != 0
+    {
+        return Err(malformed("not a blob node"));
+    }
+    let level = data[2];
+    if level > BLOB_LEVELS_MAX {
+        return Err(malformed("blob node at the wrong level"));
+    }
+    let body = &data[HEADER_BYTES..];
+    if level == 0 {
+        return Ok(BlobNode::Leaf(body));
+    }
+    if body.is_empty() || body.len() % BLOB_CHILD_BYTES != 0 {
+        return Err(malformed("blob node children are not whole"));
+    }
+    let children = body
+        .chunks(BLOB_CHILD_BYTES)
+        .map(|child| {
+            let hash = Hash::from_slice(child).expect("20 bytes");
+            (hash, u64::from_le_bytes(child[HASH_BYTES..].try_into().expect("8 bytes")))
+        })
+        .collect();
+    Ok(BlobNode::Internal { level, children })
+}
+
 /// Visits every node of a blob tree of `len` bytes, level by level, with its hash and, for
 /// leaves, its payload. Loads one batch per level.
 pub(crate) fn walk(
@@ -79,32 +121,24 @@ pub(crate) fn walk(
         let mut next = Vec::new();
         for (hash, chunk) in level_hashes.iter().zip(chunks) {
             let chunk = chunk.ok_or(crate::chunk::Error::NotFound(*hash))?;
-            let data = chunk.data();
-            let malformed = |reason| Error::malformed(*hash, reason);
-            if data.len() < HEADER_BYTES
-                || data[0] != KIND_BLOB_NODE
-                || data[1] != BLOB_NODE_VERSION
-                || data[3] != 0
-            {
-                return Err(malformed("not a blob node"));
-            }
-            let level = data[2];
-            if level > BLOB_LEVELS_MAX || expected_level.is_some_and(|e| e != level) {
-                return Err(malformed("blob node at the wrong level"));
+            let node = decode_blob_node(*hash, chunk.data())?;
+            let level = match &node {
+                BlobNode::Leaf(_) => 0,
+                BlobNode::Internal { level, .. } => *level,
+            };
+            if expected_level.is_some_and(|e| e != level) {
+                return Err(Error::malformed(*hash, "blob node at the wrong level"));
             }
             expected_level = Some(level);
-            let body = &data[HEADER_BYTES..];
-            if level == 0 {
-                leaf_bytes += body.len() as u64;
-                visit(*hash, body);
-            } else {
-                if body.is_empty() || body.len() % BLOB_CHILD_BYTES != 0 {
-                    return Err(malformed("blob node children are not whole"));
+            match node {
+                BlobNode::Leaf(body) => {
+                    leaf_bytes += body.len() as u64;
+                    visit(*hash, body);
                 }
-                visit(*hash, &[]);
-                next.extend(
-                    body.chunks(BLOB_CHILD_BYTES).map(|c| Hash::from_slice(c).expect("20")),
-                );
+                BlobNode::Internal { children, .. } => {
+                    visit(*hash, &[]);
+                    next.extend(children.into_iter().map(|(child, _)| child));
+                }
             }
             // A hostile tree could list one leaf many times; stop before holding more than asked.
             if leaf_bytes > len || next.len() as u64 > len / BLOB_LEAF_BYTES as u64 + 1 {

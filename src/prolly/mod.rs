@@ -23,8 +23,10 @@ use std::fmt;
 
 use crate::chunk::{self, Chunk, ChunkStore, Hash};
 
+pub(crate) use blob::{decode_blob_node, BlobNode};
 pub use diff::{Change, Diff};
 pub use merge::{Conflict, MergeOutcome, Resolution};
+pub(crate) use node::node_refs;
 pub use range::{Entry, Order, Range};
 
 /// Largest key, in bytes (MySQL's InnoDB index key limit).
@@ -406,16 +408,6 @@ impl Map {
         let mut hashes = Vec::new();
         self.walk_chunks(store, &mut seen, &mut |hash| hashes.push(hash))?;
         Ok(hashes)
-    }
-
-    /// Adds the map's chunks to `seen`, without descending into subtrees already in it, so many
-    /// versions of one map cost only their differences.
-    pub fn collect_chunks(
-        &self,
-        store: &dyn ChunkStore,
-        seen: &mut std::collections::HashSet<Hash>,
-    ) -> Result<(), Error> {
-        self.walk_chunks(store, seen, &mut |_| ())
     }
 
     fn walk_chunks(

@@ -277,6 +277,30 @@ impl Node {
     }
 }
 
+/// What one map node refers to, read from its bytes. For walks that take a store's chunks in
+/// batches of mixed kinds (fsck, garbage collection) rather than one tree at a time.
+pub(crate) struct NodeRefs {
+    pub level: u8,
+    /// Leaf entries under the node, by its own entries.
+    pub count: u64,
+    /// An internal node's children, each with the entry count this node records for it.
+    pub children: Vec<ChildRef>,
+    /// A leaf's out-of-line values: each blob tree's root and the value's length in bytes.
+    pub blobs: Vec<(Hash, u64)>,
+}
+
+/// Decodes `chunk` as a map node, with every check of [`Node::decode`], and lists what it
+/// refers to.
+pub(crate) fn node_refs(chunk: Chunk) -> Result<NodeRefs, Error> {
+    let node = Node::decode(chunk)?;
+    let (children, blobs) = if node.is_leaf() {
+        (Vec::new(), (0..node.len()).filter_map(|i| super::blob_ref(node.value(i))).collect())
+    } else {
+        ((0..node.len()).map(|i| node.child(i)).collect(), Vec::new())
+    };
+    Ok(NodeRefs { level: node.level, count: node.subtree_count(), children, blobs })
+}
+
 /// Hashes of map nodes known to be well formed: ones this process encoded or already validated.
 /// Whether bytes are a valid node depends only on the bytes, and a hash names exactly one byte
 /// string, so skipping validation for these changes nothing but speed. Each thread keeps its own

@@ -36,12 +36,16 @@ pub struct QueryResult {
 }
 
 /// An open transaction.
+#[derive(Clone)]
 struct Open {
     tx: Tx,
     explicit: bool,
 }
 
-/// One connection's state.
+/// One connection's state. Cloning it is how a caller keeps the state before a statement, to
+/// run the statement again from there (after loading missing chunks, or when a store that
+/// publishes later lost the race).
+#[derive(Clone)]
 pub struct Session {
     now_ms: i64,
     workspace: Workspace,
@@ -161,6 +165,16 @@ impl Session {
             results.push(self.statement(store, statement)?);
         }
         Ok(results)
+    }
+
+    /// Runs one statement of those [`parse_script`] returned, for callers that need to act
+    /// between statements (the database facade publishes and retries each one on its own).
+    pub fn execute_statement(
+        &mut self,
+        store: &mut dyn ChunkStore,
+        statement: &Statement,
+    ) -> Result<QueryResult, Error> {
+        self.statement(store, statement)
     }
 
     fn autocommit(&self) -> bool {

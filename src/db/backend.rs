@@ -1,0 +1,291 @@
+//! The storage backends a database can open, behind one [`Store`]: memory, files (natively on
+//! `std::fs`, in the wasm build on Node's `fs`) and IndexedDB (in the browser).
+
+#[cfg(target_arch = "wasm32")]
+use std::cell::Cell;
+use std::collections::HashSet;
+#[cfg(target_arch = "wasm32")]
+use std::rc::Rc;
+
+use crate::chunk::{Chunk, Error as StoreError, GcStats, Hash, Manifest, MemoryStore};
+use crate::platform::files::FileStore;
+#[cfg(not(target_arch = "wasm32"))]
+use crate::platform::files::NativeFiles;
+#[cfg(target_arch = "wasm32")]
+use crate::platform::files::NodeFiles;
+#[cfg(target_arch = "wasm32")]
+use crate::platform::web::{IdbStore, ManifestChannel};
+
+use super::database::memory_store;
+use super::{Durability, Error, Storage, Store};
+
+/// What the database needs of a store beyond [`Store`]: fresh handles, and whether it must
+/// read the manifest before each statement.
+pub trait Backend: Store + Sized {
+    /// A new handle on the same store with its own empty write buffer.
+    fn handle(&self) -> Self;
+
+    /// Whether the manifest may have moved since this was last asked. Stores that other
+    /// processes write without telling (files) always say yes; IndexedDB says yes after
+    /// another tab announced a flush.
+    fn may_have_moved(&self) -> bool {
+        true
+    }
+
+    /// Tells other tabs that this handle published `manifest`.
+    fn announce(&self, manifest: &Manifest) {
+        let _ = manifest;
+    }
+}
+
+impl Backend for MemoryStore {
+    fn handle(&self) -> MemoryStore {
+        MemoryStore::handle(self)
+    }
+}
+
+impl<F: crate::platform::files::Files> Backend for FileStore<F> {
+    fn handle(&self) -> FileStore<F> {
+        FileStore::handle(self)
+    }
+}
+
+/// IndexedDB with the channel tabs announce their flushes on: a handle reads the manifest again
+/// only after another tab (or another database object in this one) announced a new one.
+#[cfg(target_arch = "wasm32")]
+pub struct IndexedDb {
+    store: IdbStore,
+    name: String,
+    channel: Rc<ManifestChannel>,
+    /// Set when another tab or database object published; cleared when the manifest is read.
+    moved: Rc<Cell<bool>>,
+}
+
+#[cfg(target_arch = "wasm32")]
+thread_local! {
+    /// The `moved` flags of the databases open in this page or worker, by name. A flush sets
+    /// them at once: a BroadcastChannel message reaches the other objects of this context only
+    /// a task later, and a program that writes through one object and reads through another
+    /// expects to read its write.
+    static OPEN_HERE: std::cell::RefCell<std::collections::HashMap<String, Vec<std::rc::Weak<Cell<bool>>>>> =
+        Default::default();
+}
+
+#[cfg(target_arch = "wasm32")]
+impl IndexedDb {
+    async fn open(name: &str) -> Result<IndexedDb, Error> {
+        let store = IdbStore::open(name).await?;
+        let moved = Rc::new(Cell::new(false));
+        let heard = moved.clone();
+        let channel = ManifestChannel::open(name, move |_| heard.set(true))?;
+        OPEN_HERE.with(|open| {
+            let mut open = open.borrow_mut();
+            let flags = open.entry(name.to_string()).or_default();
+            flags.retain(|flag| flag.strong_count() > 0);
+            flags.push(Rc::downgrade(&moved));
+        });
+        Ok(IndexedDb { store, name: name.to_string(), channel: Rc::new(channel), moved })
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+impl Backend for IndexedDb {
+    fn handle(&self) -> IndexedDb {
+        IndexedDb {
+            store: self.store.handle(),
+            name: self.name.clone(),
+            channel: self.channel.clone(),
+            moved: self.moved.clone(),
+        }
+    }
+
+    fn may_have_moved(&self) -> bool {
+        self.moved.replace(false)
+    }
+
+    /// Another tab that misses the announcement still cannot publish over this flush: the
+    /// announcement only saves it a failed compare-and-swap and shows it new data sooner.
+    fn announce(&self, manifest: &Manifest) {
+        OPEN_HERE.with(|open| {
+            for flag in open.borrow().get(&self.name).into_iter().flatten() {
+                match flag.upgrade() {
+                    Some(flag) if !Rc::ptr_eq(&flag, &self.moved) => flag.set(true),
+                    _ => {}
+                }
+            }
+        });
+        let _ = self.channel.post(manifest);
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+impl Store for IndexedDb {
+    async fn get_many(&self, hashes: &[Hash]) -> Result<Vec<Option<Chunk>>, StoreError> {
+        self.store.get_many(hashes).await
+    }
+
+    async fn has_many(&self, hashes: &[Hash]) -> Result<Vec<bool>, StoreError> {
+        self.store.has_many(hashes).await
+    }
+
+    fn put(&mut self, chunk: Chunk) -> Result<(), StoreError> {
+        self.store.put(chunk)
+    }
+
+    async fn manifest(&self) -> Result<Manifest, StoreError> {
+        self.store.manifest().await
+    }
+
+    async fn flush(
+        &mut self,
+        expected: &Manifest,
+        new: &Manifest,
+        durability: Durability,
+    ) -> Result<(), StoreError> {
+        self.store.flush(expected, new, durability).await
+    }
+
+    async fn collect_garbage(
+        &mut self,
+        expected: &Manifest,
+        keep: &HashSet<Hash>,
+    ) -> Result<GcStats, StoreError> {
+        self.store.collect_garbage(expected, keep).await
+    }
+}
+
+/// A store handle of any backend, as [`Storage`] chooses it.
+pub enum AnyStore {
+    Memory(MemoryStore),
+    #[cfg(not(target_arch = "wasm32"))]
+    Files(FileStore<NativeFiles>),
+    #[cfg(target_arch = "wasm32")]
+    Files(FileStore<NodeFiles>),
+    #[cfg(target_arch = "wasm32")]
+    IndexedDb(IndexedDb),
+}
+
+/// Runs `$body` with `$store` bound to the variant's store.
+#[cfg(not(target_arch = "wasm32"))]
+macro_rules! each {
+    ($any:expr, $store:ident => $body:expr) => {
+        match $any {
+            AnyStore::Memory($store) => $body,
+            AnyStore::Files($store) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$store` bound to the variant's store.
+#[cfg(target_arch = "wasm32")]
+macro_rules! each {
+    ($any:expr, $store:ident => $body:expr) => {
+        match $any {
+            AnyStore::Memory($store) => $body,
+            AnyStore::Files($store) => $body,
+            AnyStore::IndexedDb($store) => $body,
+        }
+    };
+}
+
+impl AnyStore {
+    /// Opens the store `storage` names for the database `name`.
+    pub async fn open(name: &str, storage: &Storage) -> Result<AnyStore, Error> {
+        Ok(match storage {
+            Storage::Memory => AnyStore::Memory(memory_store(name)),
+            Storage::Files { dir } => {
+                let path = format!("{}/{name}", dir.trim_end_matches('/'));
+                #[cfg(not(target_arch = "wasm32"))]
+                let files = NativeFiles::open(&path)?;
+                #[cfg(target_arch = "wasm32")]
+                let files = NodeFiles::open(&path)?;
+                AnyStore::Files(FileStore::open(files)?)
+            }
+            #[cfg(target_arch = "wasm32")]
+            Storage::IndexedDb => AnyStore::IndexedDb(IndexedDb::open(name).await?),
+            #[cfg(not(target_arch = "wasm32"))]
+            Storage::IndexedDb => {
+                return Err(Error::new(
+                    "storage_unavailable",
+                    "IndexedDB storage is available only in the browser build",
+                ))
+            }
+        })
+    }
+}
+
+impl Backend for AnyStore {
+    fn handle(&self) -> AnyStore {
+        each!(self, store => store.handle().into())
+    }
+
+    fn may_have_moved(&self) -> bool {
+        each!(self, store => store.may_have_moved())
+    }
+
+    fn announce(&self, manifest: &Manifest) {
+        each!(self, store => store.announce(manifest))
+    }
+}
+
+impl From<MemoryStore> for AnyStore {
+    fn from(store: MemoryStore) -> AnyStore {
+        AnyStore::Memory(store)
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl From<FileStore<NativeFiles>> for AnyStore {
+    fn from(store: FileStore<NativeFiles>) -> AnyStore {
+        AnyStore::Files(store)
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+impl From<IndexedDb> for AnyStore {
+    fn from(store: IndexedDb) -> AnyStore {
+        AnyStore::IndexedDb(store)
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+impl From<FileStore<NodeFiles>> for AnyStore {
+    fn from(store: FileStore<NodeFiles>) -> AnyStore {
+        AnyStore::Files(store)
+    }
+}
+
+impl Store for AnyStore {
+    async fn get_many(&self, hashes: &[Hash]) -> Result<Vec<Option<Chunk>>, StoreError> {
+        each!(self, store => Store::get_many(store, hashes).await)
+    }
+
+    async fn has_many(&self, hashes: &[Hash]) -> Result<Vec<bool>, StoreError> {
+        each!(self, store => Store::has_many(store, hashes).await)
+    }
+
+    fn put(&mut self, chunk: Chunk) -> Result<(), StoreError> {
+        each!(self, store => Store::put(store, chunk))
+    }
+
+    async fn manifest(&self) -> Result<Manifest, StoreError> {
+        each!(self, store => Store::manifest(store).await)
+    }
+
+    async fn flush(
+        &mut self,
+        expected: &Manifest,
+        new: &Manifest,
+        durability: Durability,
+    ) -> Result<(), StoreError> {
+        each!(self, store => Store::flush(store, expected, new, durability).await)
+    }
+
+    async fn collect_garbage(
+        &mut self,
+        expected: &Manifest,
+        keep: &HashSet<Hash>,
+    ) -> Result<GcStats, StoreError> {
+        each!(self, store => Store::collect_garbage(store, expected, keep).await)
+    }
+}

@@ -1,0 +1,255 @@
+//! The synchronous face the core runs on, in front of a [`Store`](super::Store) that may wait.
+//!
+//! Reads answer from the chunks loaded so far and report everything else as
+//! [`Error::Missing`], which the database loads in one batch before running the statement again.
+//! Flushes are accepted tentatively against the manifest the cache holds and handed to the
+//! database afterwards as one [`Pending`] write, which it publishes in one store transaction; if
+//! the store's manifest moved meanwhile the database rewinds the cache to a [`Mark`] and runs
+//! the statement again on the newer state. Nothing here waits or does IO.
+
+use std::collections::{HashSet, VecDeque};
+
+use crate::chunk::{
+    AddressMap, AddressSet, Chunk, ChunkStore, Error, GcStats, Hash, Manifest, CHUNK_BYTES_MAX,
+};
+
+/// Loaded chunks kept by default before the oldest are dropped (they can be loaded again).
+pub const CACHE_BYTES_MAX_DEFAULT: usize = 64 << 20;
+
+/// What the statements since the last hand-over asked the store to publish.
+#[derive(Debug)]
+pub struct Pending {
+    /// The manifest the first tentative flush expected: the store must still hold it.
+    pub expected: Manifest,
+    /// The manifest the last tentative flush set.
+    pub new: Manifest,
+    /// Every chunk put since the last hand-over, in the order put.
+    pub chunks: Vec<Chunk>,
+    /// A garbage collection to run once the flush is published: it keeps these chunks, and
+    /// expects the manifest to be `new`.
+    pub collect: Option<HashSet<Hash>>,
+}
+
+/// The cache's state before a statement, to rewind to when the statement must run again.
+#[derive(Clone, Copy, Debug)]
+pub struct Mark {
+    manifest: Manifest,
+    pending_from: Option<Manifest>,
+    buffered: usize,
+    collect: bool,
+}
+
+/// Chunks loaded from a store, chunks put but not yet handed over, and the manifest as the
+/// core sees it. See the module documentation.
+pub struct Cache {
+    loaded: AddressMap<Chunk>,
+    /// Loaded chunks oldest first, for eviction.
+    order: VecDeque<Hash>,
+    loaded_bytes: usize,
+    loaded_bytes_max: usize,
+    /// Chunks the store answered it does not have.
+    absent: AddressSet,
+    manifest: Manifest,
+    /// The manifest the first tentative flush since the last hand-over expected.
+    pending_from: Option<Manifest>,
+    buffer: Vec<Chunk>,
+    buffered: AddressMap<usize>,
+    collect: Option<HashSet<Hash>>,
+}
+
+impl Cache {
+    /// An empty cache on a store whose manifest is `manifest`.
+    pub fn new(manifest: Manifest, loaded_bytes_max: usize) -> Cache {
+        Cache {
+            loaded: AddressMap::default(),
+            order: VecDeque::new(),
+            loaded_bytes: 0,
+            loaded_bytes_max,
+            absent: AddressSet::default(),
+            manifest,
+            pending_from: None,
+            buffer: Vec::new(),
+            buffered: AddressMap::default(),
+            collect: None,
+        }
+    }
+
+    /// Keeps chunks read from the store (already verified by it) and records the hashes it
+    /// answered it does not have.
+    pub fn load(&mut self, hashes: &[Hash], chunks: Vec<Option<Chunk>>) {
+        assert_eq!(hashes.len(), chunks.len(), "a store answers every hash asked");
+        for (hash, chunk) in hashes.iter().zip(chunks) {
+            match chunk {
+                Some(chunk) => self.keep(chunk),
+                None => {
+                    self.absent.insert(*hash);
+                }
+            }
+        }
+    }
+
+    fn keep(&mut self, chunk: Chunk) {
+        self.absent.remove(&chunk.hash());
+        let (hash, bytes) = (chunk.hash(), chunk.len());
+        if self.loaded.insert(hash, chunk).is_none() {
+            self.order.push_back(hash);
+            self.loaded_bytes += bytes;
+        }
+    }
+
+    /// Drops the oldest loaded chunks until the cache is within its budget. Called between
+    /// statements only, so a statement that needs more than the budget still makes progress.
+    pub fn evict(&mut self) {
+        while self.loaded_bytes > self.loaded_bytes_max {
+            let Some(hash) = self.order.pop_front() else { break };
+            if let Some(chunk) = self.loaded.remove(&hash) {
+                self.loaded_bytes -= chunk.len();
+            }
+        }
+    }
+
+    /// The manifest as the core sees it (including tentative flushes).
+    pub fn manifest(&self) -> Manifest {
+        self.manifest
+    }
+
+    /// Adopts the store's current manifest. Only between hand-overs: a pending write must be
+    /// published or rewound first.
+    pub fn refresh(&mut self, manifest: Manifest) {
+        assert!(self.pending_from.is_none(), "refreshing over a pending write");
+        if manifest != self.manifest {
+            // What the store lacked may have been published since.
+            self.absent.clear();
+            self.manifest = manifest;
+        }
+    }
+
+    /// The state to rewind to if the next statement must run again.
+    pub fn mark(&self) -> Mark {
+        Mark {
+            manifest: self.manifest,
+            pending_from: self.pending_from,
+            buffered: self.buffer.len(),
+            collect: self.collect.is_some(),
+        }
+    }
+
+    /// Forgets everything since `mark` was taken: tentative flushes and the chunks put.
+    pub fn rewind(&mut self, mark: Mark) {
+        self.manifest = mark.manifest;
+        self.pending_from = mark.pending_from;
+        for chunk in self.buffer.drain(mark.buffered..) {
+            self.buffered.remove(&chunk.hash());
+        }
+        if !mark.collect {
+            self.collect = None;
+        }
+    }
+
+    /// Takes the write the statements since the last hand-over made, if any. The chunks stay
+    /// readable; the caller reports the outcome with [`Cache::published`] or
+    /// [`Cache::rejected`].
+    pub fn pending(&self) -> Option<Pending> {
+        let expected = self.pending_from?;
+        Some(Pending {
+            expected,
+            new: self.manifest,
+            chunks: self.buffer.clone(),
+            collect: self.collect.clone(),
+        })
+    }
+
+    /// The pending write is in the store: its chunks become ordinary loaded chunks.
+    pub fn published(&mut self) {
+        self.pending_from = None;
+        self.collect = None;
+        self.buffered.clear();
+        for chunk in std::mem::take(&mut self.buffer) {
+            self.keep(chunk);
+        }
+    }
+
+    /// The pending write failed: rewind to `mark` (taken before the statement that is to run
+    /// again) and adopt `current`, the store's manifest now.
+    pub fn rejected(&mut self, mark: Mark, current: Manifest) {
+        self.rewind(mark);
+        if self.pending_from.is_none() {
+            self.refresh(current);
+        }
+    }
+
+    fn lookup(&self, hash: &Hash) -> Option<&Chunk> {
+        match self.buffered.get(hash) {
+            Some(&index) => Some(&self.buffer[index]),
+            None => self.loaded.get(hash),
+        }
+    }
+
+    /// The asked hashes that are neither loaded nor known absent, without repeats.
+    fn unknown(&self, hashes: &[Hash]) -> Vec<Hash> {
+        let mut seen = AddressSet::default();
+        hashes
+            .iter()
+            .filter(|h| self.lookup(h).is_none() && !self.absent.contains(*h) && seen.insert(**h))
+            .copied()
+            .collect()
+    }
+}
+
+impl ChunkStore for Cache {
+    fn get_many(&self, hashes: &[Hash]) -> Result<Vec<Option<Chunk>>, Error> {
+        let unknown = self.unknown(hashes);
+        if !unknown.is_empty() {
+            return Err(Error::Missing(unknown));
+        }
+        Ok(hashes.iter().map(|h| self.lookup(h).cloned()).collect())
+    }
+
+    fn has_many(&self, hashes: &[Hash]) -> Result<Vec<bool>, Error> {
+        let unknown = self.unknown(hashes);
+        if !unknown.is_empty() {
+            return Err(Error::Missing(unknown));
+        }
+        Ok(hashes.iter().map(|h| self.lookup(h).is_some()).collect())
+    }
+
+    fn put(&mut self, chunk: Chunk) -> Result<(), Error> {
+        if chunk.len() > CHUNK_BYTES_MAX {
+            return Err(Error::TooLarge { bytes: chunk.len(), max: CHUNK_BYTES_MAX });
+        }
+        // Buffered even when loaded: only the store, when the write is published, knows
+        // whether it still has the chunk (a collection elsewhere may have removed it).
+        if !self.buffered.contains_key(&chunk.hash()) {
+            self.buffered.insert(chunk.hash(), self.buffer.len());
+            self.buffer.push(chunk);
+        }
+        Ok(())
+    }
+
+    fn manifest(&self) -> Result<Manifest, Error> {
+        Ok(self.manifest)
+    }
+
+    fn flush(&mut self, expected: &Manifest, new: &Manifest) -> Result<(), Error> {
+        if *expected != self.manifest {
+            return Err(Error::Conflict { current: self.manifest });
+        }
+        self.pending_from.get_or_insert(self.manifest);
+        self.manifest = *new;
+        Ok(())
+    }
+
+    /// Records the collection for the database to run after publishing; the figures it
+    /// returns are zero because nothing has been removed yet.
+    fn collect_garbage(
+        &mut self,
+        expected: &Manifest,
+        keep: &HashSet<Hash>,
+    ) -> Result<GcStats, Error> {
+        if *expected != self.manifest {
+            return Err(Error::Conflict { current: self.manifest });
+        }
+        self.collect = Some(keep.clone());
+        Ok(GcStats::default())
+    }
+}

@@ -1,0 +1,309 @@
+//! The database a program opens by name: a storage backend, a [`Cache`] the core runs on, and
+//! one SQL session. Every statement runs synchronously on the cache; chunks it lacks are loaded
+//! in one batch and the statement runs again; what it published is written to the backend in
+//! one flush, and if another writer (a second tab, another process) moved the manifest first,
+//! the statement runs again on the newer state, as a retried transaction would.
+
+use crate::chunk::{self, GcStats, Hash, MemoryStore};
+use crate::history::{Fsck, FsckReport};
+use crate::sql::ast::Statement;
+use crate::sql::parse::parse_script;
+use crate::sql::{Datum, QueryResult, Session};
+
+use super::backend::{AnyStore, Backend};
+use super::cache::{Cache, Pending, CACHE_BYTES_MAX_DEFAULT};
+use super::{Durability, Error};
+
+/// Times one statement runs again because another writer published first, before it fails
+/// with a retryable error.
+pub const STATEMENT_RETRIES_MAX: u32 = 16;
+
+/// Batches of chunks one statement may load before it is considered runaway. Each batch brings
+/// at least one chunk the statement had not reached, so a correct statement stays far below.
+pub const STATEMENT_LOADS_MAX: u32 = 1 << 20;
+
+/// The longest database name: it becomes a directory name and part of IndexedDB names.
+pub const DATABASE_NAME_BYTES_MAX: usize = 64;
+
+/// Where a database keeps its chunks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Storage {
+    /// In this process's memory: reopening the name in the same process finds it again, and
+    /// it is gone when the process ends.
+    Memory,
+    /// Files in the directory `<dir>/<name>` (natively, or through Node's `fs` in the wasm
+    /// build).
+    Files { dir: String },
+    /// The browser's IndexedDB (pages and workers).
+    IndexedDb,
+}
+
+/// How to open a database.
+pub struct Options {
+    pub storage: Storage,
+    /// Loaded chunks kept in memory before the oldest are dropped.
+    pub cache_bytes_max: usize,
+    /// Milliseconds since the Unix epoch, for commit times and NOW().
+    pub clock: Box<dyn Fn() -> i64>,
+}
+
+impl Options {
+    pub fn new(storage: Storage) -> Options {
+        Options { storage, cache_bytes_max: CACHE_BYTES_MAX_DEFAULT, clock: Box::new(now_ms) }
+    }
+}
+
+/// The time from the platform's clock: the `db` layer is where the clock may be read.
+fn now_ms() -> i64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        js_sys::Date::now() as i64
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+        since.map_or(0, |d| d.as_millis() as i64)
+    }
+}
+
+/// An open database. See the module documentation.
+pub struct Database<B: Backend = AnyStore> {
+    name: String,
+    engine: Engine<B>,
+    session: Session,
+    clock: Box<dyn Fn() -> i64>,
+}
+
+/// The storage side of a database: the backend, the cache in front of it, and what ties them.
+struct Engine<B> {
+    backend: B,
+    cache: Cache,
+    /// The figures of the last garbage collection this database ran.
+    collected: Option<GcStats>,
+}
+
+impl Database {
+    /// Opens the database `name` on the chosen storage, creating it (branch `main`, one
+    /// commit) when it does not exist yet, and otherwise in its last published state.
+    pub async fn open(name: &str, options: Options) -> Result<Database, Error> {
+        validate_name(name)?;
+        let backend = AnyStore::open(name, &options.storage).await?;
+        Database::open_on(name, backend, options).await
+    }
+}
+
+impl<B: Backend> Database<B> {
+    /// Opens the database `name` on a store the caller opened (`options.storage` is not
+    /// consulted): how tests put a store with injected faults under a database.
+    pub async fn open_on(name: &str, backend: B, options: Options) -> Result<Database<B>, Error> {
+        validate_name(name)?;
+        let manifest = backend.manifest().await?;
+        let cache = Cache::new(manifest, options.cache_bytes_max);
+        let mut engine = Engine { backend, cache, collected: None };
+        // The session is opened on the cache like any statement: it may need chunks, and it
+        // initialises an empty store, which is a write.
+        let session = engine.drive(&mut (), |_, cache| Session::open(cache, name)).await?;
+        Ok(Database { name: name.to_string(), engine, session, clock: options.clock })
+    }
+
+    /// The database's name, as SQL sees it.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Runs one or more `;`-separated statements, binding `params` to `?` in order. Each
+    /// statement is published before the next runs; a failing one changes nothing and stops
+    /// the script, and the ones before it stand.
+    pub async fn execute(
+        &mut self,
+        sql: &str,
+        params: &[Datum],
+    ) -> Result<Vec<QueryResult>, Error> {
+        let statements = parse_script(sql, params)?;
+        let mut results = Vec::with_capacity(statements.len());
+        for statement in &statements {
+            results.push(self.statement(statement).await?);
+        }
+        Ok(results)
+    }
+
+    async fn statement(&mut self, statement: &Statement) -> Result<QueryResult, Error> {
+        let now = (self.clock)();
+        self.engine
+            .drive(&mut self.session, |session, cache| {
+                session.set_time(now);
+                session.execute_statement(cache, statement)
+            })
+            .await
+    }
+
+    /// Checks everything reachable: every chunk loads, hashes to its address and decodes.
+    pub async fn fsck(&mut self) -> Result<FsckReport, Error> {
+        let engine = &mut self.engine;
+        engine.refresh().await?;
+        let mut fsck = Fsck::new(engine.cache.manifest());
+        for _ in 0..STATEMENT_LOADS_MAX {
+            match fsck.advance(&engine.cache) {
+                Ok(()) => {
+                    engine.cache.evict();
+                    return Ok(fsck.report());
+                }
+                Err(error) => match error.missing() {
+                    Some(missing) => engine.load(missing.to_vec()).await?,
+                    None => return Err(error.into()),
+                },
+            }
+        }
+        Err(Error::new("runaway", "fsck kept asking for chunks past its bound"))
+    }
+
+    /// Removes every chunk no ref or working set reaches (`CALL dolt_gc()`), returning what it
+    /// removed. Transactions other connections began before it are refused at commit with a
+    /// retryable error.
+    pub async fn gc(&mut self) -> Result<GcStats, Error> {
+        self.engine.collected = None;
+        self.execute("CALL dolt_gc()", &[]).await?;
+        self.engine.collected.take().ok_or_else(|| Error::new("gc", "the collection did not run"))
+    }
+
+    /// Ends the session: an open explicit transaction is rolled back (as when a MySQL client
+    /// disconnects); everything published stays. Dropping the database does the same.
+    pub fn close(self) {}
+}
+
+impl<B: Backend> Engine<B> {
+    /// Runs `step` on `state` (the session) and the cache until it needs no more chunks and
+    /// what it published is in the store; `state` is restored whenever the step runs again.
+    async fn drive<S: Clone, T, E>(
+        &mut self,
+        state: &mut S,
+        mut step: impl FnMut(&mut S, &mut Cache) -> Result<T, E>,
+    ) -> Result<T, Error>
+    where
+        E: Into<Error> + MissingChunks,
+    {
+        self.refresh().await?;
+        let mut retries = 0;
+        for _ in 0..STATEMENT_LOADS_MAX {
+            let mark = self.cache.mark();
+            let before = state.clone();
+            let outcome = step(state, &mut self.cache);
+            if let Err(error) = &outcome {
+                if let Some(missing) = error.missing_chunks() {
+                    let missing = missing.to_vec();
+                    *state = before;
+                    self.cache.rewind(mark);
+                    self.load(missing).await?;
+                    continue;
+                }
+            }
+            if let Some(pending) = self.cache.pending() {
+                match self.publish(pending).await {
+                    Ok(()) => self.cache.published(),
+                    Err(chunk::Error::Conflict { current }) if retries < STATEMENT_RETRIES_MAX => {
+                        retries += 1;
+                        *state = before;
+                        self.cache.rejected(mark, current);
+                        continue;
+                    }
+                    Err(chunk::Error::Conflict { .. }) => {
+                        let current = self.backend.manifest().await?;
+                        *state = before;
+                        self.cache.rejected(mark, current);
+                        return Err(Error::new(
+                            "sql_serialization_failure",
+                            "other writers kept publishing first; the statement changed nothing, retry it",
+                        ));
+                    }
+                    Err(error) => {
+                        let current = self.backend.manifest().await?;
+                        *state = before;
+                        self.cache.rejected(mark, current);
+                        return Err(error.into());
+                    }
+                }
+            }
+            self.cache.evict();
+            return outcome.map_err(Into::into);
+        }
+        Err(Error::new("runaway", "a statement kept asking for chunks past its bound"))
+    }
+
+    /// Adopts the backend's manifest when it may have moved: always for stores other
+    /// processes write without telling (files), after an announcement for IndexedDB.
+    async fn refresh(&mut self) -> Result<(), Error> {
+        if !self.backend.may_have_moved() {
+            return Ok(());
+        }
+        let manifest = self.backend.manifest().await?;
+        self.cache.refresh(manifest);
+        Ok(())
+    }
+
+    async fn load(&mut self, missing: Vec<Hash>) -> Result<(), Error> {
+        let chunks = self.backend.get_many(&missing).await?;
+        self.cache.load(&missing, chunks);
+        Ok(())
+    }
+
+    /// Writes a pending write to the backend in one flush, then runs the collection it asked
+    /// for, and tells other tabs.
+    async fn publish(&mut self, pending: Pending) -> Result<(), chunk::Error> {
+        let mut handle = self.backend.handle();
+        for chunk in pending.chunks {
+            handle.put(chunk)?;
+        }
+        handle.flush(&pending.expected, &pending.new, Durability::Strict).await?;
+        if let Some(keep) = pending.collect {
+            self.collected = Some(handle.collect_garbage(&pending.new, &keep).await?);
+        }
+        self.backend.announce(&pending.new);
+        Ok(())
+    }
+}
+
+/// Errors that may be the store's request to load chunks first.
+pub(crate) trait MissingChunks {
+    fn missing_chunks(&self) -> Option<&[Hash]>;
+}
+
+impl MissingChunks for crate::sql::Error {
+    fn missing_chunks(&self) -> Option<&[Hash]> {
+        self.source.as_ref().and_then(|source| source.missing())
+    }
+}
+
+impl MissingChunks for crate::history::Error {
+    fn missing_chunks(&self) -> Option<&[Hash]> {
+        self.missing()
+    }
+}
+
+/// Checks a database name: it becomes a directory and part of IndexedDB and channel names.
+pub fn validate_name(name: &str) -> Result<(), Error> {
+    let bad = |reason: &str| {
+        Error::new("bad_database_name", format!("invalid database name '{name}': {reason}"))
+    };
+    if name.is_empty() {
+        return Err(bad("it is empty"));
+    }
+    if name.len() > DATABASE_NAME_BYTES_MAX {
+        return Err(bad("it is longer than 64 bytes"));
+    }
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        return Err(bad("use only letters, digits, '_' and '-'"));
+    }
+    if name.starts_with('-') {
+        return Err(bad("it starts with '-'"));
+    }
+    Ok(())
+}
+
+/// Reopening a memory database by name in one process finds the same store.
+pub(crate) fn memory_store(name: &str) -> MemoryStore {
+    thread_local! {
+        static STORES: std::cell::RefCell<std::collections::HashMap<String, MemoryStore>> =
+            Default::default();
+    }
+    STORES.with(|stores| stores.borrow_mut().entry(name.to_string()).or_default().handle())
+}

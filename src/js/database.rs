@@ -1,0 +1,226 @@
+//! The `Database` class of the JS API: `await Database.open(name, { storage, dir })`, then
+//! `query`, `exec`, `fsck`, `gc` and `close`, each returning a promise. Calls made without
+//! waiting for the previous one run one after another, in the order made.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use js_sys::{Array, Function, Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
+
+use super::error::{coded, to_js};
+use super::values::{js_to_datum, result_to_js};
+use crate::db::{self, Options, Storage};
+use crate::sql::Datum;
+
+/// The open database and the queue of calls waiting for it.
+struct Shared {
+    database: RefCell<Option<db::Database>>,
+    busy: Cell<bool>,
+    waiting: RefCell<VecDeque<Function>>,
+}
+
+impl Shared {
+    /// Waits until no other call uses the database, then takes it.
+    async fn acquire(&self) -> Result<db::Database, JsValue> {
+        if self.busy.replace(true) {
+            let turn = Promise::new(&mut |resolve, _| self.waiting.borrow_mut().push_back(resolve));
+            JsFuture::from(turn).await?;
+        }
+        match self.database.borrow_mut().take() {
+            Some(database) => Ok(database),
+            None => {
+                self.release(None);
+                Err(coded("closed", "the database is closed"))
+            }
+        }
+    }
+
+    /// Puts the database back (or leaves it closed) and hands it to the next waiting call.
+    fn release(&self, database: Option<db::Database>) {
+        if let Some(database) = database {
+            *self.database.borrow_mut() = Some(database);
+        }
+        let next = self.waiting.borrow_mut().pop_front();
+        match next {
+            Some(resolve) => {
+                let _ = resolve.call0(&JsValue::UNDEFINED);
+            }
+            None => self.busy.set(false),
+        }
+    }
+}
+
+/// A database opened by name on memory, IndexedDB or files.
+#[wasm_bindgen(js_name = Database)]
+pub struct JsDatabase {
+    shared: Rc<Shared>,
+}
+
+fn option(options: &JsValue, name: &str) -> Option<JsValue> {
+    if !options.is_object() {
+        return None;
+    }
+    Reflect::get(options, &name.into()).ok().filter(|v| !v.is_undefined())
+}
+
+fn parse_options(options: &JsValue) -> Result<Options, JsValue> {
+    let bad = |message: String| coded("bad_option", &message);
+    let storage = match option(options, "storage").map(|v| v.as_string()) {
+        None => "memory".to_string(),
+        Some(Some(storage)) => storage,
+        Some(None) => return Err(bad("options.storage must be a string".into())),
+    };
+    let storage = match storage.as_str() {
+        "memory" => Storage::Memory,
+        "indexeddb" => Storage::IndexedDb,
+        "fs" => match option(options, "dir").and_then(|v| v.as_string()) {
+            Some(dir) => Storage::Files { dir },
+            None => return Err(bad("storage 'fs' needs options.dir, the directory".into())),
+        },
+        other => {
+            return Err(bad(format!(
+                "unknown storage '{other}': use 'memory', 'indexeddb' or 'fs'"
+            )))
+        }
+    };
+    let mut parsed = Options::new(storage);
+    if let Some(bytes) = option(options, "cacheBytes") {
+        match bytes.as_f64() {
+            Some(n) if n >= 0.0 && n.fract() == 0.0 => parsed.cache_bytes_max = n as usize,
+            _ => return Err(bad("options.cacheBytes must be a whole number of bytes".into())),
+        }
+    }
+    Ok(parsed)
+}
+
+fn parse_params(params: &JsValue) -> Result<Vec<Datum>, JsValue> {
+    if params.is_undefined() || params.is_null() {
+        return Ok(Vec::new());
+    }
+    if !Array::is_array(params) {
+        return Err(coded("bad_parameter", "params must be an array"));
+    }
+    Array::from(params)
+        .iter()
+        .enumerate()
+        .map(|(i, value)| {
+            js_to_datum(&value)
+                .map_err(|why| coded("bad_parameter", &format!("parameter {}: {why}", i + 1)))
+        })
+        .collect()
+}
+
+#[wasm_bindgen(js_class = Database)]
+impl JsDatabase {
+    /// Opens (creating when new) the database `name`. `options.storage` is `'memory'` (the
+    /// default), `'indexeddb'` or `'fs'` (with `options.dir`); `options.cacheBytes` bounds
+    /// the chunks kept in memory. Resolves to a `Database`.
+    pub fn open(name: String, options: JsValue) -> Promise {
+        future_to_promise(async move {
+            let options = parse_options(&options)?;
+            let database = db::Database::open(&name, options).await.map_err(|e| to_js(&e))?;
+            let shared = Rc::new(Shared {
+                database: RefCell::new(Some(database)),
+                busy: Cell::new(false),
+                waiting: RefCell::new(VecDeque::new()),
+            });
+            Ok(JsDatabase { shared }.into())
+        })
+    }
+
+    /// Runs a statement (or a `;`-separated script) with `params` bound to `?` in order and
+    /// resolves to the last statement's `{ columns, rows, rowsAffected, lastInsertId,
+    /// warnings }`, rows as plain objects.
+    pub fn query(&self, sql: String, params: JsValue) -> Promise {
+        let shared = self.shared.clone();
+        future_to_promise(async move {
+            let params = parse_params(&params)?;
+            let mut database = shared.acquire().await?;
+            let outcome = database.execute(&sql, &params).await;
+            shared.release(Some(database));
+            let results = outcome.map_err(|e| to_js(&e))?;
+            Ok(results.last().map_or_else(|| result_to_js(&Default::default()), result_to_js))
+        })
+    }
+
+    /// Runs a `;`-separated script and resolves to an array with every statement's result.
+    pub fn exec(&self, script: String) -> Promise {
+        let shared = self.shared.clone();
+        future_to_promise(async move {
+            let mut database = shared.acquire().await?;
+            let outcome = database.execute(&script, &[]).await;
+            shared.release(Some(database));
+            let results = outcome.map_err(|e| to_js(&e))?;
+            Ok(results.iter().map(result_to_js).collect::<Array>().into())
+        })
+    }
+
+    /// Checks everything reachable and resolves to `{ clean, chunksChecked, bytesChecked,
+    /// problems: [{ hash, path, problem }], text }`.
+    pub fn fsck(&self) -> Promise {
+        let shared = self.shared.clone();
+        future_to_promise(async move {
+            let mut database = shared.acquire().await?;
+            let outcome = database.fsck().await;
+            shared.release(Some(database));
+            let report = outcome.map_err(|e| to_js(&e))?;
+            let object = Object::new();
+            let problems: Array = report
+                .problems
+                .iter()
+                .map(|p| {
+                    let item = Object::new();
+                    let _ = Reflect::set(&item, &"hash".into(), &p.hash.to_string().into());
+                    let _ = Reflect::set(&item, &"path".into(), &p.path.clone().into());
+                    let _ = Reflect::set(&item, &"problem".into(), &p.kind.to_string().into());
+                    JsValue::from(item)
+                })
+                .collect();
+            let _ = Reflect::set(&object, &"clean".into(), &report.is_clean().into());
+            let checked = report.chunks_checked as f64;
+            let _ = Reflect::set(&object, &"chunksChecked".into(), &checked.into());
+            let bytes = report.bytes_checked as f64;
+            let _ = Reflect::set(&object, &"bytesChecked".into(), &bytes.into());
+            let _ = Reflect::set(&object, &"problems".into(), &problems);
+            let _ = Reflect::set(&object, &"text".into(), &report.to_string().into());
+            Ok(object.into())
+        })
+    }
+
+    /// Removes unreachable chunks and resolves to `{ removedChunks, removedBytes, keptChunks }`.
+    pub fn gc(&self) -> Promise {
+        let shared = self.shared.clone();
+        future_to_promise(async move {
+            let mut database = shared.acquire().await?;
+            let outcome = database.gc().await;
+            shared.release(Some(database));
+            let stats = outcome.map_err(|e| to_js(&e))?;
+            let object = Object::new();
+            let _ = Reflect::set(
+                &object,
+                &"removedChunks".into(),
+                &(stats.removed_chunks as f64).into(),
+            );
+            let _ =
+                Reflect::set(&object, &"removedBytes".into(), &(stats.removed_bytes as f64).into());
+            let _ = Reflect::set(&object, &"keptChunks".into(), &(stats.kept_chunks as f64).into());
+            Ok(object.into())
+        })
+    }
+
+    /// Closes the database after the calls already made: an open explicit transaction is
+    /// rolled back; later calls fail with code `closed`.
+    pub fn close(&self) -> Promise {
+        let shared = self.shared.clone();
+        future_to_promise(async move {
+            if let Ok(database) = shared.acquire().await {
+                database.close();
+                shared.release(None);
+            }
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+}

@@ -1,0 +1,333 @@
+//! The database facade natively: opening by name on memory and files and reopening in the last
+//! published state; two databases on one store (as two tabs or processes) losing no write; a
+//! cache that keeps nothing between statements giving the answers a plain session gives; a
+//! store that loses the publishing race or fails its flush on purpose; fsck and gc.
+
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use cambium::chunk::{Chunk, Error as StoreError, GcStats, Hash, Manifest, MemoryStore};
+use cambium::db::{ready, Backend, Database, Durability, Options, Storage, Store};
+use cambium::sql::Session;
+
+/// A directory of its own under the temporary directory, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let path =
+            std::env::temp_dir().join(format!("cambium-database-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("create the test directory");
+        TempDir(path)
+    }
+
+    fn storage(&self) -> Storage {
+        Storage::Files { dir: self.0.to_string_lossy().into_owned() }
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn options(storage: Storage) -> Options {
+    let mut options = Options::new(storage);
+    options.clock = Box::new(|| 1_700_000_000_000);
+    options
+}
+
+fn open(name: &str, storage: Storage) -> Database {
+    ready(Database::open(name, options(storage))).unwrap_or_else(|e| panic!("open {name}: {e}"))
+}
+
+/// The rows of the last statement of `sql`, each cell as text.
+fn rows<B: Backend>(db: &mut Database<B>, sql: &str) -> Vec<Vec<String>> {
+    let results = ready(db.execute(sql, &[])).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let last = results.last().expect("a result");
+    last.rows.iter().map(|row| row.iter().map(|d| d.to_string()).collect()).collect()
+}
+
+fn one<B: Backend>(db: &mut Database<B>, sql: &str) -> String {
+    rows(db, sql)[0][0].clone()
+}
+
+#[test]
+fn a_memory_database_reopens_by_name() {
+    let mut db = open("reopen_memory", Storage::Memory);
+    rows(&mut db, "CREATE TABLE t (id INT PRIMARY KEY, v TEXT)");
+    rows(&mut db, "INSERT INTO t VALUES (1, 'one'), (2, 'two')");
+    rows(&mut db, "CALL dolt_commit('-Am', 'two rows')");
+    db.close();
+    let mut again = open("reopen_memory", Storage::Memory);
+    assert_eq!(one(&mut again, "SELECT v FROM t WHERE id = 2"), "two");
+    assert_eq!(one(&mut again, "SELECT message FROM dolt_log LIMIT 1"), "two rows");
+    let mut other = open("another_memory", Storage::Memory);
+    assert_eq!(
+        one(&mut other, "SELECT COUNT(*) FROM dolt_log"),
+        "1",
+        "a new name is a new database"
+    );
+}
+
+#[test]
+fn a_files_database_reopens_in_its_last_published_state() {
+    let dir = TempDir::new("reopen");
+    let mut db = open("shop", dir.storage());
+    rows(&mut db, "CREATE TABLE t (id INT PRIMARY KEY, v TEXT)");
+    rows(&mut db, "INSERT INTO t VALUES (1, 'one')");
+    rows(&mut db, "BEGIN");
+    rows(&mut db, "INSERT INTO t VALUES (2, 'never committed')");
+    db.close();
+    assert!(dir.0.join("shop").is_dir(), "the store lives in <dir>/<name>");
+    let mut again = open("shop", dir.storage());
+    assert_eq!(rows(&mut again, "SELECT id, v FROM t"), vec![vec!["1", "one"]]);
+}
+
+#[test]
+fn bad_names_are_refused_and_create_nothing() {
+    let dir = TempDir::new("names");
+    for name in ["", "a/b", "..", "-flag", "sp ace", &"x".repeat(65)] {
+        let error = ready(Database::open(name, options(dir.storage())))
+            .err()
+            .unwrap_or_else(|| panic!("{name:?} was accepted"));
+        assert_eq!(error.code(), "bad_database_name", "{name:?}: {error}");
+    }
+    assert_eq!(std::fs::read_dir(&dir.0).expect("dir").count(), 0);
+    let error = ready(Database::open("web", options(Storage::IndexedDb))).err().expect("native");
+    assert_eq!(error.code(), "storage_unavailable");
+}
+
+#[test]
+fn two_databases_on_one_directory_lose_no_write() {
+    let dir = TempDir::new("two");
+    let mut a = open("db", dir.storage());
+    rows(&mut a, "CREATE TABLE t (id INT PRIMARY KEY, who TEXT)");
+    let mut b = open("db", dir.storage());
+    rows(&mut b, "BEGIN");
+    for i in 0..40 {
+        rows(&mut a, &format!("INSERT INTO t VALUES ({i}, 'a')"));
+        rows(&mut b, &format!("INSERT INTO t VALUES ({}, 'b')", 100 + i));
+    }
+    // b's transaction began before all of a's inserts: its commit merges with them.
+    rows(&mut b, "COMMIT");
+    assert_eq!(one(&mut a, "SELECT COUNT(*) FROM t"), "80");
+    assert_eq!(one(&mut b, "SELECT COUNT(*) FROM t WHERE who = 'a'"), "40");
+}
+
+/// The statements of a workload touching most of the engine: tables, indexes, updates,
+/// deletes, commits, branches, a merge, diffs, system tables, an explicit transaction.
+fn workload() -> Vec<String> {
+    let mut statements = vec![
+        "CREATE TABLE t (id INT PRIMARY KEY, n INT, s TEXT, KEY by_n (n))".to_string(),
+        "CREATE TABLE u (k VARCHAR(20) PRIMARY KEY, t_id INT)".to_string(),
+    ];
+    for chunk in 0..20 {
+        let values: Vec<String> = (0..100)
+            .map(|i| chunk * 100 + i)
+            .map(|i| format!("({i}, {}, 'row {i} {}')", i % 37, "x".repeat((i % 50) as usize)))
+            .collect();
+        statements.push(format!("INSERT INTO t VALUES {}", values.join(", ")));
+    }
+    statements.extend(
+        [
+            "INSERT INTO u VALUES ('a', 1), ('b', 2), ('c', 3)",
+            "CALL dolt_commit('-Am', 'load')",
+            "CALL dolt_checkout('-b', 'feature')",
+            "UPDATE t SET n = n + 1000 WHERE id % 7 = 0",
+            "DELETE FROM t WHERE id BETWEEN 500 AND 560",
+            "CALL dolt_commit('-am', 'feature work')",
+            "CALL dolt_checkout('main')",
+            "UPDATE t SET s = 'main side' WHERE id % 11 = 0 AND id % 7 <> 0 AND id NOT BETWEEN 500 AND 560",
+            "CALL dolt_commit('-am', 'main work')",
+            "CALL dolt_merge('feature')",
+            "SELECT COUNT(*), SUM(n), MIN(s), MAX(id) FROM t",
+            "SELECT n, COUNT(*) FROM t GROUP BY n ORDER BY n LIMIT 5",
+            "SELECT id, s FROM t WHERE n = 1005 ORDER BY id",
+            "SELECT t.id, u.k FROM t JOIN u ON u.t_id = t.id ORDER BY t.id",
+            "SELECT COUNT(*) FROM dolt_log",
+            "SELECT diff_type, COUNT(*) FROM dolt_diff_t WHERE to_commit = HASHOF('HEAD') GROUP BY diff_type ORDER BY diff_type",
+            "SELECT table_name, rows_added, rows_deleted, rows_modified FROM dolt_diff_stat('HEAD~1', 'HEAD')",
+            "BEGIN",
+            "INSERT INTO t VALUES (5000, 1, 'in a transaction')",
+            "UPDATE u SET t_id = 5000 WHERE k = 'a'",
+            "COMMIT",
+            "SELECT COUNT(*) FROM t AS OF 'HEAD~2'",
+            "SELECT * FROM dolt_status ORDER BY table_name",
+            "SELECT name FROM dolt_branches ORDER BY name",
+        ]
+        .map(String::from),
+    );
+    statements
+}
+
+#[test]
+fn a_cache_that_keeps_nothing_gives_the_answers_of_a_plain_session() {
+    let mut store = MemoryStore::new();
+    let mut session = Session::open(&mut store, "cached").expect("session");
+    session.set_time(1_700_000_000_000);
+    let mut options = options(Storage::Memory);
+    options.cache_bytes_max = 0;
+    let mut db = ready(Database::open("cached", options)).expect("open");
+    for statement in workload() {
+        let expected = session
+            .execute(&mut store, &statement)
+            .unwrap_or_else(|e| panic!("{statement}: the workload fails on a plain session: {e}"));
+        let got = ready(db.execute(&statement, &[])).unwrap_or_else(|e| panic!("{statement}: {e}"));
+        assert_eq!(got, expected, "{statement}");
+    }
+}
+
+/// A memory store that lets a rival publish just before each of its next `races` flushes, as
+/// another tab would between a statement's run and its flush.
+struct Racing {
+    store: MemoryStore,
+    races: std::rc::Rc<std::cell::Cell<u32>>,
+    /// When set, every flush fails with this IO error instead.
+    failing: std::rc::Rc<std::cell::Cell<bool>>,
+}
+
+impl Racing {
+    fn rival_insert(&self) {
+        let mut handle = self.store.handle();
+        let mut rival = Session::open(&mut handle, "race").expect("rival session");
+        let n = self.races.get();
+        rival
+            .execute(&mut handle, &format!("INSERT INTO t VALUES ({}, 'rival')", 1000 + n))
+            .expect("rival");
+    }
+}
+
+impl Store for Racing {
+    async fn get_many(&self, hashes: &[Hash]) -> Result<Vec<Option<Chunk>>, StoreError> {
+        Store::get_many(&self.store, hashes).await
+    }
+    async fn has_many(&self, hashes: &[Hash]) -> Result<Vec<bool>, StoreError> {
+        Store::has_many(&self.store, hashes).await
+    }
+    fn put(&mut self, chunk: Chunk) -> Result<(), StoreError> {
+        Store::put(&mut self.store, chunk)
+    }
+    async fn manifest(&self) -> Result<Manifest, StoreError> {
+        Store::manifest(&self.store).await
+    }
+    async fn flush(
+        &mut self,
+        expected: &Manifest,
+        new: &Manifest,
+        durability: Durability,
+    ) -> Result<(), StoreError> {
+        if self.failing.get() {
+            return Err(StoreError::Io("the disk is on fire".into()));
+        }
+        if self.races.get() > 0 {
+            self.rival_insert();
+            self.races.set(self.races.get() - 1);
+        }
+        Store::flush(&mut self.store, expected, new, durability).await
+    }
+    async fn collect_garbage(
+        &mut self,
+        expected: &Manifest,
+        keep: &HashSet<Hash>,
+    ) -> Result<GcStats, StoreError> {
+        Store::collect_garbage(&mut self.store, expected, keep).await
+    }
+}
+
+impl Backend for Racing {
+    fn handle(&self) -> Racing {
+        Racing {
+            store: self.store.handle(),
+            races: self.races.clone(),
+            failing: self.failing.clone(),
+        }
+    }
+}
+
+fn racing() -> (Database<Racing>, Racing) {
+    let store = Racing {
+        store: MemoryStore::new(),
+        races: Default::default(),
+        failing: Default::default(),
+    };
+    let probe = store.handle();
+    let mut db = ready(Database::open_on("race", store, options(Storage::Memory))).expect("open");
+    rows(&mut db, "CREATE TABLE t (id INT PRIMARY KEY, who TEXT)");
+    (db, probe)
+}
+
+#[test]
+fn a_statement_that_lost_the_race_runs_again_on_the_newer_state() {
+    let (mut db, probe) = racing();
+    probe.races.set(3);
+    let results = ready(db.execute("INSERT INTO t VALUES (1, 'mine')", &[])).expect("insert");
+    assert_eq!(results[0].rows_affected, 1);
+    assert_eq!(probe.races.get(), 0, "the rival won three times");
+    assert_eq!(
+        rows(&mut db, "SELECT id, who FROM t ORDER BY id"),
+        vec![
+            vec!["1", "mine"],
+            vec!["1001", "rival"],
+            vec!["1002", "rival"],
+            vec!["1003", "rival"]
+        ]
+    );
+}
+
+#[test]
+fn a_statement_that_keeps_losing_fails_retryably_and_changes_nothing() {
+    let (mut db, probe) = racing();
+    probe.races.set(cambium::db::STATEMENT_RETRIES_MAX + 5);
+    let error = ready(db.execute("INSERT INTO t VALUES (1, 'mine')", &[])).expect_err("lost");
+    assert_eq!(error.code(), "sql_serialization_failure", "{error}");
+    assert!(error.is_retryable());
+    probe.races.set(0);
+    assert_eq!(one(&mut db, "SELECT COUNT(*) FROM t WHERE who = 'mine'"), "0");
+    rows(&mut db, "INSERT INTO t VALUES (1, 'mine')");
+    assert_eq!(one(&mut db, "SELECT who FROM t WHERE id = 1"), "mine");
+}
+
+#[test]
+fn a_failed_flush_reports_the_store_error_and_changes_nothing() {
+    let (mut db, probe) = racing();
+    rows(&mut db, "INSERT INTO t VALUES (1, 'kept')");
+    probe.failing.set(true);
+    let error = ready(db.execute("UPDATE t SET who = 'lost' WHERE id = 1", &[])).expect_err("io");
+    assert_eq!(error.code(), "io", "{error}");
+    assert!(error.message().contains("on fire"), "{error}");
+    let error = ready(db.execute("CALL dolt_commit('-Am', 'lost')", &[])).expect_err("io");
+    assert_eq!(error.code(), "io", "{error}");
+    probe.failing.set(false);
+    assert_eq!(one(&mut db, "SELECT who FROM t WHERE id = 1"), "kept");
+    assert_eq!(one(&mut db, "SELECT COUNT(*) FROM dolt_log"), "1");
+    rows(&mut db, "UPDATE t SET who = 'changed' WHERE id = 1");
+    assert_eq!(one(&mut db, "SELECT who FROM t WHERE id = 1"), "changed");
+}
+
+#[test]
+fn fsck_and_gc_run_through_the_facade() {
+    let dir = TempDir::new("gc");
+    let mut db = open("gc", dir.storage());
+    rows(&mut db, "CREATE TABLE t (id INT PRIMARY KEY, v TEXT)");
+    for i in 0..30 {
+        rows(&mut db, &format!("INSERT INTO t VALUES ({i}, '{}')", "v".repeat(200)));
+    }
+    rows(&mut db, "CALL dolt_commit('-Am', 'rows')");
+    let report = ready(db.fsck()).expect("fsck");
+    assert!(report.is_clean(), "{report}");
+    let stats = ready(db.gc()).expect("gc");
+    assert!(stats.removed_chunks > 0, "{stats:?}");
+    assert!(stats.kept_chunks > 0, "{stats:?}");
+    let report = ready(db.fsck()).expect("fsck");
+    assert!(report.is_clean(), "{report}");
+    assert_eq!(report.chunks_checked, stats.kept_chunks, "fsck walks exactly what gc kept");
+    assert_eq!(one(&mut db, "SELECT COUNT(*) FROM t"), "30");
+    drop(db);
+    let mut again = open("gc", dir.storage());
+    assert_eq!(one(&mut again, "SELECT COUNT(*) FROM t"), "30");
+}
