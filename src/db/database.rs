@@ -4,8 +4,8 @@
 //! one flush, and if another writer (a second tab, another process) moved the manifest first,
 //! the statement runs again on the newer state, as a retried transaction would.
 
-use crate::chunk::{self, GcStats, Hash, MemoryStore};
-use crate::history::{Fsck, FsckReport};
+use crate::chunk::{self, GcStats, Hash, Manifest, MemoryStore};
+use crate::history::{Fsck, FsckReport, Repo};
 use crate::sql::ast::Statement;
 use crate::sql::parse::parse_script;
 use crate::sql::{Datum, QueryResult, Session};
@@ -78,8 +78,6 @@ pub struct Database<B: Backend = AnyStore> {
 struct Engine<B> {
     backend: B,
     cache: Cache,
-    /// The figures of the last garbage collection this database ran.
-    collected: Option<GcStats>,
 }
 
 impl Database {
@@ -99,7 +97,7 @@ impl<B: Backend> Database<B> {
         validate_name(name)?;
         let manifest = backend.manifest().await?;
         let cache = Cache::new(manifest, options.cache_bytes_max);
-        let mut engine = Engine { backend, cache, collected: None };
+        let mut engine = Engine { backend, cache };
         // The session is opened on the cache like any statement: it may need chunks, and it
         // initialises an empty store, which is a write.
         let session = engine.drive(&mut (), |_, cache| Session::open(cache, name)).await?;
@@ -139,31 +137,26 @@ impl<B: Backend> Database<B> {
 
     /// Checks everything reachable: every chunk loads, hashes to its address and decodes.
     pub async fn fsck(&mut self) -> Result<FsckReport, Error> {
-        let engine = &mut self.engine;
-        engine.refresh().await?;
-        let mut fsck = Fsck::new(engine.cache.manifest());
-        for _ in 0..STATEMENT_LOADS_MAX {
-            match fsck.advance(&engine.cache) {
-                Ok(()) => {
-                    engine.cache.evict();
-                    return Ok(fsck.report());
-                }
-                Err(error) => match error.missing() {
-                    Some(missing) => engine.load(missing.to_vec()).await?,
-                    None => return Err(error.into()),
-                },
-            }
-        }
-        Err(Error::new("runaway", "fsck kept asking for chunks past its bound"))
+        self.engine.refresh().await?;
+        let manifest = self.engine.cache.manifest();
+        Ok(self.engine.walk(manifest).await?.report())
     }
 
-    /// Removes every chunk no ref or working set reaches (`CALL dolt_gc()`), returning what it
-    /// removed. Transactions other connections began before it are refused at commit with a
-    /// retryable error.
+    /// Removes every chunk no ref or working set reaches, returning what it removed.
+    /// Transactions other connections began before it are refused at commit with a retryable
+    /// error (see [`crate::history::Repo::gc_marker`]). A store with problems (see
+    /// [`Database::fsck`]) is not collected: what it cannot read, it cannot account for.
     pub async fn gc(&mut self) -> Result<GcStats, Error> {
-        self.engine.collected = None;
-        self.execute("CALL dolt_gc()", &[]).await?;
-        self.engine.collected.take().ok_or_else(|| Error::new("gc", "the collection did not run"))
+        let engine = &mut self.engine;
+        let manifest = engine.drive(&mut (), |_, cache| Repo::open(cache)?.begin_gc()).await?;
+        let (report, keep) = engine.walk(manifest).await?.reached();
+        if !report.is_clean() {
+            return Err(Error::new(
+                "store_corrupt",
+                format!("garbage collection refused, the store has problems: {report}"),
+            ));
+        }
+        Ok(engine.backend.handle().collect_garbage(&manifest, &keep).await?)
     }
 
     /// Ends the session: an open explicit transaction is rolled back (as when a MySQL client
@@ -240,6 +233,24 @@ impl<B: Backend> Engine<B> {
         Ok(())
     }
 
+    /// Walks everything `manifest` reaches, loading chunks in the walk's batches.
+    async fn walk(&mut self, manifest: Manifest) -> Result<Fsck, Error> {
+        let mut fsck = Fsck::new(manifest);
+        for _ in 0..STATEMENT_LOADS_MAX {
+            match fsck.advance(&self.cache) {
+                Ok(()) => {
+                    self.cache.evict();
+                    return Ok(fsck);
+                }
+                Err(error) => match error.missing() {
+                    Some(missing) => self.load(missing.to_vec()).await?,
+                    None => return Err(error.into()),
+                },
+            }
+        }
+        Err(Error::new("runaway", "a walk of the store kept asking for chunks past its bound"))
+    }
+
     async fn load(&mut self, missing: Vec<Hash>) -> Result<(), Error> {
         let chunks = self.backend.get_many(&missing).await?;
         self.cache.load(&missing, chunks);
@@ -255,7 +266,7 @@ impl<B: Backend> Engine<B> {
         }
         handle.flush(&pending.expected, &pending.new, Durability::Strict).await?;
         if let Some(keep) = pending.collect {
-            self.collected = Some(handle.collect_garbage(&pending.new, &keep).await?);
+            handle.collect_garbage(&pending.new, &keep).await?;
         }
         self.backend.announce(&pending.new);
         Ok(())

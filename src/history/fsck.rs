@@ -6,6 +6,7 @@
 //! keeps. [`Fsck`] keeps its place across `Missing` answers: a store that loads asynchronously
 //! loads the chunks one batch names and calls [`Fsck::advance`] again.
 
+use std::collections::HashSet;
 use std::fmt;
 
 use crate::chunk::{self, Chunk, ChunkStore, Hash, Manifest};
@@ -111,6 +112,13 @@ impl Fsck {
     /// The report: complete once [`Fsck::advance`] returned `Ok`.
     pub fn report(self) -> FsckReport {
         self.report
+    }
+
+    /// The report and every chunk the check reached: what a garbage collection of the checked
+    /// manifest keeps, when the report is clean.
+    pub fn reached(self) -> (FsckReport, HashSet<Hash>) {
+        let seen = self.walk.map(Walk::into_seen).unwrap_or_default();
+        (self.report, seen)
     }
 }
 

@@ -923,13 +923,11 @@ impl<'s> Repo<'s> {
         self.config_ref(GC_MARKER)
     }
 
-    /// Removes every chunk not reachable from a ref or working set. Fails with a manifest
-    /// conflict, removing nothing, if someone published since this `Repo` was opened.
-    ///
-    /// The collection first publishes a new [`Repo::gc_marker`] and keeps what that manifest
-    /// reaches; a writer that read the manifest before it fails its compare-and-swap or is
-    /// refused by the marker check, and one that read it after sees only chunks that are kept.
-    pub fn gc(&mut self) -> Result<crate::chunk::GcStats, Error> {
+    /// The first half of [`Repo::gc`]: publishes a new collection marker and returns the
+    /// manifest whose reachable chunks the collection must keep. Callers that walk the store
+    /// themselves (loading chunks as they go) then remove the rest with
+    /// [`ChunkStore::collect_garbage`] against that manifest.
+    pub fn begin_gc(&mut self) -> Result<Manifest, Error> {
         let generation = match self.gc_marker() {
             Some(hash) => {
                 let chunk = self.store.get(hash)?;
@@ -949,6 +947,18 @@ impl<'s> Repo<'s> {
         let next = Manifest { root: Some(ref_map), epoch: self.published.epoch };
         self.store.flush(&self.published, &next)?;
         self.published = next;
+        Ok(next)
+    }
+
+    /// Removes every chunk not reachable from a ref or working set. Fails with a manifest
+    /// conflict, removing nothing, if someone published since this `Repo` was opened.
+    ///
+    /// The collection first publishes a new [`Repo::gc_marker`] and keeps what that manifest
+    /// reaches; a writer that read the manifest before it fails its compare-and-swap or is
+    /// refused by the marker check, and one that read it after sees only chunks that are kept.
+    pub fn gc(&mut self) -> Result<crate::chunk::GcStats, Error> {
+        let published = self.begin_gc()?;
+        let ref_map = published.root.expect("a repository's manifest names its ref map");
         let keep = super::gc::reachable(self.store, ref_map)?;
         Ok(self.store.collect_garbage(&self.published, &keep)?)
     }
