@@ -338,3 +338,26 @@ fn fsck_and_gc_run_through_the_facade() {
     assert_eq!(one(&mut again, "SELECT COUNT(*) FROM t"), "20");
     assert_eq!(one(&mut again, "SELECT COUNT(*) FROM t AS OF 'HEAD~1'"), "30");
 }
+
+#[test]
+fn statements_inside_a_transaction_rerun_after_loading_without_losing_its_rows() {
+    let mut options = options(Storage::Memory);
+    options.cache_bytes_max = 0;
+    let mut db = ready(Database::open("bulk_in_tx", options)).expect("open");
+    rows(&mut db, "CREATE TABLE t (id INT PRIMARY KEY, v TEXT)");
+    rows(&mut db, "INSERT INTO t VALUES (0, 'before')");
+    rows(&mut db, "BEGIN");
+    for batch in 0..10 {
+        let values: Vec<String> =
+            (1..=50).map(|i| format!("({}, 'row')", batch * 50 + i)).collect();
+        rows(&mut db, &format!("INSERT INTO t VALUES {}", values.join(", ")));
+    }
+    let duplicate = ready(db.execute("INSERT INTO t VALUES (7, 'again')", &[])).expect_err("dup");
+    assert_eq!(duplicate.code(), "sql_duplicate_key", "{duplicate}");
+    rows(&mut db, "UPDATE t SET v = 'changed' WHERE id % 100 = 0");
+    assert_eq!(one(&mut db, "SELECT COUNT(*) FROM t"), "501");
+    rows(&mut db, "COMMIT");
+    let mut again = open("bulk_in_tx", Storage::Memory);
+    assert_eq!(one(&mut again, "SELECT COUNT(*) FROM t WHERE v = 'changed'"), "6");
+    assert_eq!(one(&mut again, "SELECT COUNT(*) FROM t"), "501");
+}

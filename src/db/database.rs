@@ -8,7 +8,7 @@ use crate::chunk::{self, GcStats, Hash, Manifest, MemoryStore};
 use crate::history::{Fsck, FsckReport, Repo};
 use crate::sql::ast::Statement;
 use crate::sql::parse::parse_script;
-use crate::sql::{Datum, QueryResult, Session};
+use crate::sql::{Datum, QueryResult, Saved, Session};
 
 use super::backend::{AnyStore, Backend};
 use super::cache::{Cache, Pending, CACHE_BYTES_MAX_DEFAULT};
@@ -118,19 +118,29 @@ impl<B: Backend> Database<B> {
         params: &[Datum],
     ) -> Result<Vec<QueryResult>, Error> {
         let statements = parse_script(sql, params)?;
+        let lower = sql.to_ascii_lowercase();
+        let may_change_history = lower.contains("dolt") || lower.contains("commit");
         let mut results = Vec::with_capacity(statements.len());
         for statement in &statements {
-            results.push(self.statement(statement).await?);
+            let light = !may_change_history && keeps_transaction(&self.session, statement);
+            results.push(self.statement(statement, light).await?);
         }
         Ok(results)
     }
 
-    async fn statement(&mut self, statement: &Statement) -> Result<QueryResult, Error> {
+    /// Runs one statement of a script. `light` says the script cannot begin, end or publish
+    /// a transaction from inside an explicit one (see [`keeps_transaction`]).
+    async fn statement(
+        &mut self,
+        statement: &Statement,
+        light: bool,
+    ) -> Result<QueryResult, Error> {
         let now = (self.clock)();
+        let mut state = Running { session: &mut self.session, light };
         self.engine
-            .drive(&mut self.session, |session, cache| {
-                session.set_time(now);
-                session.execute_statement(cache, statement)
+            .drive(&mut state, |state, cache| {
+                state.session.set_time(now);
+                state.session.execute_statement(cache, statement)
             })
             .await
     }
@@ -167,7 +177,7 @@ impl<B: Backend> Database<B> {
 impl<B: Backend> Engine<B> {
     /// Runs `step` on `state` (the session) and the cache until it needs no more chunks and
     /// what it published is in the store; `state` is restored whenever the step runs again.
-    async fn drive<S: Clone, T, E>(
+    async fn drive<S: Rewind, T, E>(
         &mut self,
         state: &mut S,
         mut step: impl FnMut(&mut S, &mut Cache) -> Result<T, E>,
@@ -179,12 +189,12 @@ impl<B: Backend> Engine<B> {
         let mut retries = 0;
         for _ in 0..STATEMENT_LOADS_MAX {
             let mark = self.cache.mark();
-            let before = state.clone();
+            let before = state.save();
             let outcome = step(state, &mut self.cache);
             if let Err(error) = &outcome {
                 if let Some(missing) = error.missing_chunks() {
                     let missing = missing.to_vec();
-                    *state = before;
+                    state.restore(before);
                     self.cache.rewind(mark);
                     self.load(missing).await?;
                     continue;
@@ -195,13 +205,13 @@ impl<B: Backend> Engine<B> {
                     Ok(()) => self.cache.published(),
                     Err(chunk::Error::Conflict { current }) if retries < STATEMENT_RETRIES_MAX => {
                         retries += 1;
-                        *state = before;
+                        state.restore(before);
                         self.cache.rejected(mark, current);
                         continue;
                     }
                     Err(chunk::Error::Conflict { .. }) => {
                         let current = self.backend.manifest().await?;
-                        *state = before;
+                        state.restore(before);
                         self.cache.rejected(mark, current);
                         return Err(Error::new(
                             "sql_serialization_failure",
@@ -210,7 +220,7 @@ impl<B: Backend> Engine<B> {
                     }
                     Err(error) => {
                         let current = self.backend.manifest().await?;
-                        *state = before;
+                        state.restore(before);
                         self.cache.rejected(mark, current);
                         return Err(error.into());
                     }
@@ -270,6 +280,53 @@ impl<B: Backend> Engine<B> {
         }
         self.backend.announce(&pending.new);
         Ok(())
+    }
+}
+
+/// Whether `statement` keeps the session's explicit transaction open without publishing: a
+/// query or a row change inside `BEGIN` … `COMMIT`. Such a statement is saved without the
+/// transaction's pending rows (its own undo steps restore them if it fails), which keeps a bulk
+/// load inside one transaction linear. The caller also rules out scripts that name Dolt's
+/// procedures or `COMMIT()`, which change history from inside a query.
+fn keeps_transaction(session: &Session, statement: &Statement) -> bool {
+    session.in_transaction()
+        && matches!(
+            statement,
+            Statement::Query(_)
+                | Statement::Insert { .. }
+                | Statement::Update { .. }
+                | Statement::Delete { .. }
+        )
+}
+
+/// What [`Engine::drive`] saves before a step and restores when the step must run again.
+trait Rewind {
+    type Saved;
+    fn save(&self) -> Self::Saved;
+    fn restore(&mut self, saved: Self::Saved);
+}
+
+impl Rewind for () {
+    type Saved = ();
+    fn save(&self) {}
+    fn restore(&mut self, _: ()) {}
+}
+
+/// A session running one statement; `light` as [`keeps_transaction`] decides it.
+struct Running<'a> {
+    session: &'a mut Session,
+    light: bool,
+}
+
+impl Rewind for Running<'_> {
+    type Saved = Saved;
+
+    fn save(&self) -> Saved {
+        self.session.save(!self.light)
+    }
+
+    fn restore(&mut self, saved: Saved) {
+        self.session.restore(saved);
     }
 }
 

@@ -16,6 +16,6 @@ pub mod types;
 mod workspace;
 
 pub use error::{Error, ErrorKind};
-pub use session::{QueryResult, Session};
+pub use session::{QueryResult, Saved, Session};
 pub use types::{CastType, Datum, Decimal, SqlType};
 pub use workspace::Workspace;

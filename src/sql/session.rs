@@ -56,6 +56,16 @@ pub struct Session {
     last_insert_id: u64,
     /// Parsed table schemas handed from one transaction to the next.
     metas: HashMap<String, TableMeta>,
+    /// Counts transactions begun and ended, so a caller can tell whether a statement kept the
+    /// open transaction (see [`Session::save`]).
+    transactions: u64,
+}
+
+/// A session's state before a statement, to go back to if the statement must run again.
+pub struct Saved {
+    session: Session,
+    /// For a save without the open transaction: the transaction count it was taken at.
+    kept_transaction: Option<u64>,
 }
 
 /// System variables every session has, with their defaults.
@@ -117,6 +127,7 @@ impl Session {
             global_variables,
             last_insert_id: 0,
             metas: HashMap::new(),
+            transactions: 0,
         })
     }
 
@@ -140,6 +151,54 @@ impl Session {
     /// Whether an explicit transaction is open.
     pub fn in_transaction(&self) -> bool {
         self.open.as_ref().is_some_and(|o| o.explicit)
+    }
+
+    /// Saves the session's state before a statement, for [`Session::restore`]. A statement
+    /// that keeps the open transaction and fails leaves the transaction as it was (its undo
+    /// steps run), so `with_transaction: false` leaves the transaction's pending rows out of
+    /// the copy, which a bulk load inside one transaction would otherwise copy per statement.
+    pub fn save(&self, with_transaction: bool) -> Saved {
+        if with_transaction || self.open.is_none() {
+            return Saved { session: self.clone(), kept_transaction: None };
+        }
+        Saved {
+            session: self.clone_outside_transaction(),
+            kept_transaction: Some(self.transactions),
+        }
+    }
+
+    /// Goes back to a saved state.
+    ///
+    /// # Panics
+    ///
+    /// When the state was saved without the transaction and the statement since then began or
+    /// ended one: the caller promised it would not.
+    pub fn restore(&mut self, saved: Saved) {
+        let Some(transactions) = saved.kept_transaction else {
+            *self = saved.session;
+            return;
+        };
+        assert_eq!(
+            transactions, self.transactions,
+            "a statement saved without its transaction began or ended one"
+        );
+        let open = self.open.take();
+        *self = Session { open, ..saved.session };
+    }
+
+    /// A copy of everything but the open transaction.
+    fn clone_outside_transaction(&self) -> Session {
+        Session {
+            now_ms: self.now_ms,
+            workspace: self.workspace.clone(),
+            open: None,
+            user_variables: self.user_variables.clone(),
+            session_variables: self.session_variables.clone(),
+            global_variables: self.global_variables.clone(),
+            last_insert_id: self.last_insert_id,
+            metas: self.metas.clone(),
+            transactions: self.transactions,
+        }
     }
 
     /// Runs one or more `;`-separated statements, returning one result per statement. A
@@ -185,12 +244,14 @@ impl Session {
         let metas = std::mem::take(&mut self.metas);
         let tx = Tx::begin(&Repo::open(store)?, &self.workspace.branch, metas)?;
         self.open = Some(Open { tx, explicit });
+        self.transactions += 1;
         Ok(())
     }
 
     /// Ends the open transaction without committing it, keeping its parsed schemas.
     fn close(&mut self) -> Option<Open> {
         let mut open = self.open.take()?;
+        self.transactions += 1;
         self.metas = std::mem::take(&mut open.tx.metas);
         Some(open)
     }
