@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test of the project: formatting, lints (native and wasm32), the Rust tests natively, the
-# same tests compiled to wasm in headless Chrome and in Node. Installs what is missing first.
+# same tests compiled to wasm in headless Chrome and in Node, and the built package's tests
+# (pkg-tests/) in Node and in headless Chromium. Installs what is missing first.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -31,8 +32,26 @@ step "wasm-pack test --node"
 # `node-tests` adds the tests that need Node's file system (tests/files_node.rs).
 wasm-pack test --node -- --features node-tests 2>&1 | tee -a "$log"
 
-totals=$(grep -oE 'test result: [A-Za-z]+\. [0-9]+ passed; [0-9]+ failed' "$log" |
-  awk '{ passed += $4; failed += $6 } END { print passed + 0, failed + 0 }')
+step "package tests (pkg-tests: Node and headless Chromium)"
+# The built package (pkg/web, pkg/node) under node:test: the JS API and crashes in Node, IndexedDB
+# through Playwright in Chromium. Its npm packages are installed when missing or when the lockfile
+# changed since the last install.
+bash scripts/build-pkg.sh
+stamp=pkg-tests/node_modules/.installed-lock
+if [ ! -f "$stamp" ] || ! cmp -s pkg-tests/package-lock.json "$stamp"; then
+  echo "[test] installing the package tests' npm packages in pkg-tests/"
+  (cd pkg-tests && npm ci --no-audit --no-fund)
+  cp pkg-tests/package-lock.json "$stamp"
+fi
+# One test file at a time: the crash test's timings and the browser's stay undisturbed.
+node --test --test-reporter=tap --test-concurrency=1 pkg-tests/ 2>&1 | tee -a "$log"
+
+# Cargo's "test result: ok. N passed; M failed" lines and node:test's "# pass N" / "# fail N".
+totals=$(grep -oE 'test result: [A-Za-z]+\. [0-9]+ passed; [0-9]+ failed|^# (pass|fail) [0-9]+$' "$log" |
+  awk '/^test result/ { passed += $4; failed += $6 }
+       /^# pass/ { passed += $3 }
+       /^# fail/ { failed += $3 }
+       END { print passed + 0, failed + 0 }')
 read -r passed failed <<<"$totals"
 [ "$passed" -gt 0 ] || { echo "no test ran" >&2; exit 1; }
 echo

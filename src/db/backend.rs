@@ -7,6 +7,11 @@ use std::collections::HashSet;
 #[cfg(target_arch = "wasm32")]
 use std::rc::Rc;
 
+#[cfg(target_arch = "wasm32")]
+use js_sys::Reflect;
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen::{JsCast, JsValue};
+
 use crate::chunk::{Chunk, Error as StoreError, GcStats, Hash, Manifest, MemoryStore};
 use crate::platform::files::FileStore;
 #[cfg(not(target_arch = "wasm32"))]
@@ -19,8 +24,10 @@ use crate::platform::web::{IdbStore, ManifestChannel};
 use super::database::memory_store;
 use super::{Durability, Error, Storage, Store};
 
-/// What the database needs of a store beyond [`Store`]: fresh handles, and whether it must
-/// read the manifest before each statement.
+/// What the database needs of a store beyond [`Store`]: fresh handles, whether it must read the
+/// manifest before each statement, announcing flushes and spacing out retries.
+// Polled on one thread, as `Store` is: no `Send` bound is wanted on the futures.
+#[allow(async_fn_in_trait)]
 pub trait Backend: Store + Sized {
     /// A new handle on the same store with its own empty write buffer.
     fn handle(&self) -> Self;
@@ -35,6 +42,13 @@ pub trait Backend: Store + Sized {
     /// Tells other tabs that this handle published `manifest`.
     fn announce(&self, manifest: &Manifest) {
         let _ = manifest;
+    }
+
+    /// Waits before a statement that lost the race to publish runs again for the `attempt`th
+    /// time, so writers that keep colliding fall out of step. Stores read synchronously cannot
+    /// wait and do not: their writers are other processes, which the file lock spaces out.
+    async fn back_off(&self, attempt: u32) {
+        let _ = attempt;
     }
 }
 
@@ -74,6 +88,13 @@ thread_local! {
 #[cfg(target_arch = "wasm32")]
 impl IndexedDb {
     async fn open(name: &str) -> Result<IndexedDb, Error> {
+        let global = js_sys::global();
+        if !Reflect::has(&global, &"indexedDB".into()).unwrap_or(false) {
+            return Err(Error::new(
+                "storage_unavailable",
+                "IndexedDB storage needs a browser page or worker; under Node use storage 'fs'",
+            ));
+        }
         let store = IdbStore::open(name).await?;
         let moved = Rc::new(Cell::new(false));
         let heard = moved.clone();
@@ -116,7 +137,34 @@ impl Backend for IndexedDb {
         });
         let _ = self.channel.post(manifest);
     }
+
+    /// A random wait of up to 2^attempt ms (at most [`BACK_OFF_MS_MAX`]): the writer that lost
+    /// must load the winner's chunks before it can try again, and without the wait a writer
+    /// that keeps writing wins every time.
+    async fn back_off(&self, attempt: u32) {
+        let ceiling_ms = f64::from(1u32 << attempt.min(16)).min(BACK_OFF_MS_MAX);
+        let wait_ms = js_sys::Math::random() * ceiling_ms;
+        let timer = js_sys::Promise::new(&mut |resolve, _| {
+            let global = js_sys::global();
+            let set_timeout = Reflect::get(&global, &"setTimeout".into())
+                .ok()
+                .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+            match set_timeout {
+                Some(set_timeout) => {
+                    let _ = set_timeout.call2(&global, &resolve, &wait_ms.into());
+                }
+                None => {
+                    let _ = resolve.call0(&JsValue::UNDEFINED);
+                }
+            }
+        });
+        let _ = wasm_bindgen_futures::JsFuture::from(timer).await;
+    }
 }
+
+/// The longest wait between two attempts of one statement.
+#[cfg(target_arch = "wasm32")]
+const BACK_OFF_MS_MAX: f64 = 64.0;
 
 #[cfg(target_arch = "wasm32")]
 impl Store for IndexedDb {
@@ -225,6 +273,10 @@ impl Backend for AnyStore {
 
     fn announce(&self, manifest: &Manifest) {
         each!(self, store => store.announce(manifest))
+    }
+
+    async fn back_off(&self, attempt: u32) {
+        each!(self, store => store.back_off(attempt).await)
     }
 }
 

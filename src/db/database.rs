@@ -207,6 +207,7 @@ impl<B: Backend> Engine<B> {
                         retries += 1;
                         state.restore(before);
                         self.cache.rejected(mark, current);
+                        self.backend.back_off(retries).await;
                         continue;
                     }
                     Err(chunk::Error::Conflict { .. }) => {

@@ -37,6 +37,9 @@ pub fn js_to_datum(value: &JsValue) -> Result<Datum, String> {
         return Ok(Datum::Int(i64::from(flag)));
     }
     if let Some(number) = value.as_f64() {
+        if !number.is_finite() {
+            return Err(format!("{number} is not a SQL value (use NULL for a missing number)"));
+        }
         let integral = number.fract() == 0.0 && number.abs() <= SAFE_INTEGER_MAX as f64;
         return Ok(if integral { Datum::Int(number as i64) } else { Datum::Float(number) });
     }
@@ -65,9 +68,10 @@ pub fn js_to_datum(value: &JsValue) -> Result<Datum, String> {
         }
         return Ok(Datum::DateTime((ms as i64).saturating_mul(1000)));
     }
-    match js_sys::JSON::stringify(value) {
-        Ok(text) => Ok(Datum::Json(String::from(text))),
-        Err(_) => Err("a value that is neither a SQL value nor JSON".into()),
+    // `JSON.stringify` answers `undefined` (not a string) for a Symbol or a function.
+    match js_sys::JSON::stringify(value).ok().and_then(|text| text.as_string()) {
+        Some(text) => Ok(Datum::Json(text)),
+        None => Err("a value that is neither a SQL value nor JSON".into()),
     }
 }
 

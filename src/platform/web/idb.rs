@@ -84,9 +84,14 @@ pub fn error_from_js(operation: &str, error: &JsValue) -> Error {
             None
         }
     };
-    match (field("name"), field("message")) {
-        (Some(name), message) if name == "QuotaExceededError" => {
-            Error::QuotaExceeded(format!("{operation}: {}", message.unwrap_or_default()))
+    // Browsers often leave the message of a quota error empty; the name alone says it all.
+    let message = field("message").filter(|message| !message.is_empty());
+    match (field("name"), message) {
+        (Some(name), Some(message)) if name == "QuotaExceededError" => {
+            Error::QuotaExceeded(format!("{operation}: {message}"))
+        }
+        (Some(name), None) if name == "QuotaExceededError" => {
+            Error::QuotaExceeded(format!("{operation}: {name}"))
         }
         (Some(name), Some(message)) => Error::Io(format!("{operation}: {name}: {message}")),
         (Some(name), None) => Error::Io(format!("{operation}: {name}")),
