@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Benchmarks: runs the prolly and SQL workloads natively and in wasm under Node, the SQL ones next
 # to other in-memory databases (benches/sql-peers.mjs) and the version-control SQL ones next to
-# DoltLite's wasm build (benches/dolt-peers.mjs), prints them side by side and rewrites their
-# tables in docs/benchmarks.md. Not part of the test command.
+# DoltLite's wasm build (benches/dolt-peers.mjs), and the browser build on IndexedDB in headless
+# Chromium next to raw IndexedDB and PGlite (benches/idb-bench.mjs), prints them side by side and
+# rewrites their tables in docs/benchmarks.md. Not part of the test command.
 #   bench.sh [--smoke]   --smoke runs small sizes, to check the harness quickly
 set -euo pipefail
 
@@ -25,6 +26,8 @@ fi
 cargo bench --features bench --bench prolly --bench sql --bench dolt --no-run
 wasm-pack build --release --target nodejs --out-dir target/bench-pkg --out-name cambium \
   --no-pack -- --features bench
+# The browser build (pkg/web) that benches/idb-bench.mjs serves to Chromium.
+bash scripts/build-pkg.sh
 
 cargo bench --features bench --bench prolly -- "$@" | tee target/bench-out/native.jsonl
 cargo bench --features bench --bench sql -- "$@" | tee target/bench-out/sql-native.jsonl
@@ -38,3 +41,7 @@ node benches/sql-report.mjs target/bench-out/sql-native.jsonl target/bench-out/s
   docs/benchmarks.md
 node benches/dolt-report.mjs target/bench-out/dolt-native.jsonl target/bench-out/dolt-peers.jsonl \
   docs/benchmarks.md
+# Persistence in the browser: pkg/web on IndexedDB in headless Chromium (playwright-core from
+# benches/node_modules, the system's /usr/bin/chromium).
+node benches/idb-bench.mjs "$@" | tee target/bench-out/idb.jsonl
+node benches/idb-report.mjs target/bench-out/idb.jsonl docs/benchmarks.md
