@@ -8,18 +8,9 @@ import { join } from 'node:path';
 
 import { chromium } from 'playwright-core';
 
-export const CHROMIUM = process.env.CAMBIUM_CHROMIUM ?? '/usr/bin/chromium';
+import { CHROMIUM, CHROMIUM_ARGS } from './web.mjs';
 
-export const CHROMIUM_ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+export { CHROMIUM, CHROMIUM_ARGS };
 
 /**
  * Launches Chromium on a new profile directory; resolves to `{ context, profile, close() }`.

@@ -8,18 +8,9 @@ import { createServer } from 'node:http';
 import { extname, resolve, sep } from 'node:path';
 
 import { PAGES, PKG_WEB } from './paths.mjs';
+import { CONTENT_TYPES } from './web.mjs';
 
-const TYPES = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.json': 'application/json',
-  '.css': 'text/css; charset=utf-8',
-  '.map': 'application/json',
-  '.ts': 'text/plain; charset=utf-8',
-  '.txt': 'text/plain; charset=utf-8',
-};
+const TYPES = CONTENT_TYPES;
 
 /** The mounts, longest prefix first: URL prefix → directory. */
 const MOUNTS = [
