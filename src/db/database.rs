@@ -7,7 +7,6 @@
 use crate::chunk::{self, GcStats, Hash, Manifest, MemoryStore};
 use crate::history::{Fsck, FsckReport, Repo};
 use crate::sql::ast::Statement;
-use crate::sql::parse::parse_script;
 use crate::sql::{Datum, QueryResult, Saved, Session};
 
 use super::backend::{AnyStore, Backend};
@@ -117,13 +116,14 @@ impl<B: Backend> Database<B> {
         sql: &str,
         params: &[Datum],
     ) -> Result<Vec<QueryResult>, Error> {
-        let statements = parse_script(sql, params)?;
+        let statements = self.session.parse(sql, params)?;
         let lower = sql.to_ascii_lowercase();
         let may_change_history = lower.contains("dolt") || lower.contains("commit");
         let mut results = Vec::with_capacity(statements.len());
-        for statement in &statements {
-            let light = !may_change_history && keeps_transaction(&self.session, statement);
-            results.push(self.statement(statement, light).await?);
+        for bound in &statements {
+            let light = !may_change_history && keeps_transaction(&self.session, &bound.statement);
+            let values = &params[bound.params.clone()];
+            results.push(self.statement(&bound.statement, values, light).await?);
         }
         Ok(results)
     }
@@ -133,6 +133,7 @@ impl<B: Backend> Database<B> {
     async fn statement(
         &mut self,
         statement: &Statement,
+        params: &[Datum],
         light: bool,
     ) -> Result<QueryResult, Error> {
         let now = (self.clock)();
@@ -140,7 +141,7 @@ impl<B: Backend> Database<B> {
         self.engine
             .drive(&mut state, |state, cache| {
                 state.session.set_time(now);
-                state.session.execute_statement(cache, statement)
+                state.session.execute_statement(cache, statement, params)
             })
             .await
     }

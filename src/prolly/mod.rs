@@ -264,6 +264,10 @@ impl Map {
 
     /// The value under `key`.
     pub fn get(&self, store: &dyn ChunkStore, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
+        // Loads into a new table look up every row they insert in the empty committed map.
+        if self.root == node::empty_leaf_hash() {
+            return Ok(None);
+        }
         let mut reader = cursor::Reader::new(store);
         let root = self.root_node(&mut reader)?;
         let cursor = cursor::Cursor::seek(&mut reader, root, key, 0)?;

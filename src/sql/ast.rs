@@ -59,6 +59,9 @@ pub enum Aggregate {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expr {
     Literal(Datum),
+    /// The value bound to the statement's `?` number N (from 0), given with each execution
+    /// of a statement parsed once and run many times.
+    Param(usize),
     Column(ColumnRef),
     /// `@name`.
     UserVariable(String),
@@ -152,6 +155,7 @@ impl Expr {
         };
         match self {
             Expr::Literal(_)
+            | Expr::Param(_)
             | Expr::Column(_)
             | Expr::UserVariable(_)
             | Expr::SystemVariable { .. }

@@ -135,7 +135,7 @@ pub struct TableData {
     pub meta: TableMeta,
     pub table: Table,
     /// Key → new cells, or `None` for a deleted row.
-    rows: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    rows: PendingRows,
     /// Per index: index key → present.
     indexes: Vec<BTreeMap<Vec<u8>, bool>>,
     pub dirty: bool,
@@ -149,10 +149,42 @@ pub enum Undo {
     AutoIncrement(u64),
 }
 
+/// A statement's undo steps in the order they were taken, grouped by table so that a statement
+/// writing many rows of one table does not keep the table's name once per row.
+#[derive(Debug, Default)]
+pub struct UndoLog {
+    groups: Vec<(String, Vec<Undo>)>,
+}
+
+impl UndoLog {
+    pub fn push(&mut self, table: &str, step: Undo) {
+        self.extend(table, [step]);
+    }
+
+    pub fn extend(&mut self, table: &str, steps: impl IntoIterator<Item = Undo>) {
+        match self.groups.last_mut() {
+            Some((last, group)) if last == table => group.extend(steps),
+            _ => self.groups.push((table.to_string(), steps.into_iter().collect())),
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.groups.clear();
+    }
+
+    /// Takes every step out, per table, the last taken first.
+    pub fn take_newest_first(
+        &mut self,
+    ) -> impl Iterator<Item = (String, impl Iterator<Item = Undo>)> {
+        let groups = std::mem::take(&mut self.groups);
+        groups.into_iter().rev().map(|(table, steps)| (table, steps.into_iter().rev()))
+    }
+}
+
 impl TableData {
     pub fn new(meta: TableMeta, table: Table) -> TableData {
         let indexes = vec![BTreeMap::new(); meta.schema.indexes.len()];
-        TableData { meta, table, rows: BTreeMap::new(), indexes, dirty: false }
+        TableData { meta, table, rows: PendingRows::default(), indexes, dirty: false }
     }
 
     /// The row's cells under `key`, pending edits first.
@@ -175,7 +207,7 @@ impl TableData {
         upper: Bound<&[u8]>,
     ) -> Result<Vec<KeyedRow>, Error> {
         let mut out = Vec::new();
-        let mut pending = self.rows.range::<[u8], _>((lower, upper)).peekable();
+        let mut pending = self.rows.range(lower, upper).peekable();
         let committed = self.table.rows.range(store, lower, upper, Order::Ascending);
         for entry in committed {
             let (key, cells) = entry?;
@@ -314,7 +346,7 @@ impl TableData {
                 ));
             }
         }
-        let previous = self.rows.insert(key.to_vec(), cells);
+        let previous = self.rows.insert(key, cells);
         undo.push(Undo::Row { key: key.to_vec(), previous });
         self.dirty = true;
         Ok(())
@@ -323,11 +355,9 @@ impl TableData {
     pub fn undo(&mut self, step: Undo) {
         match step {
             Undo::Row { key, previous: Some(value) } => {
-                self.rows.insert(key, value);
+                self.rows.insert(&key, value);
             }
-            Undo::Row { key, previous: None } => {
-                self.rows.remove(&key);
-            }
+            Undo::Row { key, previous: None } => self.rows.remove(&key),
             Undo::Index { index, key, previous: Some(present) } => {
                 self.indexes[index].insert(key, present);
             }
@@ -341,7 +371,7 @@ impl TableData {
     /// Applies the pending edits to the maps and returns the table as it now stands.
     pub fn flush(&mut self, store: &mut dyn ChunkStore) -> Result<Table, Error> {
         if !self.rows.is_empty() {
-            let edits = std::mem::take(&mut self.rows);
+            let edits = std::mem::take(&mut self.rows).into_sorted();
             self.table.rows = self.table.rows.edit(store, edits)?;
         }
         for (i, pending) in self.indexes.iter_mut().enumerate() {
@@ -355,6 +385,104 @@ impl TableData {
             self.table.indexes[i].1 = map;
         }
         Ok(self.table.clone())
+    }
+}
+
+/// A transaction's row edits by key. Loads mostly insert in ascending key order, so keys above
+/// every other are appended to a sorted run instead of a search tree: a search in the run is a
+/// binary search over contiguous keys, and an append compares only with the last key.
+/// Invariant: every key in `run` is greater than every key in `tree`.
+#[derive(Clone, Debug, Default)]
+struct PendingRows {
+    tree: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    run: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+}
+
+impl PendingRows {
+    fn is_empty(&self) -> bool {
+        self.tree.is_empty() && self.run.is_empty()
+    }
+
+    /// Where `key` is or would be in the run, when it belongs there rather than in the tree.
+    fn in_run(&self, key: &[u8]) -> Option<Result<usize, usize>> {
+        let (first, last) = (self.run.first()?, self.run.last()?);
+        if key < first.0.as_slice() {
+            return None;
+        }
+        // Appends, the common case, skip the search.
+        if key > last.0.as_slice() {
+            return Some(Err(self.run.len()));
+        }
+        Some(self.run.binary_search_by(|(k, _)| k.as_slice().cmp(key)))
+    }
+
+    fn get(&self, key: &[u8]) -> Option<&Option<Vec<u8>>> {
+        match self.in_run(key) {
+            Some(Ok(at)) => Some(&self.run[at].1),
+            Some(Err(_)) => None,
+            None => self.tree.get(key),
+        }
+    }
+
+    /// Sets `key`'s edit, returning the one it replaces.
+    fn insert(&mut self, key: &[u8], cells: Option<Vec<u8>>) -> Option<Option<Vec<u8>>> {
+        match self.in_run(key) {
+            Some(Ok(at)) => Some(std::mem::replace(&mut self.run[at].1, cells)),
+            Some(Err(at)) if at == self.run.len() => {
+                self.run.push((key.to_vec(), cells));
+                None
+            }
+            // A key inside the run's span: the run joins the tree, which takes any order.
+            Some(Err(_)) => {
+                self.tree.extend(std::mem::take(&mut self.run));
+                self.tree.insert(key.to_vec(), cells)
+            }
+            None if self.run.is_empty()
+                && self.tree.last_key_value().is_none_or(|(last, _)| last.as_slice() < key) =>
+            {
+                self.run.push((key.to_vec(), cells));
+                None
+            }
+            None => self.tree.insert(key.to_vec(), cells),
+        }
+    }
+
+    fn remove(&mut self, key: &[u8]) {
+        match self.in_run(key) {
+            Some(Ok(at)) => {
+                self.run.remove(at);
+            }
+            Some(Err(_)) => {}
+            None => {
+                self.tree.remove(key);
+            }
+        }
+    }
+
+    /// Edits with keys within the bounds, in key order.
+    fn range<'a>(
+        &'a self,
+        lower: Bound<&'a [u8]>,
+        upper: Bound<&'a [u8]>,
+    ) -> impl Iterator<Item = (&'a Vec<u8>, &'a Option<Vec<u8>>)> + 'a {
+        let above = move |key: &[u8]| match lower {
+            Bound::Included(l) => key >= l,
+            Bound::Excluded(l) => key > l,
+            Bound::Unbounded => true,
+        };
+        let below = move |key: &[u8]| match upper {
+            Bound::Included(u) => key <= u,
+            Bound::Excluded(u) => key < u,
+            Bound::Unbounded => true,
+        };
+        let start = self.run.partition_point(|(k, _)| !above(k));
+        let run = self.run[start..].iter().take_while(move |(k, _)| below(k));
+        self.tree.range::<[u8], _>((lower, upper)).chain(run.map(|(k, v)| (k, v)))
+    }
+
+    /// Every edit, in key order.
+    fn into_sorted(self) -> impl Iterator<Item = (Vec<u8>, Option<Vec<u8>>)> {
+        self.tree.into_iter().chain(self.run)
     }
 }
 
@@ -377,4 +505,66 @@ pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Pending rows against a plain `BTreeMap` model, with mostly ascending keys (the run) and
+    /// some anywhere (which send the run into the tree), removals and ranges of every kind.
+    #[test]
+    fn pending_rows_behave_as_an_ordered_map() {
+        let mut seed = 0x9e37_79b9_u32;
+        let mut next = |below: u32| {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed % below
+        };
+        let mut rows = PendingRows::default();
+        let mut model: BTreeMap<Vec<u8>, Option<Vec<u8>>> = BTreeMap::new();
+        let mut ascending = 0u32;
+        let bound = |kind: u32, key: Vec<u8>| match kind {
+            0 => Bound::Included(key),
+            1 => Bound::Excluded(key),
+            _ => Bound::Unbounded,
+        };
+        for step in 0..20_000 {
+            let key = if next(10) < 8 {
+                ascending += 1 + next(3);
+                ascending.to_be_bytes().to_vec()
+            } else {
+                next(ascending + 10).to_be_bytes().to_vec()
+            };
+            match next(8) {
+                0 => {
+                    rows.remove(&key);
+                    model.remove(&key);
+                }
+                1 => assert_eq!(rows.get(&key), model.get(&key), "get at step {step}"),
+                2 => {
+                    let other = next(ascending + 10).to_be_bytes().to_vec();
+                    let (low, high) = if key <= other { (key, other) } else { (other, key) };
+                    let lower = bound(next(3), low.clone());
+                    let upper = bound(next(3), high.clone());
+                    if low == high && lower != Bound::Unbounded {
+                        continue;
+                    }
+                    let (lower, upper) =
+                        (lower.as_ref().map(Vec::as_slice), upper.as_ref().map(Vec::as_slice));
+                    let got: Vec<_> = rows.range(lower, upper).collect();
+                    let want: Vec<_> = model.range::<[u8], _>((lower, upper)).collect();
+                    assert_eq!(got, want, "range at step {step}");
+                }
+                n => {
+                    let cells = (n != 3).then(|| vec![n as u8; 3]);
+                    let previous = rows.insert(&key, cells.clone());
+                    assert_eq!(previous, model.insert(key, cells), "insert at step {step}");
+                }
+            }
+        }
+        assert!(!rows.run.is_empty() && !rows.tree.is_empty(), "both parts were exercised");
+        assert!(rows.into_sorted().eq(model), "the edits in key order");
+    }
 }

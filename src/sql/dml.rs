@@ -65,7 +65,7 @@ impl Exec<'_> {
             }
             return result;
         }
-        self.undo.extend(undo.into_iter().map(|u| (table.to_string(), u)));
+        self.undo.extend(table, undo);
         Ok(())
     }
 
@@ -99,7 +99,7 @@ impl Exec<'_> {
             return data.meta.key_of(row);
         }
         let next = data.table.auto_increment;
-        self.undo.push((table.to_string(), Undo::AutoIncrement(next)));
+        self.undo.push(table, Undo::AutoIncrement(next));
         data.table.auto_increment = next + 1;
         data.dirty = true;
         Ok(crate::row::encode_key(&[crate::row::Value::UInt(next)])?)
@@ -351,8 +351,7 @@ impl Exec<'_> {
         match given {
             Some(n) if n > 0 => {
                 if n as u64 >= data.table.auto_increment {
-                    self.undo
-                        .push((name.to_string(), Undo::AutoIncrement(data.table.auto_increment)));
+                    self.undo.push(name, Undo::AutoIncrement(data.table.auto_increment));
                     data.table.auto_increment = n as u64 + 1;
                     data.dirty = true;
                 }
@@ -360,7 +359,7 @@ impl Exec<'_> {
             }
             _ => {
                 let next = data.table.auto_increment;
-                self.undo.push((name.to_string(), Undo::AutoIncrement(next)));
+                self.undo.push(name, Undo::AutoIncrement(next));
                 data.table.auto_increment = next + 1;
                 data.dirty = true;
                 row[p] = Datum::UInt(next);

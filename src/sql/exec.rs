@@ -11,7 +11,7 @@ use crate::chunk::{ChunkStore, Hash};
 use crate::history::{Repo, RootValue, Table};
 
 use super::ast::*;
-use super::data::{TableData, TableMeta, Undo};
+use super::data::{TableData, TableMeta, UndoLog};
 use super::error::{Error, ErrorKind};
 use super::functions::{self, FunctionContext};
 use super::types::{Datum, GroupKey};
@@ -161,7 +161,10 @@ pub struct Exec<'s> {
     /// The session's database, branch and user, which version-control statements read and
     /// change (a checkout moves the session to another branch).
     pub workspace: &'s mut Workspace,
-    pub undo: Vec<(String, Undo)>,
+    /// The values of the statement's parameters ([`Expr::Param`]); as many as it has, which
+    /// binding checked.
+    pub params: &'s [Datum],
+    pub undo: UndoLog,
     ctes: Vec<HashMap<String, Relation>>,
     depth: usize,
     /// Access paths chosen, kept only while EXPLAIN runs (formatting them costs allocations on
@@ -202,6 +205,7 @@ impl<'s> Exec<'s> {
         user_variables: &'s HashMap<String, Datum>,
         system_variable: &'s dyn Fn(&str, bool) -> Result<Datum, Error>,
         workspace: &'s mut Workspace,
+        params: &'s [Datum],
     ) -> Exec<'s> {
         Exec {
             store,
@@ -210,7 +214,8 @@ impl<'s> Exec<'s> {
             user_variables,
             system_variable,
             workspace,
-            undo: Vec::new(),
+            params,
+            undo: UndoLog::default(),
             ctes: Vec::new(),
             depth: 0,
             plan: None,
@@ -222,9 +227,9 @@ impl<'s> Exec<'s> {
 
     /// Undoes this statement's writes (in reverse order).
     pub fn rollback_statement(&mut self) {
-        while let Some((table, step)) = self.undo.pop() {
+        for (table, steps) in self.undo.take_newest_first() {
             if let Some(data) = self.tx.tables.get_mut(&table) {
-                data.undo(step);
+                steps.for_each(|step| data.undo(step));
             }
         }
     }
@@ -234,6 +239,7 @@ impl<'s> Exec<'s> {
     pub fn eval(&mut self, expr: &Expr, env: &Env) -> Result<Datum, Error> {
         Ok(match expr {
             Expr::Literal(value) => value.clone(),
+            Expr::Param(at) => self.params[*at].clone(),
             Expr::Column(column) => self.column(column, env)?,
             Expr::UserVariable(name) => {
                 self.user_variables.get(name).cloned().unwrap_or(Datum::Null)
@@ -1524,7 +1530,9 @@ pub(super) fn check_columns<'e>(
 /// functions of those, and columns of enclosing queries when `outer_columns` holds).
 fn is_constant(expr: &Expr, outer_columns: bool) -> bool {
     match expr {
-        Expr::Literal(_) | Expr::UserVariable(_) | Expr::SystemVariable { .. } => true,
+        Expr::Literal(_) | Expr::Param(_) | Expr::UserVariable(_) | Expr::SystemVariable { .. } => {
+            true
+        }
         Expr::Column(_) => outer_columns,
         Expr::Unary(_, e) | Expr::Cast { expr: e, .. } => is_constant(e, outer_columns),
         Expr::Binary(_, a, b) => is_constant(a, outer_columns) && is_constant(b, outer_columns),
@@ -1627,7 +1635,9 @@ fn leaf_label(leaf: &TableRef) -> String {
 pub(super) fn resolvable(expr: &Expr, scope: &Scope) -> bool {
     let all = |exprs: &[Expr]| exprs.iter().all(|e| resolvable(e, scope));
     match expr {
-        Expr::Literal(_) | Expr::UserVariable(_) | Expr::SystemVariable { .. } => true,
+        Expr::Literal(_) | Expr::Param(_) | Expr::UserVariable(_) | Expr::SystemVariable { .. } => {
+            true
+        }
         Expr::Column(column) => matches!(scope.resolve(column), Ok(Some(_))),
         Expr::Unary(_, e) | Expr::Cast { expr: e, .. } => resolvable(e, scope),
         Expr::IsNull { expr, .. } | Expr::IsBool { expr, .. } => resolvable(expr, scope),

@@ -18,21 +18,41 @@ pub const EXPRESSION_DEPTH_MAX: usize = 64;
 
 /// Parses a script of `;`-separated statements, binding `params` to `?` in order.
 pub fn parse_script(sql: &str, params: &[Datum]) -> Result<Vec<Statement>, Error> {
+    let mut statements = Vec::new();
+    let mut used = 0;
+    for piece in read_script(sql)? {
+        let (statement, count) = translate(piece, params.get(used..).unwrap_or_default())?;
+        statements.push(statement);
+        used += count;
+    }
+    check_parameter_count(used, params.len())?;
+    Ok(statements)
+}
+
+/// One statement of a script as the parser read it, before its parameters are bound: the
+/// text after `SET` (read by Cambium, see [`Translator::set_statement`]) or `sqlparser`'s tree.
+#[derive(Clone)]
+enum Piece {
+    Set(String),
+    Parsed(Box<sp::Statement>),
+}
+
+/// Splits and parses a script; the parameters are bound later, by [`bind`].
+fn read_script(sql: &str) -> Result<Vec<Piece>, Error> {
     if sql.len() > SCRIPT_BYTES_MAX {
         return Err(Error::new(
             ErrorKind::LimitExceeded,
             format!("a statement of {} bytes is over the limit of {SCRIPT_BYTES_MAX}", sql.len()),
         ));
     }
-    let mut translator = Translator { params, next_param: 0 };
-    let mut statements = Vec::new();
+    let mut pieces = Vec::new();
     for text in split_statements(sql) {
         let trimmed = text.trim();
         if trimmed.is_empty() {
             continue;
         }
         if starts_with_word(trimmed, "set") && !starts_with_word(trimmed, "set transaction") {
-            statements.push(translator.set_statement(&trimmed[3..])?);
+            pieces.push(Piece::Set(trimmed[3..].to_string()));
             continue;
         }
         let rewritten = rewrite_as_of(trimmed)?;
@@ -41,21 +61,157 @@ pub fn parse_script(sql: &str, params: &[Datum]) -> Result<Vec<Statement>, Error
             .try_with_sql(&rewritten)
             .and_then(|mut parser| parser.parse_statements())
             .map_err(|error| Error::new(ErrorKind::Syntax, syntax_message(&error.to_string())))?;
-        for statement in parsed {
-            statements.push(translator.statement(statement)?);
+        pieces.extend(parsed.into_iter().map(|statement| Piece::Parsed(Box::new(statement))));
+    }
+    Ok(pieces)
+}
+
+/// Translates a parsed statement into Cambium's AST with the values of its `?` in it, taken
+/// in order from `params`; returns it and how many values it took.
+fn translate(piece: Piece, params: &[Datum]) -> Result<(Statement, usize), Error> {
+    let mut translator = Translator { params, next_param: 0, prepared: false };
+    let statement = match piece {
+        Piece::Set(text) => translator.set_statement(&text)?,
+        Piece::Parsed(statement) => translator.statement(*statement)?,
+    };
+    Ok((statement, translator.next_param))
+}
+
+/// Refuses a script whose statements took `used` values when `given` were given.
+fn check_parameter_count(used: usize, given: usize) -> Result<(), Error> {
+    if used == given {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorKind::Parameters,
+        format!("the statement has {used} parameters but {given} values were given"),
+    ))
+}
+
+/// One statement ready to run: parameters stand in it as [`Expr::Param`], numbered from 0,
+/// and `params` says which of the script's values are its own.
+#[derive(Clone, Debug)]
+pub struct Bound {
+    pub statement: std::sync::Arc<Statement>,
+    pub params: std::ops::Range<usize>,
+}
+
+/// Scripts read before, by their text: an application runs the same statements over and over
+/// with different values, and reading a 1,000-row `INSERT … VALUES (?, ?, ?), …` costs more
+/// than executing it. Queries and data changes are kept translated, their `?` as
+/// [`Expr::Param`], and run as they are with each call's values (prepared statements); other
+/// statements (`SET`, `CALL`, DDL), whose translation may read a value, are kept parsed and
+/// translated with the values on every run.
+#[derive(Default)]
+pub struct ParseCache {
+    entries: std::collections::HashMap<String, CachedScript>,
+    /// Bytes of the texts held, which bounds the trees held (a few dozen bytes per byte).
+    text_bytes: usize,
+    /// Ticks once per lookup; the entry with the oldest use is evicted first.
+    clock: u64,
+}
+
+struct CachedScript {
+    statements: Vec<Cached>,
+    used: u64,
+}
+
+enum Cached {
+    /// A statement translated once, and how many parameters it takes.
+    Prepared(std::sync::Arc<Statement>, usize),
+    /// A statement translated on every run, with the run's values in it.
+    Parsed(Piece),
+}
+
+impl Cached {
+    fn of(piece: Piece) -> Cached {
+        let Piece::Parsed(statement) = &piece else { return Cached::Parsed(piece) };
+        let data = matches!(
+            **statement,
+            sp::Statement::Query(_)
+                | sp::Statement::Insert(_)
+                | sp::Statement::Update { .. }
+                | sp::Statement::Delete(_)
+        );
+        if !data {
+            return Cached::Parsed(piece);
+        }
+        let mut translator = Translator { params: &[], next_param: 0, prepared: true };
+        match translator.statement((**statement).clone()) {
+            Ok(prepared) => Cached::Prepared(prepared.into(), translator.next_param),
+            // The error comes again, or the statement needs a value at translation: either
+            // way, translating it on every run with its values says what it must.
+            Err(_) => Cached::Parsed(piece),
         }
     }
-    if translator.next_param != params.len() {
-        return Err(Error::new(
-            ErrorKind::Parameters,
-            format!(
-                "the statement has {} parameters but {} values were given",
-                translator.next_param,
-                params.len()
-            ),
-        ));
+}
+
+impl ParseCache {
+    /// Scripts held at most.
+    pub const SCRIPTS_MAX: usize = 64;
+    /// Bytes of one script's text above which it is read every time instead.
+    pub const SCRIPT_BYTES_MAX: usize = 128 << 10;
+    /// Bytes of all the held scripts' texts.
+    pub const TEXT_BYTES_MAX: usize = 512 << 10;
+
+    /// Reads a script of `;`-separated statements as [`parse_script`] does, reusing what an
+    /// earlier run of the same text read; `params` are bound to `?` in order.
+    pub fn parse(&mut self, sql: &str, params: &[Datum]) -> Result<Vec<Bound>, Error> {
+        self.clock += 1;
+        if let Some(cached) = self.entries.get_mut(sql) {
+            cached.used = self.clock;
+            return bind_cached(&cached.statements, params);
+        }
+        let statements: Vec<Cached> = read_script(sql)?.into_iter().map(Cached::of).collect();
+        let bound = bind_cached(&statements, params);
+        if sql.len() <= Self::SCRIPT_BYTES_MAX {
+            self.insert(sql, statements);
+        }
+        bound
     }
-    Ok(statements)
+
+    fn insert(&mut self, sql: &str, statements: Vec<Cached>) {
+        while self.entries.len() >= Self::SCRIPTS_MAX
+            || self.text_bytes + sql.len() > Self::TEXT_BYTES_MAX
+        {
+            let oldest = self.entries.iter().min_by_key(|(_, cached)| cached.used);
+            let oldest = oldest.map(|(text, _)| text.clone()).expect("a full cache holds scripts");
+            self.entries.remove(&oldest);
+            self.text_bytes -= oldest.len();
+        }
+        self.text_bytes += sql.len();
+        self.entries.insert(sql.to_string(), CachedScript { statements, used: self.clock });
+    }
+
+    /// The number of scripts held.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether no script is held.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// Gives each cached statement its share of `params`, translating those kept only parsed.
+fn bind_cached(statements: &[Cached], params: &[Datum]) -> Result<Vec<Bound>, Error> {
+    let mut bound = Vec::with_capacity(statements.len());
+    let mut next = 0;
+    for cached in statements {
+        let (statement, count) = match cached {
+            Cached::Prepared(statement, count) => (statement.clone(), *count),
+            Cached::Parsed(piece) => {
+                let (statement, count) =
+                    translate(piece.clone(), params.get(next..).unwrap_or_default())?;
+                (statement.into(), count)
+            }
+        };
+        bound.push(Bound { statement, params: next..next + count });
+        next += count;
+    }
+    check_parameter_count(next, params.len())?;
+    Ok(bound)
 }
 
 /// Parses one expression, as a CHECK constraint stores it, refusing anything after it.
@@ -71,7 +227,7 @@ pub fn parse_expression(text: &str) -> Result<Expr, Error> {
     if parser.peek_token().token != sqlparser::tokenizer::Token::EOF {
         return Err(Error::new(ErrorKind::Syntax, format!("more than one expression in '{text}'")));
     }
-    Translator { params: &[], next_param: 0 }.expr(expr)
+    Translator { params: &[], next_param: 0, prepared: false }.expr(expr)
 }
 
 /// The table function that `rewrite_as_of` writes in place of `table AS OF revision`.
@@ -284,6 +440,9 @@ fn split_statements(sql: &str) -> Vec<&str> {
 struct Translator<'p> {
     params: &'p [Datum],
     next_param: usize,
+    /// Whether `?` becomes [`Expr::Param`] (a statement prepared to run with any values)
+    /// instead of the value in `params`.
+    prepared: bool,
 }
 
 fn unsupported<T>(what: impl std::fmt::Display) -> Result<T, Error> {
@@ -981,6 +1140,10 @@ impl Translator<'_> {
     }
 
     fn param(&mut self) -> Result<Expr, Error> {
+        if self.prepared {
+            self.next_param += 1;
+            return Ok(Expr::Param(self.next_param - 1));
+        }
         let Some(value) = self.params.get(self.next_param) else {
             return Err(Error::new(
                 ErrorKind::Parameters,

@@ -5,6 +5,7 @@
 //! does) or failing with a retryable serialization error on a real conflict.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 use crate::chunk::ChunkStore;
 use crate::history::{self, Repo, Signature};
@@ -15,7 +16,7 @@ use super::data::TableMeta;
 use super::error::{Error, ErrorKind};
 use super::exec::{like, Exec, Rows, Tx};
 use super::functions::FunctionContext;
-use super::parse::parse_script;
+use super::parse::{Bound, ParseCache};
 use super::types::Datum;
 use super::workspace::{publish_retrying, Workspace};
 
@@ -59,6 +60,9 @@ pub struct Session {
     /// Counts transactions begun and ended, so a caller can tell whether a statement kept the
     /// open transaction (see [`Session::save`]).
     transactions: u64,
+    /// Scripts parsed before, shared by the copies [`Session::save`] makes: parsing depends
+    /// on nothing a statement changes.
+    parses: Arc<Mutex<ParseCache>>,
 }
 
 /// A session's state before a statement, to go back to if the statement must run again.
@@ -128,6 +132,7 @@ impl Session {
             last_insert_id: 0,
             metas: HashMap::new(),
             transactions: 0,
+            parses: Arc::default(),
         })
     }
 
@@ -198,6 +203,7 @@ impl Session {
             last_insert_id: self.last_insert_id,
             metas: self.metas.clone(),
             transactions: self.transactions,
+            parses: Arc::clone(&self.parses),
         }
     }
 
@@ -218,22 +224,32 @@ impl Session {
         sql: &str,
         params: &[Datum],
     ) -> Result<Vec<QueryResult>, Error> {
-        let statements = parse_script(sql, params)?;
+        let statements = self.parse(sql, params)?;
         let mut results = Vec::with_capacity(statements.len());
-        for statement in &statements {
-            results.push(self.statement(store, statement)?);
+        for bound in &statements {
+            results.push(self.statement(store, &bound.statement, &params[bound.params.clone()])?);
         }
         Ok(results)
     }
 
-    /// Runs one statement of those [`parse_script`] returned, for callers that need to act
-    /// between statements (the database facade publishes and retries each one on its own).
+    /// Parses a script as [`super::parse::parse_script`] does, reusing the parse of an earlier run of the
+    /// same text by this session.
+    pub fn parse(&self, sql: &str, params: &[Datum]) -> Result<Vec<Bound>, Error> {
+        // A panic while the cache was held leaves nothing half-done in it worth refusing.
+        let mut parses = self.parses.lock().unwrap_or_else(|poison| poison.into_inner());
+        parses.parse(sql, params)
+    }
+
+    /// Runs one statement of those [`Session::parse`] returned, with the values of its
+    /// parameters, for callers that need to act between statements (the database facade
+    /// publishes and retries each one on its own).
     pub fn execute_statement(
         &mut self,
         store: &mut dyn ChunkStore,
         statement: &Statement,
+        params: &[Datum],
     ) -> Result<QueryResult, Error> {
-        self.statement(store, statement)
+        self.statement(store, statement, params)
     }
 
     fn autocommit(&self) -> bool {
@@ -266,6 +282,7 @@ impl Session {
         &mut self,
         store: &mut dyn ChunkStore,
         statement: &Statement,
+        params: &[Datum],
     ) -> Result<QueryResult, Error> {
         match statement {
             Statement::Begin => {
@@ -293,7 +310,7 @@ impl Session {
         if self.open.is_none() {
             self.begin(store, false)?;
         }
-        let result = self.run(store, statement);
+        let result = self.run(store, statement, params);
         let implicit = !self.open.as_ref().is_some_and(|o| o.explicit);
         match result {
             Ok(result) => {
@@ -320,6 +337,7 @@ impl Session {
         &mut self,
         store: &mut dyn ChunkStore,
         statement: &Statement,
+        params: &[Datum],
     ) -> Result<QueryResult, Error> {
         let functions = FunctionContext { now_micros: self.now_ms.saturating_mul(1000) };
         let session = &self.session_variables;
@@ -343,6 +361,7 @@ impl Session {
             &self.user_variables,
             &lookup,
             &mut self.workspace,
+            params,
         );
         let outcome = run_statement(&mut exec, statement);
         if outcome.is_err() {
@@ -417,7 +436,11 @@ impl Session {
                     let branch = text.strip_prefix("refs/heads/").unwrap_or(&text).to_string();
                     Repo::open(store)?.branch_head(&branch)?;
                     let args = vec![super::ast::Expr::Literal(Datum::Text(branch))];
-                    self.statement(store, &Statement::Call { name: "dolt_checkout".into(), args })?;
+                    self.statement(
+                        store,
+                        &Statement::Call { name: "dolt_checkout".into(), args },
+                        &[],
+                    )?;
                 }
                 VariableTarget::System { name, scope } => {
                     match scope {
@@ -464,7 +487,7 @@ impl Session {
             return Err(unknown());
         }
         let args = vec![super::ast::Expr::Literal(Datum::Text(branch.to_string()))];
-        self.statement(store, &Statement::Call { name: "dolt_checkout".into(), args })?;
+        self.statement(store, &Statement::Call { name: "dolt_checkout".into(), args }, &[])?;
         Ok(QueryResult::default())
     }
 
@@ -501,6 +524,7 @@ impl Session {
             &self.user_variables,
             &lookup,
             &mut self.workspace,
+            &[],
         );
         exec.query(query, None)
     }

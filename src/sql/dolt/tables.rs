@@ -271,7 +271,9 @@ impl Picks<'_> {
 /// no columns, no subqueries, and no procedure (whose function form changes history).
 fn is_constant(expr: &Expr) -> bool {
     match expr {
-        Expr::Literal(_) | Expr::UserVariable(_) | Expr::SystemVariable { .. } => true,
+        Expr::Literal(_) | Expr::Param(_) | Expr::UserVariable(_) | Expr::SystemVariable { .. } => {
+            true
+        }
         Expr::Unary(_, inner) | Expr::Cast { expr: inner, .. } => is_constant(inner),
         Expr::Binary(_, left, right) => is_constant(left) && is_constant(right),
         Expr::Function { name, args } => {
