@@ -558,9 +558,9 @@ impl SqlDb {
     }
 
     /// Multi-row INSERTs of `batch` rows with `?` parameters inside one transaction.
-    /// Cambium has no prepared statements, so every statement is parsed; one statement per row
-    /// spends its time in the parser and per-statement setup (about twice as slow), so batches
-    /// are its fast path. `cells` holds three parameters per row.
+    /// The session reads the text once and runs it prepared after that; one statement per row
+    /// would spend its time in per-statement setup, so batches are its fast path. `cells` holds
+    /// three parameters per row.
     fn load(&mut self, cells: &[Datum], batch: usize) {
         let full = sql_insert(batch);
         self.run("BEGIN", &[]);
