@@ -313,15 +313,21 @@ impl Map {
         for (key, _) in &edits {
             check_key(key)?;
         }
-        // A stable sort keeps repeated keys in the order given; keep only the last of each.
-        edits.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut unique: Vec<(Vec<u8>, Option<Vec<u8>>)> = Vec::with_capacity(edits.len());
-        for edit in edits {
-            match unique.last_mut() {
-                Some(last) if last.0 == edit.0 => *last = edit,
-                _ => unique.push(edit),
+        // Edits from a sorted source (a transaction's pending rows) need no sorting or merging.
+        let unique = if edits.windows(2).all(|pair| pair[0].0 < pair[1].0) {
+            edits
+        } else {
+            // A stable sort keeps repeated keys in the order given; keep only the last of each.
+            edits.sort_by(|a, b| a.0.cmp(&b.0));
+            let mut unique: Vec<(Vec<u8>, Option<Vec<u8>>)> = Vec::with_capacity(edits.len());
+            for edit in edits {
+                match unique.last_mut() {
+                    Some(last) if last.0 == edit.0 => *last = edit,
+                    _ => unique.push(edit),
+                }
             }
-        }
+            unique
+        };
         let mut out = Vec::new();
         let encoded = unique
             .into_iter()
