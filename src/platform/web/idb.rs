@@ -429,6 +429,36 @@ pub struct IdbStore {
 }
 
 impl IdbStore {
+    /// Issues `request` for every hash not in the buffer (each once) in one readonly
+    /// transaction and waits for it to complete, returning the finished requests by hash.
+    async fn request_unbuffered(
+        &self,
+        operation: &str,
+        hashes: &[Hash],
+        request: impl Fn(&IdbObjectStore, &JsValue) -> Result<IdbRequest, JsValue>,
+    ) -> Result<AddressMap<IdbRequest>, Error> {
+        let mut requests: AddressMap<IdbRequest> = AddressMap::default();
+        if hashes.iter().all(|hash| self.buffer.contains_key(hash)) {
+            return Ok(requests);
+        }
+        let pending = self.connection.read(operation, CHUNKS_STORE)?;
+        let issued = pending.store(CHUNKS_STORE).and_then(|chunks| {
+            for hash in hashes {
+                if !self.buffer.contains_key(hash) && !requests.contains_key(hash) {
+                    let issued = request(&chunks, &chunk_key(hash))
+                        .map_err(|error| pending.error(&error))?;
+                    requests.insert(*hash, issued);
+                }
+            }
+            Ok(())
+        });
+        if let Err(error) = issued {
+            return Err(pending.abandon(error));
+        }
+        pending.finish().await?;
+        Ok(requests)
+    }
+
     /// Opens (creating when absent) the IndexedDB database `cambium/<name>` at version
     /// [`DATABASE_VERSION`], from the `indexedDB` of the current page or worker.
     ///
@@ -589,24 +619,8 @@ impl Store for IdbStore {
     /// One readonly transaction with every get issued at once; chunks in this handle's buffer
     /// are answered from it, repeated hashes are read once, and every chunk read is verified.
     async fn get_many(&self, hashes: &[Hash]) -> Result<Vec<Option<Chunk>>, Error> {
-        let mut requests: AddressMap<IdbRequest> = AddressMap::default();
-        if hashes.iter().any(|hash| !self.buffer.contains_key(hash)) {
-            let pending = self.connection.read("get_many", CHUNKS_STORE)?;
-            let issued = pending.store(CHUNKS_STORE).and_then(|chunks| {
-                for hash in hashes {
-                    if !self.buffer.contains_key(hash) && !requests.contains_key(hash) {
-                        let request =
-                            chunks.get(&chunk_key(hash)).map_err(|error| pending.error(&error))?;
-                        requests.insert(*hash, request);
-                    }
-                }
-                Ok(())
-            });
-            if let Err(error) = issued {
-                return Err(pending.abandon(error));
-            }
-            pending.finish().await?;
-        }
+        let requests =
+            self.request_unbuffered("get_many", hashes, |chunks, key| chunks.get(key)).await?;
         hashes
             .iter()
             .map(|hash| match self.buffer.get(hash) {
@@ -623,25 +637,9 @@ impl Store for IdbStore {
 
     /// One readonly transaction counting each hash's records (0 or 1); buffered chunks count.
     async fn has_many(&self, hashes: &[Hash]) -> Result<Vec<bool>, Error> {
-        let mut requests: AddressMap<IdbRequest> = AddressMap::default();
-        if hashes.iter().any(|hash| !self.buffer.contains_key(hash)) {
-            let pending = self.connection.read("has_many", CHUNKS_STORE)?;
-            let issued = pending.store(CHUNKS_STORE).and_then(|chunks| {
-                for hash in hashes {
-                    if !self.buffer.contains_key(hash) && !requests.contains_key(hash) {
-                        let request = chunks
-                            .count_with_key(&chunk_key(hash))
-                            .map_err(|error| pending.error(&error))?;
-                        requests.insert(*hash, request);
-                    }
-                }
-                Ok(())
-            });
-            if let Err(error) = issued {
-                return Err(pending.abandon(error));
-            }
-            pending.finish().await?;
-        }
+        let requests = self
+            .request_unbuffered("has_many", hashes, |chunks, key| chunks.count_with_key(key))
+            .await?;
         hashes
             .iter()
             .map(|hash| {
