@@ -37,7 +37,8 @@ enum Piece {
     Parsed(Box<sp::Statement>),
 }
 
-/// Splits and parses a script; the parameters are bound later, by [`bind`].
+/// Splits and parses a script; the parameters are bound later, by [`translate`] or as
+/// [`Expr::Param`]s (see [`ParseCache`]).
 fn read_script(sql: &str) -> Result<Vec<Piece>, Error> {
     if sql.len() > SCRIPT_BYTES_MAX {
         return Err(Error::new(
