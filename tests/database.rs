@@ -361,3 +361,211 @@ fn statements_inside_a_transaction_rerun_after_loading_without_losing_its_rows()
     assert_eq!(one(&mut again, "SELECT COUNT(*) FROM t WHERE v = 'changed'"), "6");
     assert_eq!(one(&mut again, "SELECT COUNT(*) FROM t"), "501");
 }
+
+/// A memory store that writes ahead as IndexedDB does (the chunks land without the manifest
+/// moving) and counts what each write carried; `fail_ahead` makes every write ahead fail.
+struct Ahead {
+    store: MemoryStore,
+    /// Chunks written ahead, and chunks written by flushes.
+    ahead_chunks: std::rc::Rc<std::cell::Cell<usize>>,
+    flushed_chunks: std::rc::Rc<std::cell::Cell<usize>>,
+    fail_ahead: std::rc::Rc<std::cell::Cell<bool>>,
+    buffered: usize,
+}
+
+impl Store for Ahead {
+    async fn get_many(&self, hashes: &[Hash]) -> Result<Vec<Option<Chunk>>, StoreError> {
+        Store::get_many(&self.store, hashes).await
+    }
+    async fn has_many(&self, hashes: &[Hash]) -> Result<Vec<bool>, StoreError> {
+        Store::has_many(&self.store, hashes).await
+    }
+    fn put(&mut self, chunk: Chunk) -> Result<(), StoreError> {
+        self.buffered += 1;
+        Store::put(&mut self.store, chunk)
+    }
+    async fn manifest(&self) -> Result<Manifest, StoreError> {
+        Store::manifest(&self.store).await
+    }
+    async fn flush(
+        &mut self,
+        expected: &Manifest,
+        new: &Manifest,
+        durability: Durability,
+    ) -> Result<(), StoreError> {
+        self.flushed_chunks.set(self.flushed_chunks.get() + std::mem::take(&mut self.buffered));
+        Store::flush(&mut self.store, expected, new, durability).await
+    }
+    async fn collect_garbage(
+        &mut self,
+        expected: &Manifest,
+        keep: &HashSet<Hash>,
+    ) -> Result<GcStats, StoreError> {
+        Store::collect_garbage(&mut self.store, expected, keep).await
+    }
+}
+
+impl Backend for Ahead {
+    fn handle(&self) -> Ahead {
+        Ahead {
+            store: self.store.handle(),
+            ahead_chunks: self.ahead_chunks.clone(),
+            flushed_chunks: self.flushed_chunks.clone(),
+            fail_ahead: self.fail_ahead.clone(),
+            buffered: 0,
+        }
+    }
+
+    fn write_ahead(&self, under: &Manifest, chunks: &[Chunk]) -> Option<cambium::db::WriteAhead> {
+        if self.fail_ahead.get() {
+            let failed = Err(StoreError::Io("the write ahead failed on purpose".into()));
+            return Some(Box::pin(std::future::ready(failed)));
+        }
+        // A flush that leaves the manifest where it is writes the chunks and publishes nothing.
+        let mut handle = self.store.handle();
+        for chunk in chunks {
+            Store::put(&mut handle, chunk.clone()).expect("put");
+        }
+        let written = ready(Store::flush(&mut handle, under, under, Durability::Strict));
+        self.ahead_chunks.set(self.ahead_chunks.get() + chunks.len());
+        Some(Box::pin(std::future::ready(written)))
+    }
+}
+
+fn ahead() -> (Database<Ahead>, Ahead) {
+    let store = Ahead {
+        store: MemoryStore::new(),
+        ahead_chunks: Default::default(),
+        flushed_chunks: Default::default(),
+        fail_ahead: Default::default(),
+        buffered: 0,
+    };
+    let probe = store.handle();
+    let db = ready(Database::open_on("ahead", store, options(Storage::Memory))).expect("open");
+    (db, probe)
+}
+
+/// Loads `batches` INSERTs of 1,000 rows with 40-byte texts into `t`, starting at id `from`.
+fn load<B: Backend>(db: &mut Database<B>, from: usize, batches: usize) {
+    for batch in 0..batches {
+        let start = from + batch * 1000;
+        let values: Vec<String> =
+            (start..start + 1000).map(|i| format!("({i}, {}, '{:040}')", i % 7, i * 31)).collect();
+        rows(db, &format!("INSERT INTO t VALUES {}", values.join(", ")));
+    }
+}
+
+/// The script of a load inside one transaction, as a plain session runs it (which builds
+/// nothing ahead): the reference for the tree the database must commit.
+fn reference_hash(statements: &[String]) -> String {
+    let mut store = MemoryStore::new();
+    let mut session = Session::open(&mut store, "ahead").expect("session");
+    session.set_time(1_700_000_000_000);
+    let mut last = None;
+    for statement in statements {
+        last = session.execute(&mut store, statement).ok().map(|mut r| r.remove(0));
+    }
+    last.expect("the last statement answers").rows[0][0].to_string()
+}
+
+/// Runs `statements` on the database; failures are expected only where the reference fails.
+fn run_all<B: Backend>(db: &mut Database<B>, statements: &[String]) -> String {
+    let mut last = None;
+    for statement in statements {
+        last = ready(db.execute(statement, &[])).ok().map(|mut r| r.remove(0));
+    }
+    last.expect("the last statement answers").rows[0][0].to_string()
+}
+
+fn load_script(shape: &str) -> Vec<String> {
+    let mut script = vec![
+        "CREATE TABLE t (id BIGINT PRIMARY KEY, k INT, v VARCHAR(64), KEY by_k (k))".to_string(),
+        "BEGIN".to_string(),
+    ];
+    let batch = |start: usize| {
+        let values: Vec<String> =
+            (start..start + 1000).map(|i| format!("({i}, {}, '{:040}')", i % 7, i * 31)).collect();
+        format!("INSERT INTO t VALUES {}", values.join(", "))
+    };
+    for b in 0..12 {
+        script.push(batch(b * 1000));
+        match (shape, b) {
+            // An early row changes after it was built ahead: the builder must be dropped.
+            ("update", 6) => script.push("UPDATE t SET v = 'changed' WHERE id = 17".to_string()),
+            ("delete", 6) => script.push("DELETE FROM t WHERE id BETWEEN 100 AND 300".to_string()),
+            // A failing statement's undo steps leave the built rows as they were.
+            ("duplicate", 6) => {
+                script.push("INSERT INTO t VALUES (7000, 1, 'a'), (5, 1, 'b')".into())
+            }
+            // A key below the run sends it into the tree.
+            ("below", 6) => script.push("INSERT INTO t VALUES (-1, 0, 'first')".to_string()),
+            _ => {}
+        }
+    }
+    script.push("COMMIT".to_string());
+    script.push("SELECT dolt_hashof_table('t')".to_string());
+    script
+}
+
+#[test]
+fn a_bulk_load_builds_its_table_ahead_and_commits_the_tree_a_plain_session_does() {
+    for shape in ["append", "update", "delete", "duplicate", "below"] {
+        let script = load_script(shape);
+        let (mut db, probe) = ahead();
+        assert_eq!(run_all(&mut db, &script), reference_hash(&script), "{shape}");
+        // Once a key lands below the run, the table's rows are no longer one run and nothing
+        // more is built ahead; before that, too little was built to be written.
+        assert_eq!(
+            probe.ahead_chunks.get() > 0,
+            shape != "below",
+            "{shape}: whether the load wrote chunks ahead of its commit"
+        );
+        let report = ready(db.fsck()).expect("fsck");
+        assert!(report.is_clean(), "{shape}: {report}");
+        let mut again = ready(Database::open_on("ahead", probe.handle(), options(Storage::Memory)))
+            .expect("reopen");
+        assert_eq!(
+            one(&mut again, "SELECT COUNT(*) FROM t WHERE k = 3"),
+            one(&mut db, "SELECT COUNT(*) FROM t WHERE k = 3")
+        );
+    }
+}
+
+#[test]
+fn a_commit_after_writes_ahead_writes_only_the_rest_and_all_of_it_when_one_failed() {
+    let (mut db, probe) = ahead();
+    rows(&mut db, "CREATE TABLE t (id BIGINT PRIMARY KEY, k INT, v VARCHAR(64))");
+    rows(&mut db, "BEGIN");
+    load(&mut db, 0, 20);
+    let before = probe.flushed_chunks.get();
+    rows(&mut db, "COMMIT");
+    let (ahead, flushed) = (probe.ahead_chunks.get(), probe.flushed_chunks.get() - before);
+    assert!(ahead > 2 * flushed, "most chunks went ahead: {ahead} ahead, {flushed} at commit");
+    assert_eq!(one(&mut db, "SELECT COUNT(*) FROM t"), "20000");
+
+    probe.fail_ahead.set(true);
+    rows(&mut db, "BEGIN");
+    load(&mut db, 20_000, 20);
+    let before = probe.flushed_chunks.get();
+    rows(&mut db, "COMMIT");
+    assert!(probe.flushed_chunks.get() - before > flushed, "the commit wrote every chunk again");
+    let report = ready(db.fsck()).expect("fsck");
+    assert!(report.is_clean(), "{report}");
+    let mut again = ready(Database::open_on("ahead", probe.handle(), options(Storage::Memory)))
+        .expect("reopen");
+    assert_eq!(one(&mut again, "SELECT COUNT(*) FROM t"), "40000");
+}
+
+#[test]
+fn a_rolled_back_load_leaves_nothing_to_publish() {
+    let (mut db, probe) = ahead();
+    rows(&mut db, "CREATE TABLE t (id BIGINT PRIMARY KEY, k INT, v VARCHAR(64))");
+    rows(&mut db, "BEGIN");
+    load(&mut db, 0, 10);
+    rows(&mut db, "ROLLBACK");
+    let before = probe.flushed_chunks.get();
+    rows(&mut db, "INSERT INTO t VALUES (1, 1, 'one')");
+    let flushed = probe.flushed_chunks.get() - before;
+    assert!(flushed < 10, "the next write carries none of the rolled-back nodes: {flushed}");
+    assert_eq!(one(&mut db, "SELECT COUNT(*) FROM t"), "1");
+}

@@ -228,6 +228,58 @@ async fn data_survives_closing_and_reopening() {
 }
 
 #[test]
+async fn chunks_written_ahead_are_stored_without_publishing_and_published_by_a_later_flush() {
+    let database = TempDatabase::new("ahead");
+    let mut store = open(&database.0).await;
+    let base = chunks("base", 3);
+    let first = manifest(&base[0], 1);
+    for chunk in &base {
+        store.put(chunk.clone()).expect("put");
+    }
+    store.flush(&Manifest::EMPTY, &first, Durability::Strict).await.expect("flush");
+    let early = chunks("early", 30);
+    store.write_ahead(&first, &early).expect("issued").await.expect("written ahead");
+    let observer = open(&database.0).await;
+    assert_eq!(observer.manifest().await.expect("manifest"), first, "nothing was published");
+    assert!(observer.has_many(&hashes(&early)).await.expect("has").iter().all(|has| *has));
+    // The flush that publishes them carries only the rest.
+    let rest = chunks("rest", 2);
+    for chunk in &rest {
+        store.put(chunk.clone()).expect("put");
+    }
+    let second = manifest(&early[0], 2);
+    store.flush(&first, &second, Durability::Strict).await.expect("flush");
+    assert_eq!(observer.manifest().await.expect("manifest"), second);
+    let got = observer.get_many(&hashes(&early)).await.expect("get_many");
+    assert_eq!(got, early.into_iter().map(Some).collect::<Vec<_>>());
+}
+
+#[test]
+async fn a_collection_waits_while_chunks_written_ahead_of_its_manifest_are_unpublished() {
+    let database = TempDatabase::new("ahead-gc");
+    let mut store = open(&database.0).await;
+    let base = chunks("base", 2);
+    let first = manifest(&base[0], 1);
+    for chunk in &base {
+        store.put(chunk.clone()).expect("put");
+    }
+    store.flush(&Manifest::EMPTY, &first, Durability::Strict).await.expect("flush");
+    let early = chunks("early", 10);
+    store.write_ahead(&first, &early).expect("issued").await.expect("written ahead");
+    let keep = hashes(&base).into_iter().collect();
+    let refused = store.collect_garbage(&first, &keep).await.expect_err("refused");
+    assert_eq!(refused, Error::Conflict { current: first });
+    assert!(store.has_many(&hashes(&early)).await.expect("has").iter().all(|has| *has));
+    // Once the writer published, the next collection runs and clears the stale record.
+    let second = manifest(&base[1], 2);
+    store.flush(&first, &second, Durability::Strict).await.expect("flush");
+    let stats = store.collect_garbage(&second, &keep).await.expect("collected");
+    assert_eq!(stats.removed_chunks, 10, "the chunks nothing published are garbage");
+    let stats = store.collect_garbage(&second, &keep).await.expect("collected again");
+    assert_eq!(stats.removed_chunks, 0);
+}
+
+#[test]
 async fn racing_connections_one_wins_the_other_writes_nothing() {
     let database = TempDatabase::new("race");
     let mut first = open(&database.0).await;

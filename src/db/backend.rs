@@ -24,6 +24,9 @@ use crate::platform::web::{IdbStore, ManifestChannel};
 use super::database::memory_store;
 use super::{Durability, Error, Storage, Store};
 
+/// A write of chunks ahead of the flush that will publish them (see [`Backend::write_ahead`]).
+pub type WriteAhead = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), StoreError>>>>;
+
 /// What the database needs of a store beyond [`Store`]: fresh handles, whether it must read the
 /// manifest before each statement, announcing flushes and spacing out retries.
 // Polled on one thread, as `Store` is: no `Send` bound is wanted on the futures.
@@ -42,6 +45,15 @@ pub trait Backend: Store + Sized {
     /// Tells other tabs that this handle published `manifest`.
     fn announce(&self, manifest: &Manifest) {
         let _ = manifest;
+    }
+
+    /// Starts writing `chunks` to the store without publishing anything, and answers how that
+    /// write ends; the flush that publishes them must wait for it. `under` is the manifest the
+    /// writer has read. `None` when this backend has no such write: the chunks wait for the
+    /// flush, as every chunk does on stores whose flushes cost little beyond the bytes.
+    fn write_ahead(&self, under: &Manifest, chunks: &[Chunk]) -> Option<WriteAhead> {
+        let _ = (under, chunks);
+        None
     }
 
     /// Waits before a statement that lost the race to publish runs again for the `attempt`th
@@ -136,6 +148,13 @@ impl Backend for IndexedDb {
             }
         });
         let _ = self.channel.post(manifest);
+    }
+
+    fn write_ahead(&self, under: &Manifest, chunks: &[Chunk]) -> Option<WriteAhead> {
+        Some(match self.store.write_ahead(under, chunks) {
+            Ok(write) => Box::pin(write),
+            Err(error) => Box::pin(std::future::ready(Err(error))),
+        })
     }
 
     /// A random wait of up to 2^attempt ms (at most [`BACK_OFF_MS_MAX`]): the writer that lost
@@ -273,6 +292,10 @@ impl Backend for AnyStore {
 
     fn announce(&self, manifest: &Manifest) {
         each!(self, store => store.announce(manifest))
+    }
+
+    fn write_ahead(&self, under: &Manifest, chunks: &[Chunk]) -> Option<WriteAhead> {
+        each!(self, store => store.write_ahead(under, chunks))
     }
 
     async fn back_off(&self, attempt: u32) {

@@ -28,6 +28,8 @@ pub struct Pending {
     /// A garbage collection to run once the flush is published: it keeps these chunks, and
     /// expects the manifest to be `new`.
     pub collect: Option<HashSet<Hash>>,
+    /// How many leading `chunks` the store already has from writes ahead of this flush.
+    pub written_ahead: usize,
 }
 
 /// The cache's state before a statement, to rewind to when the statement must run again.
@@ -55,6 +57,8 @@ pub struct Cache {
     buffer: Vec<Chunk>,
     buffered: AddressMap<usize>,
     collect: Option<HashSet<Hash>>,
+    /// How many leading chunks of `buffer` were handed to writes ahead of the flush.
+    written_ahead: usize,
 }
 
 impl Cache {
@@ -71,6 +75,7 @@ impl Cache {
             buffer: Vec::new(),
             buffered: AddressMap::default(),
             collect: None,
+            written_ahead: 0,
         }
     }
 
@@ -141,6 +146,7 @@ impl Cache {
         for chunk in self.buffer.drain(mark.buffered..) {
             self.buffered.remove(&chunk.hash());
         }
+        self.written_ahead = self.written_ahead.min(self.buffer.len());
         if !mark.collect {
             self.collect = None;
         }
@@ -156,7 +162,40 @@ impl Cache {
             new: self.manifest,
             chunks: self.buffer.clone(),
             collect: self.collect.clone(),
+            written_ahead: self.written_ahead,
         })
+    }
+
+    /// The chunks put since the last hand-over and not yet written ahead, when no flush is
+    /// pending and they come to at least `bytes_min`: a bulk load's finished nodes, which the
+    /// database may write while the load goes on.
+    pub fn to_write_ahead(&self, bytes_min: usize) -> Option<&[Chunk]> {
+        if self.pending_from.is_some() {
+            return None;
+        }
+        let chunks = &self.buffer[self.written_ahead..];
+        (chunks.iter().map(Chunk::len).sum::<usize>() >= bytes_min).then_some(chunks)
+    }
+
+    /// The chunks [`Cache::to_write_ahead`] answered are being written: the flush that
+    /// publishes them need not write them again.
+    pub fn wrote_ahead(&mut self) {
+        self.written_ahead = self.buffer.len();
+    }
+
+    /// A write ahead failed: the flush writes every chunk again.
+    pub fn forget_written_ahead(&mut self) {
+        self.written_ahead = 0;
+    }
+
+    /// Drops the chunks put since the last hand-over, when nothing is pending: with no
+    /// transaction open nothing will publish them (a rolled-back load's prebuilt nodes).
+    pub fn discard_unpublished(&mut self) {
+        if self.pending_from.is_none() {
+            self.buffer.clear();
+            self.buffered.clear();
+            self.written_ahead = 0;
+        }
     }
 
     /// The pending write is in the store: its chunks become ordinary loaded chunks.
@@ -164,6 +203,7 @@ impl Cache {
         self.pending_from = None;
         self.collect = None;
         self.buffered.clear();
+        self.written_ahead = 0;
         for chunk in std::mem::take(&mut self.buffer) {
             self.keep(chunk);
         }

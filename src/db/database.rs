@@ -9,7 +9,9 @@ use crate::history::{Fsck, FsckReport, Repo};
 use crate::sql::ast::Statement;
 use crate::sql::{Datum, QueryResult, Saved, Session};
 
-use super::backend::{AnyStore, Backend};
+use std::collections::VecDeque;
+
+use super::backend::{AnyStore, Backend, WriteAhead};
 use super::cache::{Cache, Pending, CACHE_BYTES_MAX_DEFAULT};
 use super::{Durability, Error};
 
@@ -77,7 +79,17 @@ pub struct Database<B: Backend = AnyStore> {
 struct Engine<B> {
     backend: B,
     cache: Cache,
+    /// Writes ahead of the next flush still under way, oldest first.
+    writes_ahead: VecDeque<WriteAhead>,
 }
+
+/// Chunk bytes a bulk load gathers before they are written ahead of its commit: enough that a
+/// write's fixed cost is small beside its bytes, few enough that writing keeps pace.
+const WRITE_AHEAD_BYTES_MIN: usize = 512 << 10;
+
+/// Writes ahead that may be under way at once; one more waits for the oldest, so a load that
+/// outruns the store is held back instead of queueing without bound.
+const WRITES_AHEAD_MAX: usize = 16;
 
 impl Database {
     /// Opens the database `name` on the chosen storage, creating it (branch `main`, one
@@ -96,7 +108,7 @@ impl<B: Backend> Database<B> {
         validate_name(name)?;
         let manifest = backend.manifest().await?;
         let cache = Cache::new(manifest, options.cache_bytes_max);
-        let mut engine = Engine { backend, cache };
+        let mut engine = Engine { backend, cache, writes_ahead: VecDeque::new() };
         // The session is opened on the cache like any statement: it may need chunks, and it
         // initialises an empty store, which is a write.
         let session = engine.drive(&mut (), |_, cache| Session::open(cache, name)).await?;
@@ -138,12 +150,20 @@ impl<B: Backend> Database<B> {
     ) -> Result<QueryResult, Error> {
         let now = (self.clock)();
         let mut state = Running { session: &mut self.session, light };
-        self.engine
+        let outcome = self
+            .engine
             .drive(&mut state, |state, cache| {
                 state.session.set_time(now);
                 state.session.execute_statement(cache, statement, params)
             })
-            .await
+            .await;
+        if light && outcome.is_ok() {
+            self.session.prebuild(&mut self.engine.cache);
+            self.engine.write_ahead().await;
+        } else if !self.session.transaction_open() {
+            self.engine.cache.discard_unpublished();
+        }
+        outcome
     }
 
     /// Checks everything reachable: every chunk loads, hashes to its address and decodes.
@@ -200,6 +220,9 @@ impl<B: Backend> Engine<B> {
                     self.load(missing).await?;
                     continue;
                 }
+            }
+            if self.cache.pending().is_some() {
+                self.settle_writes_ahead().await;
             }
             if let Some(pending) = self.cache.pending() {
                 match self.publish(pending).await {
@@ -269,11 +292,36 @@ impl<B: Backend> Engine<B> {
         Ok(())
     }
 
+    /// Starts writing the chunks a bulk load has made so far, when the backend writes ahead
+    /// of a flush (IndexedDB: the browser writes them while the load goes on).
+    async fn write_ahead(&mut self) {
+        while self.writes_ahead.len() >= WRITES_AHEAD_MAX {
+            let oldest = self.writes_ahead.pop_front().expect("the queue is full");
+            if oldest.await.is_err() {
+                self.cache.forget_written_ahead();
+            }
+        }
+        let Some(chunks) = self.cache.to_write_ahead(WRITE_AHEAD_BYTES_MIN) else { return };
+        if let Some(write) = self.backend.write_ahead(&self.cache.manifest(), chunks) {
+            self.writes_ahead.push_back(write);
+            self.cache.wrote_ahead();
+        }
+    }
+
+    /// Waits for the writes ahead of a flush; if any failed, the flush writes every chunk.
+    async fn settle_writes_ahead(&mut self) {
+        while let Some(write) = self.writes_ahead.pop_front() {
+            if write.await.is_err() {
+                self.cache.forget_written_ahead();
+            }
+        }
+    }
+
     /// Writes a pending write to the backend in one flush, then runs the collection it asked
     /// for, and tells other tabs.
     async fn publish(&mut self, pending: Pending) -> Result<(), chunk::Error> {
         let mut handle = self.backend.handle();
-        for chunk in pending.chunks {
+        for chunk in pending.chunks.into_iter().skip(pending.written_ahead) {
             handle.put(chunk)?;
         }
         handle.flush(&pending.expected, &pending.new, Durability::Strict).await?;

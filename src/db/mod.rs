@@ -9,7 +9,7 @@ mod database;
 mod error;
 mod store;
 
-pub use backend::{AnyStore, Backend};
+pub use backend::{AnyStore, Backend, WriteAhead};
 pub use cache::{Cache, Mark, Pending, CACHE_BYTES_MAX_DEFAULT};
 pub use database::{
     validate_name, Database, Options, Storage, DATABASE_NAME_BYTES_MAX, STATEMENT_LOADS_MAX,

@@ -15,6 +15,7 @@ pub(crate) struct Emitted {
 }
 
 /// Chunks one level: entries go in, finished nodes come out at each boundary.
+#[derive(Clone)]
 pub(crate) struct LevelBuilder {
     level: u8,
     chunker: Chunker,
@@ -100,10 +101,12 @@ impl LevelBuilder {
 /// edits leave a tree, so both paths give the same shape and hash. A level's first node is held
 /// back until a second one exists: a lone node is the root, and pushing it upward would write
 /// parent chunks nothing refers to.
+#[derive(Clone)]
 pub(crate) struct TreeBuilder {
     levels: Vec<LevelState>,
 }
 
+#[derive(Clone)]
 struct LevelState {
     builder: LevelBuilder,
     /// The level's first node, until the level has a second one.

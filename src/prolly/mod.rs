@@ -194,6 +194,66 @@ fn put_all(store: &mut dyn ChunkStore, chunks: &mut Vec<Chunk>) -> Result<(), Er
     Ok(())
 }
 
+/// Builds a map from entries in strictly ascending key order, one entry at a time, writing each
+/// node to the store as soon as its last entry is known. The tree is the one [`Map::build`] and
+/// edits make of the same entries; a caller can feed it across several steps and keep it (it is
+/// cheap to clone: one partly filled node per level).
+#[derive(Clone, Default)]
+pub struct MapBuilder {
+    tree: Option<build::TreeBuilder>,
+    previous: Option<Vec<u8>>,
+    encoded: Vec<u8>,
+    out: Vec<Chunk>,
+}
+
+impl fmt::Debug for MapBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MapBuilder").field("last_key", &self.previous).finish_non_exhaustive()
+    }
+}
+
+impl MapBuilder {
+    /// Adds an entry whose key is above every key added before.
+    pub fn push(
+        &mut self,
+        store: &mut dyn ChunkStore,
+        key: &[u8],
+        value: &[u8],
+    ) -> Result<(), Error> {
+        check_key(key)?;
+        if self.previous.as_deref().is_some_and(|p| p >= key) {
+            return Err(Error::Unsorted);
+        }
+        encode_value_into(value, &mut self.encoded, &mut self.out)?;
+        let tree = self.tree.get_or_insert_with(|| build::TreeBuilder::new(0));
+        tree.push(key, &self.encoded, 1, &mut self.out);
+        put_all(store, &mut self.out)?;
+        match &mut self.previous {
+            Some(p) => {
+                p.clear();
+                p.extend_from_slice(key);
+            }
+            None => self.previous = Some(key.to_vec()),
+        }
+        Ok(())
+    }
+
+    /// Writes the partly filled nodes and returns the map.
+    pub fn finish(mut self, store: &mut dyn ChunkStore) -> Result<Map, Error> {
+        let root = match self.tree.take().and_then(|tree| tree.finish(&mut self.out)) {
+            Some(root) => root,
+            None => {
+                let empty = node::empty_leaf();
+                let hash = empty.hash();
+                self.out.push(empty);
+                hash
+            }
+        };
+        put_all(store, &mut self.out)?;
+        Ok(Map { root })
+    }
+}
+
 impl Map {
     /// The map whose root is `root` (which must be in the store to be read).
     pub fn from_root(root: Hash) -> Map {
@@ -224,38 +284,16 @@ impl Map {
         K: AsRef<[u8]>,
         V: AsRef<[u8]>,
     {
-        let mut builder = build::TreeBuilder::new(0);
-        let mut out = Vec::new();
-        let mut encoded = Vec::new();
-        let mut previous: Option<Vec<u8>> = None;
+        let mut builder = MapBuilder::default();
         for (key, value) in entries {
-            let key = key.as_ref();
-            check_key(key)?;
-            if previous.as_deref().is_some_and(|p| p >= key) {
-                return Err(Error::Unsorted);
-            }
-            encode_value_into(value.as_ref(), &mut encoded, &mut out)?;
-            builder.push(key, &encoded, 1, &mut out);
-            put_all(store, &mut out)?;
-            match &mut previous {
-                Some(p) => {
-                    p.clear();
-                    p.extend_from_slice(key);
-                }
-                None => previous = Some(key.to_vec()),
-            }
+            builder.push(store, key.as_ref(), value.as_ref())?;
         }
-        let root = match builder.finish(&mut out) {
-            Some(root) => root,
-            None => {
-                let empty = node::empty_leaf();
-                let hash = empty.hash();
-                out.push(empty);
-                hash
-            }
-        };
-        put_all(store, &mut out)?;
-        Ok(Map { root })
+        builder.finish(store)
+    }
+
+    /// Whether this is the empty map (recognised by its root hash, without reading).
+    pub fn is_empty(&self) -> bool {
+        self.root == node::empty_leaf_hash()
     }
 
     fn root_node(&self, reader: &mut cursor::Reader) -> Result<node::Node, Error> {
@@ -265,7 +303,7 @@ impl Map {
     /// The value under `key`.
     pub fn get(&self, store: &dyn ChunkStore, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
         // Loads into a new table look up every row they insert in the empty committed map.
-        if self.root == node::empty_leaf_hash() {
+        if self.is_empty() {
             return Ok(None);
         }
         let mut reader = cursor::Reader::new(store);

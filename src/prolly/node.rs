@@ -409,7 +409,7 @@ pub(crate) fn empty_leaf_hash() -> Hash {
 }
 
 /// Entries collected for one node, in order, before encoding.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(crate) struct NodeBuffer {
     keys: Vec<u8>,
     key_ends: Vec<usize>,

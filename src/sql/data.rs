@@ -8,7 +8,7 @@ use std::ops::Bound;
 
 use crate::chunk::ChunkStore;
 use crate::history::Table;
-use crate::prolly::Order;
+use crate::prolly::{MapBuilder, Order};
 use crate::row::{self, Schema, Value};
 
 use super::ast::Expr;
@@ -139,7 +139,22 @@ pub struct TableData {
     /// Per index: index key → present.
     indexes: Vec<BTreeMap<Vec<u8>, bool>>,
     pub dirty: bool,
+    /// The row map built ahead of commit from the first `rows.run` entries, while the committed
+    /// map is empty (see [`TableData::prebuild`]).
+    prebuilt: Option<Prebuilt>,
 }
+
+/// A bulk load's row map under construction: the builder has taken the first `upto` entries of
+/// the pending run, and `rows.stable()` says whether they are still as it took them.
+#[derive(Clone, Debug)]
+struct Prebuilt {
+    builder: MapBuilder,
+    upto: usize,
+}
+
+/// New pending rows a table gathers before [`TableData::prebuild`] feeds them to its builder:
+/// enough that each call writes whole leaves, few enough that the builder keeps up with a load.
+const PREBUILD_ROWS_MIN: usize = 1024;
 
 /// What an undo step restores.
 #[derive(Clone, Debug)]
@@ -184,7 +199,14 @@ impl UndoLog {
 impl TableData {
     pub fn new(meta: TableMeta, table: Table) -> TableData {
         let indexes = vec![BTreeMap::new(); meta.schema.indexes.len()];
-        TableData { meta, table, rows: PendingRows::default(), indexes, dirty: false }
+        TableData {
+            meta,
+            table,
+            rows: PendingRows::default(),
+            indexes,
+            dirty: false,
+            prebuilt: None,
+        }
     }
 
     /// The row's cells under `key`, pending edits first.
@@ -368,9 +390,44 @@ impl TableData {
         }
     }
 
+    /// Feeds the pending rows a bulk load appended since the last call to the table's map
+    /// builder, so the nodes of the new map are made (and written to `store`) while the load
+    /// goes on rather than all at commit. Only for a table whose committed map is empty and
+    /// whose pending rows are one ascending run; a builder whose rows changed since is dropped.
+    /// Nothing a reader sees changes: the rows stay pending until [`TableData::flush`], which
+    /// finishes the builder when its rows are unchanged and edits the map as usual otherwise.
+    pub fn prebuild(&mut self, store: &mut dyn ChunkStore) {
+        if !self.table.rows.is_empty() || !self.rows.tree.is_empty() {
+            self.prebuilt = None;
+            return;
+        }
+        if self.prebuilt.as_ref().is_some_and(|p| self.rows.stable() < p.upto) {
+            self.prebuilt = None;
+        }
+        let upto = self.prebuilt.as_ref().map_or(0, |p| p.upto);
+        if self.rows.run.len() < upto + PREBUILD_ROWS_MIN {
+            return;
+        }
+        let mut prebuilt =
+            self.prebuilt.take().unwrap_or(Prebuilt { builder: MapBuilder::default(), upto: 0 });
+        if prebuilt.feed(store, &self.rows.run).is_ok() {
+            self.rows.mark_stable();
+            self.prebuilt = Some(prebuilt);
+        }
+        // A failed feed leaves the builder behind; the commit edits the map as usual and meets
+        // the same error there, where it is reported.
+    }
+
     /// Applies the pending edits to the maps and returns the table as it now stands.
     pub fn flush(&mut self, store: &mut dyn ChunkStore) -> Result<Table, Error> {
-        if !self.rows.is_empty() {
+        let prebuilt = self.prebuilt.take();
+        if let Some(mut prebuilt) = prebuilt.filter(|p| {
+            self.table.rows.is_empty() && self.rows.tree.is_empty() && self.rows.stable() >= p.upto
+        }) {
+            prebuilt.feed(store, &self.rows.run)?;
+            self.rows = PendingRows::default();
+            self.table.rows = prebuilt.builder.finish(store)?;
+        } else if !self.rows.is_empty() {
             let edits = std::mem::take(&mut self.rows).into_sorted();
             self.table.rows = self.table.rows.edit(store, edits)?;
         }
@@ -396,9 +453,43 @@ impl TableData {
 struct PendingRows {
     tree: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     run: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    /// The run's first `stable` entries have not changed since [`PendingRows::mark_stable`].
+    stable: usize,
+}
+
+impl Prebuilt {
+    /// Gives the builder the run's entries from `upto` on; deletions of rows the empty
+    /// committed map never had are no entries at all.
+    fn feed(
+        &mut self,
+        store: &mut dyn ChunkStore,
+        run: &[(Vec<u8>, Option<Vec<u8>>)],
+    ) -> Result<(), Error> {
+        for (key, cells) in &run[self.upto..] {
+            if let Some(cells) = cells {
+                self.builder.push(store, key, cells)?;
+            }
+        }
+        self.upto = run.len();
+        Ok(())
+    }
 }
 
 impl PendingRows {
+    /// How many leading entries of the run are unchanged since [`PendingRows::mark_stable`].
+    fn stable(&self) -> usize {
+        self.stable
+    }
+
+    fn mark_stable(&mut self) {
+        self.stable = self.run.len();
+    }
+
+    /// Notes that the run's entry at `at` changed (or left).
+    fn touched(&mut self, at: usize) {
+        self.stable = self.stable.min(at);
+    }
+
     fn is_empty(&self) -> bool {
         self.tree.is_empty() && self.run.is_empty()
     }
@@ -427,13 +518,17 @@ impl PendingRows {
     /// Sets `key`'s edit, returning the one it replaces.
     fn insert(&mut self, key: &[u8], cells: Option<Vec<u8>>) -> Option<Option<Vec<u8>>> {
         match self.in_run(key) {
-            Some(Ok(at)) => Some(std::mem::replace(&mut self.run[at].1, cells)),
+            Some(Ok(at)) => {
+                self.touched(at);
+                Some(std::mem::replace(&mut self.run[at].1, cells))
+            }
             Some(Err(at)) if at == self.run.len() => {
                 self.run.push((key.to_vec(), cells));
                 None
             }
             // A key inside the run's span: the run joins the tree, which takes any order.
             Some(Err(_)) => {
+                self.touched(0);
                 self.tree.extend(std::mem::take(&mut self.run));
                 self.tree.insert(key.to_vec(), cells)
             }
@@ -450,6 +545,7 @@ impl PendingRows {
     fn remove(&mut self, key: &[u8]) {
         match self.in_run(key) {
             Some(Ok(at)) => {
+                self.touched(at);
                 self.run.remove(at);
             }
             Some(Err(_)) => {}

@@ -153,9 +153,26 @@ impl Session {
         self.workspace.user_email = email.to_string();
     }
 
+    /// Whether a transaction is open, explicit or (with autocommit off) implicit.
+    pub fn transaction_open(&self) -> bool {
+        self.open.is_some()
+    }
+
     /// Whether an explicit transaction is open.
     pub fn in_transaction(&self) -> bool {
         self.open.as_ref().is_some_and(|o| o.explicit)
+    }
+
+    /// Builds ahead the row maps of tables a bulk load inside the open explicit transaction is
+    /// filling (see [`super::data::TableData::prebuild`]), writing their finished nodes to
+    /// `store` without publishing anything. A caller that can write chunks while the load goes
+    /// on calls this between statements; the commit then has only the last nodes left to make.
+    pub fn prebuild(&mut self, store: &mut dyn ChunkStore) {
+        if let Some(open) = self.open.as_mut().filter(|open| open.explicit) {
+            for table in open.tx.tables.values_mut() {
+                table.prebuild(store);
+            }
+        }
     }
 
     /// Saves the session's state before a statement, for [`Session::restore`]. A statement

@@ -22,8 +22,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    Event, IdbCursorWithValue, IdbDatabase, IdbFactory, IdbObjectStore, IdbRequest, IdbTransaction,
-    IdbTransactionMode, IdbVersionChangeEvent,
+    Event, IdbCursorWithValue, IdbDatabase, IdbFactory, IdbKeyRange, IdbObjectStore, IdbRequest,
+    IdbTransaction, IdbTransactionMode, IdbVersionChangeEvent,
 };
 
 use crate::chunk::{AddressMap, AddressSet, Chunk, Error, GcStats, Hash, Manifest, HASH_BYTES};
@@ -50,6 +50,18 @@ pub const MANIFEST_STORE: &str = "manifest";
 /// record is absent the store is empty ([`Manifest::EMPTY`]).
 pub const MANIFEST_KEY: &str = "manifest";
 
+/// The prefix of the keys of write-ahead records in the manifest store. A write ahead (see
+/// [`IdbStore::write_ahead`]) leaves `ahead/<root>/<epoch>` naming the manifest it was written
+/// under, and a garbage collection against that manifest refuses to run: the chunks are about
+/// to be published and are not reachable yet.
+pub const AHEAD_KEY_PREFIX: &str = "ahead/";
+
+/// The write-ahead record of chunks written under `manifest`.
+fn ahead_key(manifest: &Manifest) -> JsValue {
+    let root = manifest.root.map_or_else(|| "-".to_string(), |root| root.to_string());
+    JsValue::from_str(&format!("{AHEAD_KEY_PREFIX}{root}/{}", manifest.epoch))
+}
+
 #[wasm_bindgen]
 extern "C" {
     /// An `IDBDatabase` seen through the one binding web-sys lacks: web-sys binds the `options`
@@ -67,6 +79,16 @@ extern "C" {
         mode: &str,
         options: &Object,
     ) -> Result<IdbTransaction, JsValue>;
+
+    /// An `IDBTransaction` seen through `commit()`, which the web-sys version in use binds
+    /// only behind its unstable-API flag.
+    #[wasm_bindgen(js_name = IDBTransaction)]
+    type TransactionWithCommit;
+
+    /// `IDBTransaction.commit()`: commit once the issued requests are done, without waiting
+    /// for the issuing context to return to its event loop.
+    #[wasm_bindgen(catch, method, js_name = commit)]
+    fn commit_now(this: &TransactionWithCommit) -> Result<(), JsValue>;
 }
 
 /// Turns what IndexedDB threw or reported (a `DOMException`, or any other thrown value) into a
@@ -214,6 +236,14 @@ impl Pending {
 
     fn error(&self, error: &JsValue) -> Error {
         error_from_js(&self.operation, error)
+    }
+
+    /// Asks the transaction to commit as soon as its requests are done. A page that stays
+    /// busy (a bulk load running statement after statement on promises alone) would otherwise
+    /// hold it open until it next returns to its event loop. Browsers without `commit()` commit
+    /// at that point instead, which is only later.
+    fn commit_now(&self) {
+        let _ = self.transaction.unchecked_ref::<TransactionWithCommit>().commit_now();
     }
 
     /// Gives the transaction up after issuing a request failed: aborting it undoes every request
@@ -524,6 +554,47 @@ impl IdbStore {
 
     /// Another handle on the same connection with an empty write buffer of its own, as another
     /// part of a program would use the database it already opened.
+    /// Writes `chunks` in a readwrite transaction of their own, without touching the manifest,
+    /// and returns how it ends: a bulk load hands its finished nodes over while it goes on, so
+    /// that its commit's flush has little left to write. The transaction is strict (the chunks
+    /// are durable before the flush that publishes them is acknowledged) and committed at once.
+    ///
+    /// The chunks are unreachable until a flush publishes them, so the transaction also leaves
+    /// the write-ahead record of `under` (the manifest the writer has read): a garbage
+    /// collection against `under` is refused while it is there. A collection against an older
+    /// manifest may remove the chunks, but a writer that read an older manifest than the
+    /// collection's is refused at commit by the collection marker, and one that read a newer
+    /// one moved the manifest the collection expects.
+    pub fn write_ahead(
+        &self,
+        under: &Manifest,
+        chunks: &[Chunk],
+    ) -> Result<impl std::future::Future<Output = Result<(), Error>> + 'static, Error> {
+        let pending = self.connection.write("write_ahead", Durability::Strict)?;
+        let issued = (|| {
+            let manifests = pending.store(MANIFEST_STORE)?;
+            manifests
+                .put_with_key(&manifest_record(under), &ahead_key(under))
+                .map_err(|error| pending.error(&error))?;
+            let store = pending.store(CHUNKS_STORE)?;
+            for chunk in chunks {
+                if chunk.len() > CHUNK_BYTES_MAX {
+                    return Err(Error::TooLarge { bytes: chunk.len(), max: CHUNK_BYTES_MAX });
+                }
+                let bytes = Uint8Array::from(chunk.data());
+                store
+                    .put_with_key(&bytes, &chunk_key(&chunk.hash()))
+                    .map_err(|e| pending.error(&e))?;
+            }
+            Ok(())
+        })();
+        if let Err(error) = issued {
+            return Err(pending.abandon(error));
+        }
+        pending.commit_now();
+        Ok(pending.finish())
+    }
+
     pub fn handle(&self) -> IdbStore {
         IdbStore {
             connection: self.connection.clone(),
@@ -745,6 +816,25 @@ impl Store for IdbStore {
         let issued = (|| {
             let manifests = pending.store(MANIFEST_STORE)?;
             let check = pending.check_manifest(&manifests, *expected, &self.connection.name)?;
+            let ahead = manifests.get(&ahead_key(expected)).map_err(|e| pending.error(&e))?;
+            let fence = {
+                let refusal = pending.refusal.clone();
+                let request = ahead.clone();
+                let expected = *expected;
+                move |_event: Event| {
+                    if request.result().map_or(true, |found| !found.is_undefined()) {
+                        refusal.refuse(Error::Conflict { current: expected });
+                    }
+                }
+            };
+            // Records of other manifests are stale: their writers published since, or will be
+            // refused by the collection marker.
+            let stale = IdbKeyRange::bound(
+                &JsValue::from_str(AHEAD_KEY_PREFIX),
+                &JsValue::from_str(&AHEAD_KEY_PREFIX.replace('/', "0")),
+            )
+            .map_err(|error| pending.error(&error))?;
+            manifests.delete(&stale).map_err(|error| pending.error(&error))?;
             let chunks = pending.store(CHUNKS_STORE)?;
             let walk = chunks.open_cursor().map_err(|error| pending.error(&error))?;
             let step = {
@@ -758,7 +848,7 @@ impl Store for IdbStore {
                     }
                 }
             };
-            Ok([check, OnSuccess::new(&walk, step)])
+            Ok([check, OnSuccess::new(&ahead, fence), OnSuccess::new(&walk, step)])
         })();
         let _callbacks = match issued {
             Ok(callbacks) => callbacks,
