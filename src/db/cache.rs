@@ -166,6 +166,11 @@ impl Cache {
         })
     }
 
+    /// Whether the statements since the last hand-over asked to publish anything.
+    pub fn has_pending(&self) -> bool {
+        self.pending_from.is_some()
+    }
+
     /// The chunks put since the last hand-over and not yet written ahead, when no flush is
     /// pending and they come to at least `bytes_min`: a bulk load's finished nodes, which the
     /// database may write while the load goes on.

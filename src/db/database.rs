@@ -2,7 +2,9 @@
 //! one SQL session. Every statement runs synchronously on the cache; chunks it lacks are loaded
 //! in one batch and the statement runs again; what it published is written to the backend in
 //! one flush, and if another writer (a second tab, another process) moved the manifest first,
-//! the statement runs again on the newer state, as a retried transaction would.
+//! the statement runs again on the newer state, as a retried transaction would. A bulk load
+//! inside a transaction has its finished nodes written while it goes on, on stores that can
+//! write ahead of a flush (see [`Backend::write_ahead`]).
 
 use crate::chunk::{self, GcStats, Hash, Manifest, MemoryStore};
 use crate::history::{Fsck, FsckReport, Repo};
@@ -221,7 +223,7 @@ impl<B: Backend> Engine<B> {
                     continue;
                 }
             }
-            if self.cache.pending().is_some() {
+            if self.cache.has_pending() {
                 self.settle_writes_ahead().await;
             }
             if let Some(pending) = self.cache.pending() {
