@@ -5,8 +5,10 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
+use std::cell::Cell;
 use std::collections::HashSet;
 use std::path::PathBuf;
+use std::rc::Rc;
 
 use cambium::chunk::{Chunk, Error as StoreError, GcStats, Hash, Manifest, MemoryStore};
 use cambium::db::{ready, Backend, Database, Durability, Options, Storage, Store};
@@ -184,14 +186,37 @@ fn a_cache_that_keeps_nothing_gives_the_answers_of_a_plain_session() {
 
 /// A memory store that lets a rival publish just before each of its next `races` flushes, as
 /// another tab would between a statement's run and its flush.
+///
+/// With `writes_ahead`, it writes ahead of flushes as IndexedDB does (the chunks land and the
+/// manifest stays) and counts the chunks written ahead and by flushes; `fail_ahead` makes every
+/// write ahead fail.
 struct Racing {
     store: MemoryStore,
-    races: std::rc::Rc<std::cell::Cell<u32>>,
+    races: Rc<Cell<u32>>,
     /// When set, every flush fails with this IO error instead.
-    failing: std::rc::Rc<std::cell::Cell<bool>>,
+    failing: Rc<Cell<bool>>,
+    writes_ahead: bool,
+    fail_ahead: Rc<Cell<bool>>,
+    ahead_chunks: Rc<Cell<usize>>,
+    flushed_chunks: Rc<Cell<usize>>,
+    /// Chunks put on this handle since its last flush.
+    buffered: usize,
 }
 
 impl Racing {
+    fn new() -> Racing {
+        Racing {
+            store: MemoryStore::new(),
+            races: Default::default(),
+            failing: Default::default(),
+            writes_ahead: false,
+            fail_ahead: Default::default(),
+            ahead_chunks: Default::default(),
+            flushed_chunks: Default::default(),
+            buffered: 0,
+        }
+    }
+
     fn rival_insert(&self) {
         let mut handle = self.store.handle();
         let mut rival = Session::open(&mut handle, "race").expect("rival session");
@@ -210,6 +235,7 @@ impl Store for Racing {
         Store::has_many(&self.store, hashes).await
     }
     fn put(&mut self, chunk: Chunk) -> Result<(), StoreError> {
+        self.buffered += 1;
         Store::put(&mut self.store, chunk)
     }
     async fn manifest(&self) -> Result<Manifest, StoreError> {
@@ -224,6 +250,7 @@ impl Store for Racing {
         if self.failing.get() {
             return Err(StoreError::Io("the disk is on fire".into()));
         }
+        self.flushed_chunks.set(self.flushed_chunks.get() + std::mem::take(&mut self.buffered));
         if self.races.get() > 0 {
             self.rival_insert();
             self.races.set(self.races.get() - 1);
@@ -245,16 +272,35 @@ impl Backend for Racing {
             store: self.store.handle(),
             races: self.races.clone(),
             failing: self.failing.clone(),
+            writes_ahead: self.writes_ahead,
+            fail_ahead: self.fail_ahead.clone(),
+            ahead_chunks: self.ahead_chunks.clone(),
+            flushed_chunks: self.flushed_chunks.clone(),
+            buffered: 0,
         }
+    }
+
+    fn write_ahead(&self, under: &Manifest, chunks: &[Chunk]) -> Option<cambium::db::WriteAhead> {
+        if !self.writes_ahead {
+            return None;
+        }
+        if self.fail_ahead.get() {
+            let failed = Err(StoreError::Io("the write ahead failed on purpose".into()));
+            return Some(Box::pin(std::future::ready(failed)));
+        }
+        // A flush that leaves the manifest where it is writes the chunks and publishes nothing.
+        let mut handle = self.store.handle();
+        for chunk in chunks {
+            Store::put(&mut handle, chunk.clone()).expect("put");
+        }
+        let written = ready(Store::flush(&mut handle, under, under, Durability::Strict));
+        self.ahead_chunks.set(self.ahead_chunks.get() + chunks.len());
+        Some(Box::pin(std::future::ready(written)))
     }
 }
 
 fn racing() -> (Database<Racing>, Racing) {
-    let store = Racing {
-        store: MemoryStore::new(),
-        races: Default::default(),
-        failing: Default::default(),
-    };
+    let store = Racing::new();
     let probe = store.handle();
     let mut db = ready(Database::open_on("race", store, options(Storage::Memory))).expect("open");
     rows(&mut db, "CREATE TABLE t (id INT PRIMARY KEY, who TEXT)");
@@ -362,96 +408,25 @@ fn statements_inside_a_transaction_rerun_after_loading_without_losing_its_rows()
     assert_eq!(one(&mut again, "SELECT COUNT(*) FROM t"), "501");
 }
 
-/// A memory store that writes ahead as IndexedDB does (the chunks land without the manifest
-/// moving) and counts what each write carried; `fail_ahead` makes every write ahead fail.
-struct Ahead {
-    store: MemoryStore,
-    /// Chunks written ahead, and chunks written by flushes.
-    ahead_chunks: std::rc::Rc<std::cell::Cell<usize>>,
-    flushed_chunks: std::rc::Rc<std::cell::Cell<usize>>,
-    fail_ahead: std::rc::Rc<std::cell::Cell<bool>>,
-    buffered: usize,
-}
-
-impl Store for Ahead {
-    async fn get_many(&self, hashes: &[Hash]) -> Result<Vec<Option<Chunk>>, StoreError> {
-        Store::get_many(&self.store, hashes).await
-    }
-    async fn has_many(&self, hashes: &[Hash]) -> Result<Vec<bool>, StoreError> {
-        Store::has_many(&self.store, hashes).await
-    }
-    fn put(&mut self, chunk: Chunk) -> Result<(), StoreError> {
-        self.buffered += 1;
-        Store::put(&mut self.store, chunk)
-    }
-    async fn manifest(&self) -> Result<Manifest, StoreError> {
-        Store::manifest(&self.store).await
-    }
-    async fn flush(
-        &mut self,
-        expected: &Manifest,
-        new: &Manifest,
-        durability: Durability,
-    ) -> Result<(), StoreError> {
-        self.flushed_chunks.set(self.flushed_chunks.get() + std::mem::take(&mut self.buffered));
-        Store::flush(&mut self.store, expected, new, durability).await
-    }
-    async fn collect_garbage(
-        &mut self,
-        expected: &Manifest,
-        keep: &HashSet<Hash>,
-    ) -> Result<GcStats, StoreError> {
-        Store::collect_garbage(&mut self.store, expected, keep).await
-    }
-}
-
-impl Backend for Ahead {
-    fn handle(&self) -> Ahead {
-        Ahead {
-            store: self.store.handle(),
-            ahead_chunks: self.ahead_chunks.clone(),
-            flushed_chunks: self.flushed_chunks.clone(),
-            fail_ahead: self.fail_ahead.clone(),
-            buffered: 0,
-        }
-    }
-
-    fn write_ahead(&self, under: &Manifest, chunks: &[Chunk]) -> Option<cambium::db::WriteAhead> {
-        if self.fail_ahead.get() {
-            let failed = Err(StoreError::Io("the write ahead failed on purpose".into()));
-            return Some(Box::pin(std::future::ready(failed)));
-        }
-        // A flush that leaves the manifest where it is writes the chunks and publishes nothing.
-        let mut handle = self.store.handle();
-        for chunk in chunks {
-            Store::put(&mut handle, chunk.clone()).expect("put");
-        }
-        let written = ready(Store::flush(&mut handle, under, under, Durability::Strict));
-        self.ahead_chunks.set(self.ahead_chunks.get() + chunks.len());
-        Some(Box::pin(std::future::ready(written)))
-    }
-}
-
-fn ahead() -> (Database<Ahead>, Ahead) {
-    let store = Ahead {
-        store: MemoryStore::new(),
-        ahead_chunks: Default::default(),
-        flushed_chunks: Default::default(),
-        fail_ahead: Default::default(),
-        buffered: 0,
-    };
+/// A database on a test store that writes ahead of flushes as IndexedDB does.
+fn ahead() -> (Database<Racing>, Racing) {
+    let store = Racing { writes_ahead: true, ..Racing::new() };
     let probe = store.handle();
     let db = ready(Database::open_on("ahead", store, options(Storage::Memory))).expect("open");
     (db, probe)
 }
 
-/// Loads `batches` INSERTs of 1,000 rows with 40-byte texts into `t`, starting at id `from`.
+/// An INSERT of the 1,000 rows of `t` from id `start` on, with 40-byte texts.
+fn insert_batch(start: usize) -> String {
+    let values: Vec<String> =
+        (start..start + 1000).map(|i| format!("({i}, {}, '{:040}')", i % 7, i * 31)).collect();
+    format!("INSERT INTO t VALUES {}", values.join(", "))
+}
+
+/// Loads `batches` INSERTs of 1,000 rows into `t`, starting at id `from`.
 fn load<B: Backend>(db: &mut Database<B>, from: usize, batches: usize) {
     for batch in 0..batches {
-        let start = from + batch * 1000;
-        let values: Vec<String> =
-            (start..start + 1000).map(|i| format!("({i}, {}, '{:040}')", i % 7, i * 31)).collect();
-        rows(db, &format!("INSERT INTO t VALUES {}", values.join(", ")));
+        rows(db, &insert_batch(from + batch * 1000));
     }
 }
 
@@ -482,13 +457,8 @@ fn load_script(shape: &str) -> Vec<String> {
         "CREATE TABLE t (id BIGINT PRIMARY KEY, k INT, v VARCHAR(64), KEY by_k (k))".to_string(),
         "BEGIN".to_string(),
     ];
-    let batch = |start: usize| {
-        let values: Vec<String> =
-            (start..start + 1000).map(|i| format!("({i}, {}, '{:040}')", i % 7, i * 31)).collect();
-        format!("INSERT INTO t VALUES {}", values.join(", "))
-    };
     for b in 0..12 {
-        script.push(batch(b * 1000));
+        script.push(insert_batch(b * 1000));
         match (shape, b) {
             // An early row changes after it was built ahead: the builder must be dropped.
             ("update", 6) => script.push("UPDATE t SET v = 'changed' WHERE id = 17".to_string()),

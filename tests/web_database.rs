@@ -189,13 +189,13 @@ async fn fsck_and_gc_on_indexeddb() {
     assert_eq!(one(&mut again, "SELECT COUNT(*) FROM t").await, "20");
 }
 
-/// Loads `batches` INSERTs of 1,000 rows (about 60 KiB of chunks each) from id `from` on.
-async fn load(db: &mut Database, from: usize, batches: usize) {
+/// Loads `batches` INSERTs of 1,000 rows (about 60 KiB of chunks each) into `table`.
+async fn load(db: &mut Database, table: &str, batches: usize) {
     for batch in 0..batches {
-        let start = from + batch * 1000;
+        let start = batch * 1000;
         let values: Vec<String> =
             (start..start + 1000).map(|i| format!("({i}, '{:040}')", i * 31)).collect();
-        rows(db, &format!("INSERT INTO t VALUES {}", values.join(", "))).await;
+        rows(db, &format!("INSERT INTO {table} VALUES {}", values.join(", "))).await;
     }
 }
 
@@ -205,7 +205,7 @@ async fn a_bulk_load_written_ahead_of_its_commit_reopens_whole() {
     let mut db = open(&name).await;
     rows(&mut db, "CREATE TABLE t (id BIGINT PRIMARY KEY, v VARCHAR(64))").await;
     rows(&mut db, "BEGIN").await;
-    load(&mut db, 0, 30).await;
+    load(&mut db, "t", 30).await;
     rows(&mut db, "COMMIT").await;
     let report = db.fsck().await.expect("fsck");
     assert!(report.is_clean(), "{report}");
@@ -227,11 +227,7 @@ async fn a_collection_during_a_load_written_ahead_refuses_the_commit_and_keeps_t
     rows(&mut loader, "CREATE TABLE u (id BIGINT PRIMARY KEY, v VARCHAR(64))").await;
     rows(&mut loader, "BEGIN").await;
     // Into `u`, which is empty, so the load builds ahead; its chunks are written ahead.
-    for batch in 0..20 {
-        let values: Vec<String> =
-            (batch * 1000..batch * 1000 + 1000).map(|i| format!("({i}, '{:040}')", i)).collect();
-        rows(&mut loader, &format!("INSERT INTO u VALUES {}", values.join(", "))).await;
-    }
+    load(&mut loader, "u", 20).await;
     // Another connection collects garbage meanwhile: the chunks written ahead are not
     // reachable yet and go, and the loader's transaction, begun before the collection, is
     // refused at commit rather than publishing a table whose nodes are gone.
@@ -244,11 +240,7 @@ async fn a_collection_during_a_load_written_ahead_refuses_the_commit_and_keeps_t
     // The load run again after the collection commits whole.
     let _ = loader.execute("ROLLBACK", &[]).await;
     rows(&mut loader, "BEGIN").await;
-    for batch in 0..20 {
-        let values: Vec<String> =
-            (batch * 1000..batch * 1000 + 1000).map(|i| format!("({i}, '{:040}')", i)).collect();
-        rows(&mut loader, &format!("INSERT INTO u VALUES {}", values.join(", "))).await;
-    }
+    load(&mut loader, "u", 20).await;
     rows(&mut loader, "COMMIT").await;
     loader.close();
     let mut again = open(&name).await;
