@@ -414,7 +414,7 @@ impl TableData {
             self.rows.mark_stable();
             self.prebuilt = Some(prebuilt);
         }
-        // A failed feed leaves the builder behind; the commit edits the map as usual and meets
+        // A failed feed drops the builder; the commit edits the map as usual and meets
         // the same error there, where it is reported.
     }
 
