@@ -68,7 +68,18 @@ impl LevelBuilder {
     ) {
         debug_assert_eq!(node.level(), self.level);
         let mut run = start;
-        for (i, key, value) in node.entries(start, end) {
+        // The chunker's state is only the bytes since the last boundary. When it matches the
+        // bytes before `start` in `node`, it is the state the node was built in, and the node
+        // holds no boundary before its last entry: those entries need no key hashing, only
+        // their bytes and counts. An edit that kept entry sizes leaves the rest of its node so.
+        let mut from = start;
+        let synced_end = end.min(node.len().saturating_sub(1));
+        if from < synced_end && self.chunker.bytes() == node.prefix_bytes(from) {
+            self.count += node.run_count(from, synced_end);
+            self.chunker.skip(node.prefix_bytes(synced_end) - node.prefix_bytes(from));
+            from = synced_end;
+        }
+        for (i, key, value) in node.entries(from, end) {
             self.count += if self.level == 0 { 1 } else { ChildRef::count_of(value) };
             if self.chunker.push(key, entry_bytes(key, value)) {
                 self.buffer.push_run(node, run, i + 1);

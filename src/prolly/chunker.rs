@@ -49,6 +49,17 @@ impl Chunker {
         Chunker { level, size: 0 }
     }
 
+    /// Bytes since the last boundary: with the level, the whole state.
+    pub fn bytes(&self) -> usize {
+        self.size
+    }
+
+    /// Accounts for `bytes` of entries the caller knows hold no boundary.
+    pub fn skip(&mut self, bytes: usize) {
+        self.size += bytes;
+        debug_assert!(self.size < NODE_BYTES_MAX);
+    }
+
     /// Accounts for one more entry; returns true when a node boundary falls after it (and
     /// resets).
     pub fn push(&mut self, key: &[u8], entry_bytes: usize) -> bool {

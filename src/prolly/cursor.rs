@@ -148,6 +148,44 @@ impl Cursor {
         }
     }
 
+    /// Moves a cursor made by [`Cursor::seek`] on to the first entry `>= key`, for a `key` not
+    /// below the one it stands on: it climbs only as far as the node holding `key` and descends
+    /// from there, so ascending look-ups read each node on their way once instead of searching
+    /// from the root each time. Loads everything before changing `self`.
+    pub fn seek_forward(&mut self, reader: &mut Reader, key: &[u8]) -> Result<(), Error> {
+        // The lowest frame whose node's last key is `>= key`; the root when none is.
+        let pivot = (1..self.frames.len())
+            .rev()
+            .find(|&i| self.frames[i].node.last_key().is_some_and(|last| last >= key))
+            .unwrap_or(0);
+        let stop_level = self.top().node.level();
+        let frame = &self.frames[pivot];
+        let index = frame.node.search_from(frame.index, key);
+        if frame.node.level() == stop_level {
+            self.frames.truncate(pivot + 1);
+            self.frames[pivot].index = index;
+            return Ok(());
+        }
+        let index = index.min(frame.node.len() - 1);
+        let mut added = Vec::new();
+        let mut node = reader.child(&frame.node, index, true)?;
+        loop {
+            let at = node.search(key);
+            if node.level() == stop_level {
+                added.push(Frame { node, index: at });
+                break;
+            }
+            let at = at.min(node.len() - 1);
+            let child = reader.child(&node, at, true)?;
+            added.push(Frame { node, index: at });
+            node = child;
+        }
+        self.frames.truncate(pivot + 1);
+        self.frames[pivot].index = index;
+        self.frames.extend(added);
+        Ok(())
+    }
+
     /// The first (or last) entry at `stop_level`.
     pub fn edge(
         reader: &mut Reader,
@@ -260,5 +298,41 @@ impl Cursor {
         let child = reader.child(&frame.node, frame.index, true)?;
         self.frames.push(Frame { node: child, index: 0 });
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chunk::MemoryStore;
+    use crate::prolly::Map;
+
+    /// Ascending look-ups, present and absent, past the end too, land where a fresh seek from
+    /// the root does, on a tree of three levels.
+    #[test]
+    fn seek_forward_lands_where_a_fresh_seek_does() {
+        let mut store = MemoryStore::new();
+        let key = |i: u64| (i * 2).to_be_bytes().to_vec();
+        let map = Map::build(&mut store, (0..60_000u64).map(|i| (key(i), vec![7u8; 40]))).unwrap();
+        let mut reader = Reader::new(&store);
+        let root = reader.node(map.root()).unwrap();
+        assert!(root.level() >= 2, "the tree is deep enough to climb");
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..20 {
+            let mut at = 0u64;
+            let mut cursor = Cursor::seek(&mut reader, root.clone(), &at.to_be_bytes(), 0).unwrap();
+            while at < 121_000 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                at += seed % [3, 300, 9_000][(seed >> 40) as usize % 3];
+                let target = at.to_be_bytes();
+                cursor.seek_forward(&mut reader, &target).unwrap();
+                let fresh = Cursor::seek(&mut reader, root.clone(), &target, 0).unwrap();
+                assert_eq!(cursor.entry(), fresh.entry(), "look-up of {at}");
+                let indexes = |c: &Cursor| c.frames.iter().map(|f| f.index).collect::<Vec<_>>();
+                assert_eq!(indexes(&cursor), indexes(&fresh), "path to {at}");
+            }
+        }
     }
 }

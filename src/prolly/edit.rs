@@ -91,8 +91,9 @@ struct LevelOutcome {
 
 /// Whether any edit in `edits` changes `node`.
 fn changes_node(node: &Node, edits: &[(Vec<u8>, Option<Vec<u8>>)]) -> bool {
+    let mut index = 0;
     edits.iter().any(|(key, value)| {
-        let index = node.search(key);
+        index = node.search_from(index, key);
         let present = index < node.len() && node.key(index) == key.as_slice();
         match value {
             None => present,
@@ -174,7 +175,7 @@ fn merge_node(
     let mut index = 0;
     for (key, value) in edits {
         // Edits ascend, so each lands at or after the previous one.
-        let at = node.search(key);
+        let at = node.search_from(index, key);
         builder.push_run(node, index, at, out, emitted);
         index = at;
         if index < node.len() && node.key(index) == key.as_slice() {

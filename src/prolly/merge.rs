@@ -64,19 +64,28 @@ pub(crate) fn merge(
     // it too: it did exactly when it differs from the base value theirs' diff reports. Looking
     // keys up (through the reader's node cache) costs a few binary searches each, where a
     // second diff would compare every entry of every leaf ours changed.
+    // Theirs' keys ascend, so one cursor moves forward through ours.
     let our_root = reader.node(ours.root())?;
+    let mut our_cursor: Option<Cursor> = None;
     let mut their_diff = RawDiff::new(base.root(), theirs.root());
     while let Some(their) = their_diff.next_raw(&mut reader)? {
-        let cursor = Cursor::seek(&mut reader, our_root.clone(), &their.key, 0)?;
+        let cursor = match &mut our_cursor {
+            Some(cursor) => {
+                cursor.seek_forward(&mut reader, &their.key)?;
+                cursor
+            }
+            None => our_cursor.insert(Cursor::seek(&mut reader, our_root.clone(), &their.key, 0)?),
+        };
         let our_value = match cursor.entry() {
-            Some((key, value)) if key == their.key.as_slice() => Some(value.to_vec()),
+            Some((key, value)) if key == their.key.as_slice() => Some(value),
             _ => None,
         };
-        if our_value == their.old {
+        if our_value == their.old.as_deref() {
             edits.push((their.key, their.new));
             olds.push(their.old);
             continue;
         }
+        let our_value = our_value.map(<[u8]>::to_vec);
         let our = RawChange { key: their.key.clone(), old: their.old.clone(), new: our_value };
         if let Some((key, old, new)) =
             resolve(&mut reader, our, their, &mut policy, &mut conflicts, &mut written)?

@@ -177,6 +177,11 @@ impl Node {
         u16_at(self.chunk.data(), HEADER_BYTES + 2 * (table * (self.len + 1) + i))
     }
 
+    /// Bytes entries `0..i` add to a node, as the chunker counts them.
+    pub fn prefix_bytes(&self, i: usize) -> usize {
+        self.offset(0, i) + self.offset(1, i) + 4 * i
+    }
+
     pub fn key(&self, i: usize) -> &[u8] {
         let data = self.chunk.data();
         &data[self.keys_at + self.offset(0, i)..self.keys_at + self.offset(0, i + 1)]
@@ -255,7 +260,14 @@ impl Node {
 
     /// The index of the first key `>= key` (`len` when every key is smaller).
     pub fn search(&self, key: &[u8]) -> usize {
-        let (mut low, mut high) = (0, self.len);
+        self.search_from(0, key)
+    }
+
+    /// [`Node::search`] for a caller that knows every key before index `from` is `< key`:
+    /// ascending look-ups then search only what is left of the node.
+    pub fn search_from(&self, from: usize, key: &[u8]) -> usize {
+        debug_assert!(from == 0 || self.key(from - 1) < key);
+        let (mut low, mut high) = (from.min(self.len), self.len);
         while low < high {
             let mid = (low + high) / 2;
             if self.key(mid) < key {
@@ -265,6 +277,15 @@ impl Node {
             }
         }
         low
+    }
+
+    /// Leaf entries under entries `start..end`.
+    pub fn run_count(&self, start: usize, end: usize) -> u64 {
+        if self.is_leaf() {
+            (end - start) as u64
+        } else {
+            (start..end).map(|i| self.child(i).count).sum()
+        }
     }
 
     /// Leaf entries under this node.
@@ -415,6 +436,8 @@ pub(crate) struct NodeBuffer {
     key_ends: Vec<usize>,
     values: Vec<u8>,
     value_ends: Vec<usize>,
+    /// The encoding of the last node, kept so the next one reuses its allocation.
+    encoded: Vec<u8>,
 }
 
 impl NodeBuffer {
@@ -470,7 +493,8 @@ impl NodeBuffer {
         let len = self.len();
         let total = HEADER_BYTES + 4 * (len + 1) + self.keys.len() + self.values.len();
         assert!(total <= NODE_BYTES_HARD_MAX, "node of {total} bytes breaks the size bound");
-        let mut out = Vec::with_capacity(total);
+        let out = &mut self.encoded;
+        out.clear();
         out.extend_from_slice(&[KIND_MAP_NODE, MAP_NODE_VERSION, level, 0]);
         out.extend_from_slice(&(len as u16).to_le_bytes());
         for ends in [&self.key_ends, &self.value_ends] {
@@ -485,7 +509,7 @@ impl NodeBuffer {
         self.key_ends.clear();
         self.values.clear();
         self.value_ends.clear();
-        let chunk = Chunk::new(out);
+        let chunk = Chunk::new(out.as_slice());
         validated::insert(chunk.hash());
         chunk
     }
