@@ -11,7 +11,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 use super::error::{coded, to_js};
-use super::values::{js_to_datum, result_to_js};
+use super::values::{js_to_datum, result_to_js_as, RowMode};
 use crate::db::{self, Options, Storage};
 use crate::sql::Datum;
 
@@ -113,6 +113,16 @@ fn parse_params(params: &JsValue) -> Result<Vec<Datum>, JsValue> {
         .collect()
 }
 
+/// `options.rowMode`: `'object'` (the default) or `'array'`.
+fn parse_row_mode(options: &JsValue) -> Result<RowMode, JsValue> {
+    match option(options, "rowMode").map(|v| v.as_string()) {
+        None => Ok(RowMode::Object),
+        Some(Some(mode)) if mode == "object" => Ok(RowMode::Object),
+        Some(Some(mode)) if mode == "array" => Ok(RowMode::Array),
+        _ => Err(coded("bad_option", "options.rowMode must be 'object' or 'array'")),
+    }
+}
+
 #[wasm_bindgen(js_class = Database)]
 impl JsDatabase {
     /// Opens (creating when new) the database `name`. `options.storage` is `'memory'` (the
@@ -133,28 +143,33 @@ impl JsDatabase {
 
     /// Runs a statement (or a `;`-separated script) with `params` bound to `?` in order and
     /// resolves to the last statement's `{ columns, rows, rowsAffected, lastInsertId,
-    /// warnings }`, rows as plain objects.
-    pub fn query(&self, sql: String, params: JsValue) -> Promise {
+    /// warnings }`, rows as plain objects, or as arrays in column order with `options.rowMode
+    /// = 'array'`.
+    pub fn query(&self, sql: String, params: JsValue, options: JsValue) -> Promise {
         let shared = self.shared.clone();
         future_to_promise(async move {
             let params = parse_params(&params)?;
+            let mode = parse_row_mode(&options)?;
             let mut database = shared.acquire().await?;
             let outcome = database.execute(&sql, &params).await;
             shared.release(Some(database));
             let results = outcome.map_err(|e| to_js(&e))?;
-            Ok(results.last().map_or_else(|| result_to_js(&Default::default()), result_to_js))
+            let last = results.into_iter().last().unwrap_or_default();
+            Ok(result_to_js_as(&last, mode))
         })
     }
 
-    /// Runs a `;`-separated script and resolves to an array with every statement's result.
-    pub fn exec(&self, script: String) -> Promise {
+    /// Runs a `;`-separated script and resolves to an array with every statement's result;
+    /// `options.rowMode` as for `query`.
+    pub fn exec(&self, script: String, options: JsValue) -> Promise {
         let shared = self.shared.clone();
         future_to_promise(async move {
+            let mode = parse_row_mode(&options)?;
             let mut database = shared.acquire().await?;
             let outcome = database.execute(&script, &[]).await;
             shared.release(Some(database));
             let results = outcome.map_err(|e| to_js(&e))?;
-            Ok(results.iter().map(result_to_js).collect::<Array>().into())
+            Ok(results.iter().map(|r| result_to_js_as(r, mode)).collect::<Array>().into())
         })
     }
 

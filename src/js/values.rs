@@ -75,15 +75,26 @@ pub fn js_to_datum(value: &JsValue) -> Result<Datum, String> {
     }
 }
 
-/// A statement's result as `{ columns, rows, rowsAffected, lastInsertId, warnings }`, each row a
-/// plain object keyed by column name.
-pub fn result_to_js(result: &QueryResult) -> JsValue {
+/// How rows reach JS: plain objects keyed by column name, or arrays in column order (which keep
+/// every column when two share a name, as in `SELECT a.id, b.id`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum RowMode {
+    Object,
+    Array,
+}
+
+/// A statement's result as `{ columns, rows, rowsAffected, lastInsertId, warnings }`, its rows
+/// in `mode`.
+pub fn result_to_js_as(result: &QueryResult, mode: RowMode) -> JsValue {
     let object = Object::new();
     let columns: Array = result.columns.iter().map(|c| JsValue::from_str(c)).collect();
     let rows: Array = result
         .rows
         .iter()
         .map(|row| {
+            if mode == RowMode::Array {
+                return JsValue::from(row.iter().map(datum_to_js).collect::<Array>());
+            }
             let record = Object::new();
             for (column, datum) in result.columns.iter().zip(row) {
                 let _ = Reflect::set(&record, &column.into(), &datum_to_js(datum));

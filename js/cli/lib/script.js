@@ -1,0 +1,49 @@
+// Splits a SQL script into statements at the `;` outside quotes and comments, so the CLI can run
+// and print them one at a time, as Dolt's `sql` does, and name the one that failed.
+'use strict';
+
+/** The statements of `script`, trimmed, empty ones dropped. */
+function splitStatements(script) {
+  const statements = [];
+  let start = 0;
+  let i = 0;
+  const n = script.length;
+  while (i < n) {
+    const c = script[i];
+    if (c === "'" || c === '"' || c === '`') {
+      // A quoted string or identifier: doubled quotes stay inside, and so do backslash escapes
+      // in strings (MySQL's default mode).
+      i++;
+      while (i < n) {
+        if (script[i] === '\\' && c !== '`') i += 2;
+        else if (script[i] === c && script[i + 1] === c) i += 2;
+        else if (script[i] === c) break;
+        else i++;
+      }
+      i++;
+    } else if ((c === '-' && script[i + 1] === '-' && /\s/.test(script[i + 2] || ' ')) || c === '#') {
+      while (i < n && script[i] !== '\n') i++;
+    } else if (c === '/' && script[i + 1] === '*') {
+      const end = script.indexOf('*/', i + 2);
+      i = end < 0 ? n : end + 2;
+    } else if (c === ';') {
+      statements.push(script.slice(start, i));
+      start = ++i;
+    } else {
+      i++;
+    }
+  }
+  statements.push(script.slice(start));
+  return statements.map((s) => s.trim()).filter((s) => s.length > 0 && !onlyComments(s));
+}
+
+/** Whether a piece holds nothing but comments (a script's trailing notes). */
+function onlyComments(text) {
+  const stripped = text
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/(^|\n)\s*(--\s|#)[^\n]*/g, '$1')
+    .replace(/^--$/gm, '');
+  return stripped.trim().length === 0;
+}
+
+module.exports = { splitStatements };
