@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Builds the JS package into pkg/: pkg/web/ for browsers (an ES module with `init`) and pkg/node/
-# for Node (CommonJS), both named cambium.js next to cambium_bg.wasm. pkg-tests/ tests them.
+# Builds the npm package into pkg/: pkg/web/ for browsers (an ES module with `init`) and pkg/node/
+# for Node (CommonJS), both named cambium.js next to cambium_bg.wasm; the `cambium` command in
+# pkg/bin/ (from js/cli/); the types (pkg/cambium.d.ts, from js/cambium.d.ts); and
+# pkg/package.json. `npm install ./pkg` installs it. pkg-tests/ tests it.
 # Rebuilds each time (cargo skips what is up to date); leaves nothing else behind.
 set -euo pipefail
 
@@ -14,3 +16,15 @@ for target in web nodejs; do
   # wasm-pack writes a .gitignore of '*' into its output; pkg/ is ignored as a whole instead.
   rm -f "$out/.gitignore"
 done
+
+# Each build says its module system, so Node and bundlers read web/ as ES modules and node/ as
+# CommonJS whatever the package's own default is.
+echo '{ "type": "module" }' >pkg/web/package.json
+echo '{ "type": "commonjs" }' >pkg/node/package.json
+
+rm -rf pkg/bin
+mkdir -p pkg/bin
+cp -R js/cli/. pkg/bin/
+chmod +x pkg/bin/cambium.js
+cp js/cambium.d.ts pkg/cambium.d.ts
+node js/package-json.mjs Cargo.toml pkg/package.json

@@ -1,0 +1,108 @@
+// The types of Cambium's JS API, shared by the browser build (`cambium/web`) and the Node build
+// (`cambium/node`); the package's `exports` map picks the build, this file documents both.
+
+/** Where a database keeps its data. */
+export type Storage = 'memory' | 'indexeddb' | 'fs';
+
+/** Options of {@link Database.open}. */
+export interface OpenOptions {
+  /** `'memory'` (the default; reopening the name in the same process finds the data),
+   * `'indexeddb'` (browser pages and workers) or `'fs'` (Node; needs `dir`). */
+  storage?: Storage;
+  /** With `storage: 'fs'`, the directory the database's folder (named after it) lives in. */
+  dir?: string;
+  /** The most bytes of chunks kept in memory between statements. */
+  cacheBytes?: number;
+}
+
+/** Options of {@link Database.query} and {@link Database.exec}. */
+export interface QueryOptions {
+  /** `'object'` (the default): each row a plain object keyed by column name. `'array'`: each
+   * row an array in column order, which keeps every column when two share a name. */
+  rowMode?: 'object' | 'array';
+}
+
+/**
+ * A SQL value in JS. Integers within ±2^53 are numbers, larger ones BigInts; DECIMAL is a string
+ * (exact); DATE, TIME and DATETIME are strings in MySQL's text form (a JS `Date` may be bound as
+ * a parameter); BLOBs are `Uint8Array`s; JSON documents are parsed JS values; NULL is `null`.
+ */
+export type Value = null | number | bigint | string | Uint8Array | boolean | object;
+
+/** What one statement returns. */
+export interface QueryResult<Row = Record<string, Value>> {
+  /** Column names of a row-returning statement, in order; empty for others. */
+  columns: string[];
+  /** The rows, as objects (default) or arrays (`rowMode: 'array'`). */
+  rows: Row[];
+  /** Rows inserted, updated or deleted (MySQL's count: an upsert that updates counts 2). */
+  rowsAffected: number;
+  /** The first AUTO_INCREMENT value the statement generated, or 0. */
+  lastInsertId: number;
+  /** Warnings the statement raised (`SHOW WARNINGS` lists them). */
+  warnings: number;
+}
+
+/** What {@link Database.fsck} reports. */
+export interface FsckReport {
+  /** True when every reachable chunk is present, hashes to its address and decodes. */
+  clean: boolean;
+  chunksChecked: number;
+  bytesChecked: number;
+  /** Each problem: the chunk, the path of refs and tables that reaches it, and what is wrong. */
+  problems: { hash: string; path: string; problem: string }[];
+  /** The report as text. */
+  text: string;
+}
+
+/** What {@link Database.gc} removed and kept. */
+export interface GcStats {
+  removedChunks: number;
+  removedBytes: number;
+  keptChunks: number;
+}
+
+/**
+ * Every failure is an `Error` with a stable `code` (`sql_syntax`, `sql_bad_argument`,
+ * `nothing_to_commit`, `sql_serialization_failure` (retryable), `closed`, `bad_option`, ...).
+ */
+export interface CambiumError extends Error {
+  code: string;
+}
+
+/**
+ * A version-controlled SQL database. Everything versioned goes through SQL, as in Dolt:
+ * `CALL dolt_commit('-Am', 'message')`, `SELECT * FROM dolt_log`, `dolt_diff_<table>`, ...
+ * Calls made without awaiting the previous one run one after another, in the order made.
+ */
+export class Database {
+  private constructor();
+  /**
+   * Opens the database `name` (letters, digits, `_` and `-`, at most 64 bytes), creating it
+   * with a `main` branch and a first commit when it does not exist.
+   */
+  static open(name: string, options?: OpenOptions): Promise<Database>;
+  /**
+   * Runs a statement, or a `;`-separated script, binding `params` to `?` in order; resolves to
+   * the last statement's result. A failing statement changes nothing (those before it stand).
+   */
+  query(sql: string, params?: Value[], options?: QueryOptions & { rowMode?: 'object' }): Promise<QueryResult>;
+  query(sql: string, params: Value[] | undefined, options: { rowMode: 'array' }): Promise<QueryResult<Value[]>>;
+  /** Runs a `;`-separated script and resolves to every statement's result. */
+  exec(script: string, options?: QueryOptions & { rowMode?: 'object' }): Promise<QueryResult[]>;
+  exec(script: string, options: { rowMode: 'array' }): Promise<QueryResult<Value[]>[]>;
+  /** Checks everything reachable from branches, tags and working sets. */
+  fsck(): Promise<FsckReport>;
+  /** Removes every chunk no ref or working set reaches. */
+  gc(): Promise<GcStats>;
+  /** Closes the database after the calls already made; an open transaction is rolled back. */
+  close(): Promise<void>;
+  /** Frees the wasm memory of a closed database at once (otherwise the garbage collector does). */
+  free(): void;
+}
+
+/**
+ * Browser build only: loads the wasm module (from `cambium_bg.wasm` next to the script, or the
+ * URL, Response or bytes given). Call and await it once before {@link Database.open}.
+ */
+export default function init(module?: unknown): Promise<unknown>;
