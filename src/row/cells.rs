@@ -4,21 +4,21 @@
 
 use super::{
     canonical_float, float_bits_are_canonical, uvarint_bytes, write_bytes, write_uvarint, Error,
-    Reader, Tag, Value, CELLS_MAX, ROW_BYTES_MAX, TEXT_BYTES_MAX, TYPE_BYTES, TYPE_FLOAT, TYPE_INT,
-    TYPE_TEXT, TYPE_UINT,
+    Reader, Tag, Value, ValueRef, CELLS_MAX, ROW_BYTES_MAX, TEXT_BYTES_MAX, TYPE_BYTES, TYPE_FLOAT,
+    TYPE_INT, TYPE_TEXT, TYPE_UINT,
 };
 
 /// The first byte of every encoded row, so a later layout can be told apart.
 const CELLS_VERSION: u8 = 0x01;
 
 /// Bytes of a cell's type byte and body; `None` for NULL, which is not written.
-fn body_bytes(value: &Value) -> Option<usize> {
+fn body_bytes(value: ValueRef) -> Option<usize> {
     Some(
         1 + match value {
-            Value::Null => return None,
-            Value::Int(_) | Value::UInt(_) | Value::Float(_) => 8,
-            Value::Text(text) => uvarint_bytes(text.len() as u64) + text.len(),
-            Value::Bytes(bytes) => uvarint_bytes(bytes.len() as u64) + bytes.len(),
+            ValueRef::Null => return None,
+            ValueRef::Int(_) | ValueRef::UInt(_) | ValueRef::Float(_) => 8,
+            ValueRef::Text(text) => uvarint_bytes(text.len() as u64) + text.len(),
+            ValueRef::Bytes(bytes) => uvarint_bytes(bytes.len() as u64) + bytes.len(),
         },
     )
 }
@@ -36,25 +36,40 @@ fn check_text(len: usize) -> Result<(), Error> {
 /// Refuses a tag given twice (even if one of them is NULL), NaN, more than [`CELLS_MAX`] cells,
 /// a Text or Bytes cell over [`TEXT_BYTES_MAX`] and a row over [`ROW_BYTES_MAX`].
 pub fn encode_cells(cells: &[(Tag, Value)]) -> Result<Vec<u8>, Error> {
+    let refs: Vec<(Tag, ValueRef)> =
+        cells.iter().map(|(tag, value)| (*tag, value.as_ref())).collect();
+    encode_cell_refs(&refs)
+}
+
+/// [`encode_cells`] of borrowed values. Cells already in ascending tag order, as a table's
+/// columns usually are, are encoded without sorting a copy.
+pub fn encode_cell_refs(cells: &[(Tag, ValueRef)]) -> Result<Vec<u8>, Error> {
     if cells.len() > CELLS_MAX {
         return Err(Error::TooMany { what: "cells", count: cells.len(), max: CELLS_MAX });
     }
-    let mut sorted: Vec<&(Tag, Value)> = cells.iter().collect();
-    sorted.sort_by_key(|(tag, _)| *tag);
+    let sorted_copy;
+    let sorted: &[(Tag, ValueRef)] = if cells.is_sorted_by_key(|(tag, _)| *tag) {
+        cells
+    } else {
+        let mut copy = cells.to_vec();
+        copy.sort_by_key(|(tag, _)| *tag);
+        sorted_copy = copy;
+        &sorted_copy
+    };
     if let Some(pair) = sorted.windows(2).find(|pair| pair[0].0 == pair[1].0) {
         return Err(Error::DuplicateTag(pair[0].0));
     }
     let mut bytes: usize = 1;
-    for (tag, value) in &sorted {
+    for &(tag, value) in sorted {
         match value {
-            Value::Text(text) => check_text(text.len())?,
-            Value::Bytes(data) => check_text(data.len())?,
+            ValueRef::Text(text) => check_text(text.len())?,
+            ValueRef::Bytes(data) => check_text(data.len())?,
             _ => {}
         }
         if let Some(body) = body_bytes(value) {
             // Saturating: on a 32-bit target many large cells could overflow a usize, and such
             // a row is refused below anyway.
-            bytes = bytes.saturating_add(uvarint_bytes(u64::from(*tag)) + body);
+            bytes = bytes.saturating_add(uvarint_bytes(u64::from(tag)) + body);
         }
     }
     if bytes > ROW_BYTES_MAX {
@@ -62,30 +77,30 @@ pub fn encode_cells(cells: &[(Tag, Value)]) -> Result<Vec<u8>, Error> {
     }
     let mut out = Vec::with_capacity(bytes);
     out.push(CELLS_VERSION);
-    for (tag, value) in sorted {
+    for &(tag, value) in sorted {
         if value.is_null() {
             continue;
         }
-        write_uvarint(&mut out, u64::from(*tag));
+        write_uvarint(&mut out, u64::from(tag));
         match value {
-            Value::Null => unreachable!("NULL cells are skipped above"),
-            Value::Int(n) => {
+            ValueRef::Null => unreachable!("NULL cells are skipped above"),
+            ValueRef::Int(n) => {
                 out.push(TYPE_INT);
                 out.extend_from_slice(&n.to_le_bytes());
             }
-            Value::UInt(n) => {
+            ValueRef::UInt(n) => {
                 out.push(TYPE_UINT);
                 out.extend_from_slice(&n.to_le_bytes());
             }
-            Value::Float(x) => {
+            ValueRef::Float(x) => {
                 out.push(TYPE_FLOAT);
-                out.extend_from_slice(&canonical_float(*x)?.to_bits().to_le_bytes());
+                out.extend_from_slice(&canonical_float(x)?.to_bits().to_le_bytes());
             }
-            Value::Text(text) => {
+            ValueRef::Text(text) => {
                 out.push(TYPE_TEXT);
                 write_bytes(&mut out, text.as_bytes());
             }
-            Value::Bytes(data) => {
+            ValueRef::Bytes(data) => {
                 out.push(TYPE_BYTES);
                 write_bytes(&mut out, data);
             }

@@ -17,7 +17,7 @@ mod schema;
 
 use std::fmt;
 
-pub use cells::{decode_cells, encode_cells};
+pub use cells::{decode_cells, encode_cell_refs, encode_cells};
 pub use key::{decode_key, encode_key};
 pub use schema::{Check, Column, ForeignKey, IndexDef, ReferentialAction, Schema};
 
@@ -66,6 +66,47 @@ pub enum Value {
 impl Value {
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
+    }
+
+    /// The value seen through a [`ValueRef`], without copying its text or bytes.
+    pub fn as_ref(&self) -> ValueRef<'_> {
+        match self {
+            Value::Null => ValueRef::Null,
+            Value::Int(n) => ValueRef::Int(*n),
+            Value::UInt(n) => ValueRef::UInt(*n),
+            Value::Float(x) => ValueRef::Float(*x),
+            Value::Text(text) => ValueRef::Text(text),
+            Value::Bytes(bytes) => ValueRef::Bytes(bytes),
+        }
+    }
+}
+
+/// A [`Value`] whose text or bytes are borrowed: a caller that holds its values in another form
+/// encodes them without copying each text into a `Value` first.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ValueRef<'a> {
+    Null,
+    Int(i64),
+    UInt(u64),
+    Float(f64),
+    Text(&'a str),
+    Bytes(&'a [u8]),
+}
+
+impl ValueRef<'_> {
+    pub fn is_null(&self) -> bool {
+        matches!(self, ValueRef::Null)
+    }
+
+    pub fn into_owned(self) -> Value {
+        match self {
+            ValueRef::Null => Value::Null,
+            ValueRef::Int(n) => Value::Int(n),
+            ValueRef::UInt(n) => Value::UInt(n),
+            ValueRef::Float(x) => Value::Float(x),
+            ValueRef::Text(text) => Value::Text(text.to_owned()),
+            ValueRef::Bytes(bytes) => Value::Bytes(bytes.to_vec()),
+        }
     }
 }
 

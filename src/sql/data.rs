@@ -77,6 +77,18 @@ impl TableMeta {
     }
 
     pub fn encode_row(&self, row: &[Datum]) -> Result<Vec<u8>, Error> {
+        // Most rows hold only values stored as they are: encoded straight from the datums.
+        let mut borrowed = Vec::with_capacity(row.len());
+        let complete = self.schema.columns.iter().enumerate().all(|(p, column)| {
+            if self.key_positions.contains(&p) || row[p].is_null() {
+                return true;
+            }
+            let value = self.types[p].storage_ref(&row[p]);
+            value.map(|value| borrowed.push((column.tag, value))).is_some()
+        });
+        if complete {
+            return Ok(row::encode_cell_refs(&borrowed)?);
+        }
         let mut cells = Vec::with_capacity(row.len());
         for (p, column) in self.schema.columns.iter().enumerate() {
             if self.key_positions.contains(&p) || row[p].is_null() {

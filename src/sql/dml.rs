@@ -30,20 +30,19 @@ impl Exec<'_> {
     }
 
     /// Coerces a full row to the table's types and checks NOT NULL and the CHECK constraints.
-    fn finish_row(&mut self, meta: &TableMeta, row: Vec<Datum>) -> Result<Vec<Datum>, Error> {
-        let mut out = Vec::with_capacity(row.len());
-        for ((value, ty), column) in row.into_iter().zip(&meta.types).zip(&meta.schema.columns) {
-            let value = ty.coerce(value, &column.name)?;
+    fn finish_row(&mut self, meta: &TableMeta, mut row: Vec<Datum>) -> Result<Vec<Datum>, Error> {
+        // Coerced in place: a bulk load makes no second vector per row.
+        for ((value, ty), column) in row.iter_mut().zip(&meta.types).zip(&meta.schema.columns) {
+            *value = ty.coerce(std::mem::replace(value, Datum::Null), &column.name)?;
             if value.is_null() && !column.nullable {
                 return Err(Error::new(
                     ErrorKind::NotNull,
                     format!("Column '{}' cannot be null", column.name),
                 ));
             }
-            out.push(value);
         }
-        self.check_row(meta, &out)?;
-        Ok(out)
+        self.check_row(meta, &row)?;
+        Ok(row)
     }
 
     /// Changes one row and its index entries, all or nothing: a failed write (a duplicate
@@ -55,18 +54,19 @@ impl Exec<'_> {
         old: Option<&[Datum]>,
         new: Option<&[Datum]>,
     ) -> Result<(), Error> {
-        let mut undo = Vec::new();
+        let mut undo = std::mem::take(&mut self.row_undo);
         let store: &dyn crate::chunk::ChunkStore = &*self.store;
         let data = self.tx.tables.get_mut(table).expect("opened");
         let result = data.write(store, key, old, new, &mut undo);
         if result.is_err() {
-            for step in undo.into_iter().rev() {
+            for step in undo.drain(..).rev() {
                 data.undo(step);
             }
-            return result;
+        } else {
+            self.undo.extend(table, undo.drain(..));
         }
-        self.undo.extend(table, undo);
-        Ok(())
+        self.row_undo = undo;
+        result
     }
 
     fn write_row(

@@ -11,7 +11,7 @@ use crate::chunk::{ChunkStore, Hash};
 use crate::history::{Repo, RootValue, Table};
 
 use super::ast::*;
-use super::data::{TableData, TableMeta, UndoLog};
+use super::data::{TableData, TableMeta, Undo, UndoLog};
 use super::error::{Error, ErrorKind};
 use super::functions::{self, FunctionContext};
 use super::types::{Datum, GroupKey};
@@ -165,6 +165,9 @@ pub struct Exec<'s> {
     /// binding checked.
     pub params: &'s [Datum],
     pub undo: UndoLog,
+    /// The undo steps of the row write under way, kept between rows so that a bulk load does
+    /// not allocate a vector per row.
+    pub(super) row_undo: Vec<Undo>,
     ctes: Vec<HashMap<String, Relation>>,
     depth: usize,
     /// Access paths chosen, kept only while EXPLAIN runs (formatting them costs allocations on
@@ -216,6 +219,7 @@ impl<'s> Exec<'s> {
             workspace,
             params,
             undo: UndoLog::default(),
+            row_undo: Vec::new(),
             ctes: Vec::new(),
             depth: 0,
             plan: None,

@@ -408,6 +408,9 @@ impl SqlType {
 
     /// The row-layer value for a datum already coerced to this type.
     pub fn to_storage(&self, value: &Datum) -> row::Value {
+        if let Some(stored) = self.storage_ref(value) {
+            return stored.into_owned();
+        }
         if !self.holds(value) {
             // A datum that was not coerced: coerce it now when it can be, so that what is stored
             // reads back through `from_storage`; otherwise store it as it is.
@@ -417,22 +420,45 @@ impl SqlType {
             };
         }
         match (self, value) {
-            (SqlType::Decimal { precision, scale }, Datum::Decimal(decimal)) => {
+            // Big-endian two's complement with the sign bit flipped sorts as bytes in the order
+            // of the numbers, so keys keep SQL order.
+            (SqlType::Decimal { scale, .. }, Datum::Decimal(decimal)) => {
                 let mantissa = decimal.rescale(*scale).unwrap_or(*decimal).mantissa;
-                match i64::try_from(mantissa) {
-                    Ok(small) if *precision <= DECIMAL_INT_PRECISION_MAX => row::Value::Int(small),
-                    // Big-endian two's complement with the sign bit flipped sorts as bytes in
-                    // the order of the numbers, so keys keep SQL order.
-                    _ => {
-                        row::Value::Bytes(((mantissa as u128) ^ (1 << 127)).to_be_bytes().to_vec())
-                    }
-                }
-            }
-            (SqlType::Char(_), Datum::Text(text)) => {
-                row::Value::Text(text.trim_end_matches(' ').to_string())
+                row::Value::Bytes(((mantissa as u128) ^ (1 << 127)).to_be_bytes().to_vec())
             }
             _ => plain_value(value),
         }
+    }
+
+    /// [`SqlType::to_storage`] borrowing the datum's text or bytes, for the datums this type
+    /// holds and stores as they are; `None` for those that need converting first.
+    pub fn storage_ref<'a>(&self, value: &'a Datum) -> Option<row::ValueRef<'a>> {
+        if !self.holds(value) {
+            return None;
+        }
+        Some(match (self, value) {
+            (SqlType::Decimal { precision, scale }, Datum::Decimal(decimal)) => {
+                let mantissa = decimal.rescale(*scale).unwrap_or(*decimal).mantissa;
+                match i64::try_from(mantissa) {
+                    Ok(small) if *precision <= DECIMAL_INT_PRECISION_MAX => {
+                        row::ValueRef::Int(small)
+                    }
+                    _ => return None,
+                }
+            }
+            (SqlType::Char(_), Datum::Text(text)) => {
+                row::ValueRef::Text(text.trim_end_matches(' '))
+            }
+            (_, Datum::Null) => row::ValueRef::Null,
+            (_, Datum::Int(v)) => row::ValueRef::Int(*v),
+            (_, Datum::UInt(v)) => row::ValueRef::UInt(*v),
+            (_, Datum::Float(v)) => row::ValueRef::Float(*v),
+            (_, Datum::Text(text) | Datum::Json(text)) => row::ValueRef::Text(text),
+            (_, Datum::Bytes(bytes)) => row::ValueRef::Bytes(bytes),
+            (_, Datum::Date(days)) => row::ValueRef::Int(i64::from(*days)),
+            (_, Datum::DateTime(micros)) => row::ValueRef::Int(*micros),
+            (_, Datum::Decimal(_)) => return None,
+        })
     }
 
     /// The datum for a stored value of this type.
@@ -830,9 +856,21 @@ fn escaped_bytes(bytes: &[u8]) -> String {
 }
 
 fn coerce_int(value: &Datum, bytes: u8, unsigned: bool, column: &str) -> Result<Datum, Error> {
+    let (min, max) = int_range(bytes, unsigned);
+    // Integers, by far the most common input, are checked without going through a decimal.
+    let exact = match *value {
+        Datum::Int(n) => Some(i128::from(n)),
+        Datum::UInt(n) => Some(i128::from(n)),
+        _ => None,
+    };
+    if let Some(n) = exact {
+        if !(min..=max).contains(&n) {
+            return Err(out_of_range(column));
+        }
+        return Ok(if unsigned { Datum::UInt(n as u64) } else { Datum::Int(n as i64) });
+    }
     let number =
         value.exact_number(Read::Full).ok_or_else(|| incorrect("integer", value, column))?;
-    let (min, max) = int_range(bytes, unsigned);
     let integer = number
         .at_scale(0)
         .map(|d| d.mantissa)
@@ -891,7 +929,11 @@ fn coerce_text(value: Datum, column: &str) -> Result<String, Error> {
 /// the limit is spaces, which MySQL drops instead.
 fn fit_text(mut text: String, limit: u32, chars: bool, column: &str) -> Result<String, Error> {
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    let cut = if chars {
+    // A text of no more bytes than the limit has no more characters either: most values fit
+    // without being walked.
+    let cut = if text.len() <= limit {
+        None
+    } else if chars {
         text.char_indices().nth(limit).map(|(at, _)| at)
     } else {
         (text.len() > limit).then_some(limit)
