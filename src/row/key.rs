@@ -6,8 +6,8 @@
 //! sorts below every byte a string can hold, which makes a string sort before its extensions.
 
 use super::{
-    canonical_float, float_bits_are_canonical, Error, Reader, Value, KEY_BYTES_MAX, KEY_VALUES_MAX,
-    TYPE_BYTES, TYPE_FLOAT, TYPE_INT, TYPE_NULL, TYPE_TEXT, TYPE_UINT,
+    canonical_float, float_bits_are_canonical, Error, Reader, Value, ValueRef, KEY_BYTES_MAX,
+    KEY_VALUES_MAX, TYPE_BYTES, TYPE_FLOAT, TYPE_INT, TYPE_NULL, TYPE_TEXT, TYPE_UINT,
 };
 
 const SIGN_BIT: u64 = 1 << 63;
@@ -18,12 +18,12 @@ const TERMINATOR: u8 = 0x00;
 
 /// Bytes that [`encode_key`] writes for `value`, computed without encoding it so that an
 /// oversized key is refused before it is copied.
-fn encoded_bytes(value: &Value) -> usize {
+fn encoded_bytes(value: ValueRef) -> usize {
     1usize.saturating_add(match value {
-        Value::Null => 0,
-        Value::Int(_) | Value::UInt(_) | Value::Float(_) => 8,
-        Value::Text(text) => escaped_bytes(text.as_bytes()),
-        Value::Bytes(bytes) => escaped_bytes(bytes),
+        ValueRef::Null => 0,
+        ValueRef::Int(_) | ValueRef::UInt(_) | ValueRef::Float(_) => 8,
+        ValueRef::Text(text) => escaped_bytes(text.as_bytes()),
+        ValueRef::Bytes(bytes) => escaped_bytes(bytes),
     })
 }
 
@@ -70,6 +70,12 @@ fn write_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
 ///
 /// Refuses NaN, more than [`KEY_VALUES_MAX`] values, and keys over [`KEY_BYTES_MAX`] bytes.
 pub fn encode_key(values: &[Value]) -> Result<Vec<u8>, Error> {
+    let refs: Vec<ValueRef> = values.iter().map(Value::as_ref).collect();
+    encode_key_refs(&refs)
+}
+
+/// [`encode_key`] of borrowed values.
+pub fn encode_key_refs(values: &[ValueRef]) -> Result<Vec<u8>, Error> {
     if values.len() > KEY_VALUES_MAX {
         return Err(Error::TooMany {
             what: "key values",
@@ -77,32 +83,32 @@ pub fn encode_key(values: &[Value]) -> Result<Vec<u8>, Error> {
             max: KEY_VALUES_MAX,
         });
     }
-    let bytes = values.iter().fold(0usize, |sum, value| sum.saturating_add(encoded_bytes(value)));
+    let bytes = values.iter().fold(0usize, |sum, value| sum.saturating_add(encoded_bytes(*value)));
     if bytes > KEY_BYTES_MAX {
         return Err(Error::KeyTooLarge { bytes, max: KEY_BYTES_MAX });
     }
     let mut out = Vec::with_capacity(bytes);
-    for value in values {
+    for &value in values {
         match value {
-            Value::Null => out.push(TYPE_NULL),
-            Value::Int(n) => {
+            ValueRef::Null => out.push(TYPE_NULL),
+            ValueRef::Int(n) => {
                 out.push(TYPE_INT);
-                out.extend_from_slice(&(*n as u64 ^ SIGN_BIT).to_be_bytes());
+                out.extend_from_slice(&(n as u64 ^ SIGN_BIT).to_be_bytes());
             }
-            Value::UInt(n) => {
+            ValueRef::UInt(n) => {
                 out.push(TYPE_UINT);
                 out.extend_from_slice(&n.to_be_bytes());
             }
-            Value::Float(x) => {
+            ValueRef::Float(x) => {
                 out.push(TYPE_FLOAT);
-                let bits = float_key_bits(canonical_float(*x)?);
+                let bits = float_key_bits(canonical_float(x)?);
                 out.extend_from_slice(&bits.to_be_bytes());
             }
-            Value::Text(text) => {
+            ValueRef::Text(text) => {
                 out.push(TYPE_TEXT);
                 write_escaped(&mut out, text.as_bytes());
             }
-            Value::Bytes(bytes) => {
+            ValueRef::Bytes(bytes) => {
                 out.push(TYPE_BYTES);
                 write_escaped(&mut out, bytes);
             }

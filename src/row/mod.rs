@@ -18,7 +18,7 @@ mod schema;
 use std::fmt;
 
 pub use cells::{decode_cells, encode_cell_refs, encode_cells};
-pub use key::{decode_key, encode_key};
+pub use key::{decode_key, encode_key, encode_key_refs};
 pub use schema::{Check, Column, ForeignKey, IndexDef, ReferentialAction, Schema};
 
 /// A column's stable id. It survives renames, and a dropped column's tag is never reused, so the

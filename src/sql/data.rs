@@ -71,6 +71,12 @@ impl TableMeta {
 
     /// The primary key of a row (the hidden key comes from the caller for keyless tables).
     pub fn key_of(&self, row: &[Datum]) -> Result<Vec<u8>, Error> {
+        // A one-column key, the common case, is encoded from the datum without a copy.
+        if let [p] = self.key_positions[..] {
+            if let Some(value) = self.types[p].storage_ref(&row[p]) {
+                return Ok(row::encode_key_refs(&[value])?);
+            }
+        }
         let values: Vec<Value> =
             self.key_positions.iter().map(|&p| self.types[p].to_storage(&row[p])).collect();
         Ok(row::encode_key(&values)?)

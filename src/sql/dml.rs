@@ -151,20 +151,27 @@ impl Exec<'_> {
             _ => self.query(source, None)?.rows,
         };
         let mut changed = Changed::default();
-        for values in source_rows {
+        // Values given for every column in table order are the row itself.
+        let all_in_order = targets.iter().copied().eq(0..meta.schema.columns.len());
+        for mut values in source_rows {
             if values.len() != targets.len() {
                 return Err(Error::new(
                     ErrorKind::ColumnCount,
                     "Column count doesn't match value count at row 1",
                 ));
             }
-            let mut row = Vec::with_capacity(meta.schema.columns.len());
-            for p in 0..meta.schema.columns.len() {
-                row.push(match targets.iter().position(|&t| t == p) {
-                    Some(i) => values[i].clone(),
-                    None => self.default_value(&meta, &mut defaults, p)?,
-                });
-            }
+            let mut row = if all_in_order {
+                values
+            } else {
+                let mut row = Vec::with_capacity(meta.schema.columns.len());
+                for p in 0..meta.schema.columns.len() {
+                    row.push(match targets.iter().position(|&t| t == p) {
+                        Some(i) => std::mem::replace(&mut values[i], Datum::Null),
+                        None => self.default_value(&meta, &mut defaults, p)?,
+                    });
+                }
+                row
+            };
             let generated = self.auto_increment(&name, &meta, &mut row)?;
             if changed.last_insert_id == 0 {
                 changed.last_insert_id = generated;
