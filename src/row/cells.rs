@@ -59,31 +59,66 @@ pub fn encode_cell_refs(cells: &[(Tag, ValueRef)]) -> Result<Vec<u8>, Error> {
     if let Some(pair) = sorted.windows(2).find(|pair| pair[0].0 == pair[1].0) {
         return Err(Error::DuplicateTag(pair[0].0));
     }
-    let mut bytes: usize = 1;
+    let bytes = sorted.iter().filter_map(|&(tag, value)| {
+        Some(uvarint_bytes(u64::from(tag)).saturating_add(body_bytes(value)?))
+    });
+    let bytes = bytes.fold(1usize, usize::saturating_add);
+    // Refused before anything is copied (saturating: on a 32-bit target many large cells could
+    // overflow a usize).
+    if bytes > ROW_BYTES_MAX {
+        sorted.iter().try_for_each(|&(_, value)| match value {
+            ValueRef::Text(text) => check_text(text.len()),
+            ValueRef::Bytes(data) => check_text(data.len()),
+            _ => Ok(()),
+        })?;
+        return Err(Error::TooLarge { bytes, max: ROW_BYTES_MAX });
+    }
+    let mut writer = CellsWriter::with_capacity(bytes);
     for &(tag, value) in sorted {
+        writer.push(tag, value)?;
+    }
+    Ok(writer.finish())
+}
+
+/// Encodes a row's cells one at a time, in strictly ascending tag order, with the checks of
+/// [`encode_cells`]: a caller that holds its values in another form writes them without
+/// gathering them first.
+pub struct CellsWriter {
+    out: Vec<u8>,
+    last: Option<Tag>,
+    cells: usize,
+}
+
+impl CellsWriter {
+    /// A writer whose buffer starts with room for `bytes` (the encoding's size, if known, so
+    /// the buffer never grows; a row over [`ROW_BYTES_MAX`] is refused before that is used).
+    pub fn with_capacity(bytes: usize) -> CellsWriter {
+        let mut out = Vec::with_capacity(bytes.min(ROW_BYTES_MAX));
+        out.push(CELLS_VERSION);
+        CellsWriter { out, last: None, cells: 0 }
+    }
+
+    /// Adds one cell; a NULL writes nothing. Refuses a tag not above the previous one, NaN,
+    /// too many cells and a Text or Bytes cell over [`TEXT_BYTES_MAX`].
+    pub fn push(&mut self, tag: Tag, value: ValueRef) -> Result<(), Error> {
+        if self.last.is_some_and(|last| last >= tag) {
+            return Err(Error::DuplicateTag(tag));
+        }
+        self.last = Some(tag);
+        self.cells += 1;
+        if self.cells > CELLS_MAX {
+            return Err(Error::TooMany { what: "cells", count: self.cells, max: CELLS_MAX });
+        }
+        let out = &mut self.out;
         match value {
+            ValueRef::Null => return Ok(()),
             ValueRef::Text(text) => check_text(text.len())?,
             ValueRef::Bytes(data) => check_text(data.len())?,
             _ => {}
         }
-        if let Some(body) = body_bytes(value) {
-            // Saturating: on a 32-bit target many large cells could overflow a usize, and such
-            // a row is refused below anyway.
-            bytes = bytes.saturating_add(uvarint_bytes(u64::from(tag)) + body);
-        }
-    }
-    if bytes > ROW_BYTES_MAX {
-        return Err(Error::TooLarge { bytes, max: ROW_BYTES_MAX });
-    }
-    let mut out = Vec::with_capacity(bytes);
-    out.push(CELLS_VERSION);
-    for &(tag, value) in sorted {
-        if value.is_null() {
-            continue;
-        }
-        write_uvarint(&mut out, u64::from(tag));
+        write_uvarint(out, u64::from(tag));
         match value {
-            ValueRef::Null => unreachable!("NULL cells are skipped above"),
+            ValueRef::Null => unreachable!("NULL cells return above"),
             ValueRef::Int(n) => {
                 out.push(TYPE_INT);
                 out.extend_from_slice(&n.to_le_bytes());
@@ -98,16 +133,22 @@ pub fn encode_cell_refs(cells: &[(Tag, ValueRef)]) -> Result<Vec<u8>, Error> {
             }
             ValueRef::Text(text) => {
                 out.push(TYPE_TEXT);
-                write_bytes(&mut out, text.as_bytes());
+                write_bytes(out, text.as_bytes());
             }
             ValueRef::Bytes(data) => {
                 out.push(TYPE_BYTES);
-                write_bytes(&mut out, data);
+                write_bytes(out, data);
             }
         }
+        if out.len() > ROW_BYTES_MAX {
+            return Err(Error::TooLarge { bytes: out.len(), max: ROW_BYTES_MAX });
+        }
+        Ok(())
     }
-    debug_assert_eq!(out.len(), bytes);
-    Ok(out)
+
+    pub fn finish(self) -> Vec<u8> {
+        self.out
+    }
 }
 
 /// Decodes bytes made by [`encode_cells`], in tag order. Refuses anything not in canonical form:

@@ -24,6 +24,9 @@ pub struct TableMeta {
     pub types: Vec<SqlType>,
     /// Positions (in `schema.columns`) of the primary key columns; empty for a hidden key.
     pub key_positions: Vec<usize>,
+    /// Positions of the other columns, in ascending tag order: the order a row's cells are
+    /// encoded in.
+    cell_positions: Vec<usize>,
     /// Per secondary index, the positions of its columns, so writes do not search by tag.
     pub index_positions: Vec<Vec<usize>>,
     /// The CHECK constraints, parsed once per table load: (name, condition).
@@ -45,6 +48,9 @@ impl TableMeta {
                 .collect()
         };
         let key_positions = positions(&schema.primary_key);
+        let mut cell_positions: Vec<usize> =
+            (0..schema.columns.len()).filter(|p| !key_positions.contains(p)).collect();
+        cell_positions.sort_by_key(|&p| schema.columns[p].tag);
         let index_positions =
             schema.indexes.iter().map(|index| positions(&index.columns)).collect();
         let foreign_key_positions =
@@ -59,6 +65,7 @@ impl TableMeta {
             schema,
             types,
             key_positions,
+            cell_positions,
             index_positions,
             checks,
             foreign_key_positions,
@@ -83,26 +90,37 @@ impl TableMeta {
     }
 
     pub fn encode_row(&self, row: &[Datum]) -> Result<Vec<u8>, Error> {
-        // Most rows hold only values stored as they are: encoded straight from the datums.
-        let mut borrowed = Vec::with_capacity(row.len());
-        let complete = self.schema.columns.iter().enumerate().all(|(p, column)| {
-            if self.key_positions.contains(&p) || row[p].is_null() {
-                return true;
+        // Most rows hold only values stored as they are: encoded straight from the datums, in
+        // one buffer sized for them (a tag, type byte and length take at most ten bytes).
+        let capacity: usize = self
+            .cell_positions
+            .iter()
+            .map(|&p| match &row[p] {
+                Datum::Text(text) | Datum::Json(text) => text.len() + 10,
+                Datum::Bytes(bytes) => bytes.len() + 10,
+                _ => 10,
+            })
+            .sum();
+        let mut writer = row::CellsWriter::with_capacity(capacity + 1);
+        let mut complete = true;
+        for &p in &self.cell_positions {
+            match self.types[p].storage_ref(&row[p]) {
+                Some(value) => writer.push(self.schema.columns[p].tag, value)?,
+                None => {
+                    complete = false;
+                    break;
+                }
             }
-            let value = self.types[p].storage_ref(&row[p]);
-            value.map(|value| borrowed.push((column.tag, value))).is_some()
-        });
+        }
         if complete {
-            return Ok(row::encode_cell_refs(&borrowed)?);
+            return Ok(writer.finish());
         }
-        let mut cells = Vec::with_capacity(row.len());
-        for (p, column) in self.schema.columns.iter().enumerate() {
-            if self.key_positions.contains(&p) || row[p].is_null() {
-                continue;
-            }
-            cells.push((column.tag, self.types[p].to_storage(&row[p])));
-        }
-        cells.sort_by_key(|(tag, _)| *tag);
+        let cells: Vec<(row::Tag, Value)> = self
+            .cell_positions
+            .iter()
+            .filter(|&&p| !row[p].is_null())
+            .map(|&p| (self.schema.columns[p].tag, self.types[p].to_storage(&row[p])))
+            .collect();
         Ok(row::encode_cells(&cells)?)
     }
 
