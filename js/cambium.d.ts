@@ -62,6 +62,13 @@ export interface GcStats {
   keptChunks: number;
 }
 
+/** What a `change` listener receives. */
+export interface ChangeEvent {
+  type: 'change';
+  /** The database's name. */
+  database: string;
+}
+
 /**
  * Every failure is an `Error` with a stable `code` (`sql_syntax`, `sql_bad_argument`,
  * `nothing_to_commit`, `sql_serialization_failure` (retryable), `closed`, `bad_option`, ...).
@@ -95,6 +102,16 @@ export class Database {
   fsck(): Promise<FsckReport>;
   /** Removes every chunk no ref or working set reaches. */
   gc(): Promise<GcStats>;
+  /**
+   * Calls `listener` (in a microtask of its own) whenever another object of this database
+   * writes: another `Database` of the same name and storage in this program, or, on
+   * IndexedDB, another tab or worker of the origin. This object's own writes send none; a
+   * listener typically queries again to show the new data. At most 64 listeners; adding one
+   * twice adds it once. Only `'change'` is sent (anything else is refused with `bad_argument`).
+   */
+  addEventListener(type: 'change', listener: (event: ChangeEvent) => void): void;
+  /** Stops calling a listener given to {@link Database.addEventListener}. */
+  removeEventListener(type: 'change', listener: (event: ChangeEvent) => void): void;
   /** Closes the database after the calls already made; an open transaction is rolled back. */
   close(): Promise<void>;
   /** Frees the wasm memory of a closed database at once (otherwise the garbage collector does). */

@@ -121,6 +121,47 @@ fn two_databases_on_one_directory_lose_no_write() {
     assert_eq!(one(&mut b, "SELECT COUNT(*) FROM t WHERE who = 'a'"), "40");
 }
 
+/// A database object hears of every publish by another object of the same database in this
+/// program, on memory and on files, and not of its own writes nor of another database's.
+#[test]
+fn change_listeners_hear_other_objects_of_the_database() {
+    let dir = TempDir::new("changes");
+    for storage in [Storage::Memory, dir.storage()] {
+        let mut a = open("watched", storage.clone());
+        let mut b = open("watched", storage.clone());
+        let mut other = open("unwatched", storage.clone());
+        let heard = Rc::new(Cell::new(0));
+        let counter = heard.clone();
+        let listener: cambium::db::Listener = Rc::new(move || counter.set(counter.get() + 1));
+        assert!(a.on_change(listener.clone()));
+        rows(&mut a, "CREATE TABLE t (id INT PRIMARY KEY)");
+        assert_eq!(heard.get(), 0, "its own write");
+        rows(&mut b, "INSERT INTO t VALUES (1)");
+        assert_eq!(heard.get(), 1, "another object's autocommit write");
+        rows(&mut b, "BEGIN");
+        rows(&mut b, "INSERT INTO t VALUES (2)");
+        assert_eq!(heard.get(), 1, "nothing is published inside a transaction");
+        rows(&mut b, "COMMIT");
+        assert_eq!(heard.get(), 2, "the transaction's commit");
+        rows(&mut b, "SELECT * FROM t");
+        assert_eq!(heard.get(), 2, "a read publishes nothing");
+        rows(&mut other, "CREATE TABLE u (id INT PRIMARY KEY)");
+        assert_eq!(heard.get(), 2, "another database");
+        assert_eq!(one(&mut a, "SELECT COUNT(*) FROM t"), "2");
+        assert!(a.off_change(&listener));
+        rows(&mut b, "INSERT INTO t VALUES (3)");
+        assert_eq!(heard.get(), 2, "after the listener was removed");
+        assert!(!a.off_change(&listener));
+        drop(a);
+        rows(&mut b, "INSERT INTO t VALUES (4)");
+    }
+    let db = open("bounded", Storage::Memory);
+    for _ in 0..cambium::db::LISTENERS_MAX {
+        assert!(db.on_change(Rc::new(|| {})));
+    }
+    assert!(!db.on_change(Rc::new(|| {})), "past the bound");
+}
+
 /// The statements of a workload touching most of the engine: tables, indexes, updates,
 /// deletes, commits, branches, a merge, diffs, system tables, an explicit transaction.
 fn workload() -> Vec<String> {

@@ -242,6 +242,34 @@ describe('IndexedDB in Chromium', { timeout: 15 * 60_000 }, () => {
     await b.close();
   });
 
+  test('a page hears a change event when another page writes', { timeout: TEST_MS }, async () => {
+    const a = await newPage();
+    const b = await newPage();
+    await openDb(a, 'events');
+    await inPage(a, () => window.db.query('CREATE TABLE t (id INT PRIMARY KEY)'));
+    await openDb(b, 'events');
+    // B keeps every event it hears and reads the table when one arrives.
+    await inPage(b, () => {
+      window.heard = [];
+      window.db.addEventListener('change', async (event) => {
+        const { rows } = await window.db.query('SELECT COUNT(*) AS n FROM t');
+        window.heard.push({ ...event, n: rows[0].n });
+      });
+      return true;
+    });
+    await inPage(a, () => window.db.query('INSERT INTO t VALUES (1), (2)'));
+    const deadline = Date.now() + 10_000;
+    let heard = [];
+    while ((heard = await inPage(b, () => window.heard)).length === 0 && Date.now() < deadline) await sleep(50);
+    assert.deepEqual(heard[0], { type: 'change', database: 'events', n: 2 }, withLogs('page B heard nothing'));
+    // B's own write sends B no event.
+    await inPage(b, () => window.db.query('INSERT INTO t VALUES (3)'));
+    await sleep(200);
+    assert.equal((await inPage(b, () => window.heard)).length, 1);
+    await a.close();
+    await b.close();
+  });
+
   test('a statement cut off by a reload or a closed page leaves all or nothing', { timeout: 2 * TEST_MS }, async (t) => {
     let page = await newPage();
     await openDb(page, 'abort');

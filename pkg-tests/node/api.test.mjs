@@ -447,3 +447,55 @@ describe('calls made without awaiting run in order', () => {
     await db.close();
   });
 });
+
+describe('change events', () => {
+  /** Resolves with the next `change` event `db` sends, or rejects after `ms`. */
+  const nextChange = (db, ms = 2000) =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no change event arrived')), ms);
+      const listener = (event) => {
+        clearTimeout(timer);
+        db.removeEventListener('change', listener);
+        resolve(event);
+      };
+      db.addEventListener('change', listener);
+    });
+
+  test('another object of the database writing sends change; its own writes do not', async () => {
+    const dir = join(scratch, 'changes');
+    const a = await Database.open('watched', { storage: 'fs', dir });
+    const b = await Database.open('watched', { storage: 'fs', dir });
+    const seen = [];
+    const listener = (event) => seen.push(event);
+    a.addEventListener('change', listener);
+    a.addEventListener('change', listener); // the same listener twice is added once
+    await a.query('CREATE TABLE t (id INT PRIMARY KEY)');
+    const arrived = nextChange(a);
+    await b.query('INSERT INTO t VALUES (1)');
+    assert.deepEqual(await arrived, { type: 'change', database: 'watched' });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(seen.length, 1, 'one event for one write, none for a’s own');
+    // The listener may read at once and sees the write that sent the event.
+    assert.deepEqual((await a.query('SELECT id FROM t')).rows, [{ id: 1 }]);
+    a.removeEventListener('change', listener);
+    await b.query('INSERT INTO t VALUES (2)');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(seen.length, 1, 'no event after removeEventListener');
+    await a.close();
+    await b.close();
+  });
+
+  test('a listener that throws stops no other; unknown event types are refused', async () => {
+    const a = await Database.open('api_events', { storage: 'memory' });
+    const b = await Database.open('api_events', { storage: 'memory' });
+    a.addEventListener('change', () => {
+      throw new Error('a listener failing');
+    });
+    const arrived = nextChange(a);
+    await b.query('CREATE TABLE t (id INT PRIMARY KEY)');
+    assert.equal((await arrived).type, 'change');
+    assert.throws(() => a.addEventListener('update', () => {}), (err) => err.code === 'bad_argument');
+    await a.close();
+    await b.close();
+  });
+});

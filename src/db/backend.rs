@@ -4,7 +4,6 @@
 #[cfg(target_arch = "wasm32")]
 use std::cell::Cell;
 use std::collections::HashSet;
-#[cfg(target_arch = "wasm32")]
 use std::rc::Rc;
 
 #[cfg(target_arch = "wasm32")]
@@ -99,7 +98,7 @@ thread_local! {
 
 #[cfg(target_arch = "wasm32")]
 impl IndexedDb {
-    async fn open(name: &str) -> Result<IndexedDb, Error> {
+    async fn open(name: &str, heard_elsewhere: Rc<dyn Fn()>) -> Result<IndexedDb, Error> {
         let global = js_sys::global();
         if !Reflect::has(&global, &"indexedDB".into()).unwrap_or(false) {
             return Err(Error::new(
@@ -110,7 +109,10 @@ impl IndexedDb {
         let store = IdbStore::open(name).await?;
         let moved = Rc::new(Cell::new(false));
         let heard = moved.clone();
-        let channel = ManifestChannel::open(name, move |_| heard.set(true))?;
+        let channel = ManifestChannel::open(name, move |_| {
+            heard.set(true);
+            heard_elsewhere();
+        })?;
         OPEN_HERE.with(|open| {
             let mut open = open.borrow_mut();
             let flags = open.entry(name.to_string()).or_default();
@@ -256,8 +258,15 @@ macro_rules! each {
 }
 
 impl AnyStore {
-    /// Opens the store `storage` names for the database `name`.
-    pub async fn open(name: &str, storage: &Storage) -> Result<AnyStore, Error> {
+    /// Opens the store `storage` names for the database `name`. `heard` is called when another
+    /// tab or worker announces that it published (IndexedDB only).
+    pub async fn open(
+        name: &str,
+        storage: &Storage,
+        heard: Rc<dyn Fn()>,
+    ) -> Result<AnyStore, Error> {
+        #[cfg(not(target_arch = "wasm32"))]
+        let _ = heard;
         Ok(match storage {
             Storage::Memory => AnyStore::Memory(memory_store(name)),
             Storage::Files { dir } => {
@@ -269,7 +278,7 @@ impl AnyStore {
                 AnyStore::Files(FileStore::open(files)?)
             }
             #[cfg(target_arch = "wasm32")]
-            Storage::IndexedDb => AnyStore::IndexedDb(IndexedDb::open(name).await?),
+            Storage::IndexedDb => AnyStore::IndexedDb(IndexedDb::open(name, heard).await?),
             #[cfg(not(target_arch = "wasm32"))]
             Storage::IndexedDb => {
                 return Err(Error::new(

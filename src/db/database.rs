@@ -15,6 +15,7 @@ use std::collections::VecDeque;
 
 use super::backend::{AnyStore, Backend, WriteAhead};
 use super::cache::{Cache, Pending, CACHE_BYTES_MAX_DEFAULT};
+use super::changes::{Listener, Watch};
 use super::{Durability, Error};
 
 /// Times one statement runs again because another writer published first, before it fails
@@ -81,6 +82,8 @@ pub struct Database<B: Backend = AnyStore> {
 struct Engine<B> {
     backend: B,
     cache: Cache,
+    /// Where the other objects of this database in this program hear of this one's publishes.
+    watch: Watch,
     /// Writes ahead of the next flush still under way, oldest first.
     writes_ahead: VecDeque<WriteAhead>,
 }
@@ -98,19 +101,31 @@ impl Database {
     /// commit) when it does not exist yet, and otherwise in its last published state.
     pub async fn open(name: &str, options: Options) -> Result<Database, Error> {
         validate_name(name)?;
-        let backend = AnyStore::open(name, &options.storage).await?;
-        Database::open_on(name, backend, options).await
+        let watch = Watch::join(name, &options.storage);
+        let backend = AnyStore::open(name, &options.storage, watch.notifier()).await?;
+        Database::open_watched(name, backend, options, watch).await
     }
 }
 
 impl<B: Backend> Database<B> {
-    /// Opens the database `name` on a store the caller opened (`options.storage` is not
-    /// consulted): how tests put a store with injected faults under a database.
+    /// Opens the database `name` on a store the caller opened (`options.storage` only names
+    /// the objects it shares change events with): how tests put a store with injected faults
+    /// under a database.
     pub async fn open_on(name: &str, backend: B, options: Options) -> Result<Database<B>, Error> {
         validate_name(name)?;
+        let watch = Watch::join(name, &options.storage);
+        Database::open_watched(name, backend, options, watch).await
+    }
+
+    async fn open_watched(
+        name: &str,
+        backend: B,
+        options: Options,
+        watch: Watch,
+    ) -> Result<Database<B>, Error> {
         let manifest = backend.manifest().await?;
         let cache = Cache::new(manifest, options.cache_bytes_max);
-        let mut engine = Engine { backend, cache, writes_ahead: VecDeque::new() };
+        let mut engine = Engine { backend, cache, watch, writes_ahead: VecDeque::new() };
         // The session is opened on the cache like any statement: it may need chunks, and it
         // initialises an empty store, which is a write.
         let session = engine.drive(&mut (), |_, cache| Session::open(cache, name)).await?;
@@ -120,6 +135,18 @@ impl<B: Backend> Database<B> {
     /// The database's name, as SQL sees it.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Calls `listener` whenever another object of this database publishes: another
+    /// `Database` of it in this program, or (IndexedDB) another tab or worker. This object's
+    /// own writes do not call it. Refused (false) past [`super::LISTENERS_MAX`] listeners.
+    pub fn on_change(&self, listener: Listener) -> bool {
+        self.engine.watch.listen(listener)
+    }
+
+    /// Stops calling a listener given to [`Database::on_change`]; whether it was there.
+    pub fn off_change(&self, listener: &Listener) -> bool {
+        self.engine.watch.unlisten(listener)
     }
 
     /// Runs one or more `;`-separated statements, binding `params` to `?` in order. Each
@@ -331,6 +358,7 @@ impl<B: Backend> Engine<B> {
             handle.collect_garbage(&pending.new, &keep).await?;
         }
         self.backend.announce(&pending.new);
+        self.watch.published();
         Ok(())
     }
 }

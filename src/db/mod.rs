@@ -4,6 +4,7 @@
 
 mod backend;
 mod cache;
+mod changes;
 pub mod conformance;
 mod database;
 mod error;
@@ -11,6 +12,7 @@ mod store;
 
 pub use backend::{AnyStore, Backend, WriteAhead};
 pub use cache::{Cache, Mark, Pending, CACHE_BYTES_MAX_DEFAULT};
+pub use changes::{Listener, LISTENERS_MAX};
 pub use database::{
     validate_name, Database, Options, Storage, DATABASE_NAME_BYTES_MAX, STATEMENT_LOADS_MAX,
     STATEMENT_RETRIES_MAX,

@@ -11,7 +11,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 use super::error::{coded, to_js};
-use super::values::{js_to_datum, result_to_js_as, RowMode};
+use super::values::{js_to_datums, result_to_js_as, RowMode};
 use crate::db::{self, Options, Storage};
 use crate::sql::Datum;
 
@@ -20,7 +20,30 @@ struct Shared {
     database: RefCell<Option<db::Database>>,
     busy: Cell<bool>,
     waiting: RefCell<VecDeque<Function>>,
+    /// The `change` listeners, kept here rather than in the database, which a call in progress
+    /// holds.
+    listeners: RefCell<Vec<Function>>,
 }
+
+impl Shared {
+    /// Calls every `change` listener with `{ type: 'change', database }`, each in a microtask
+    /// of its own, so that a listener runs after the write that caused it has returned and a
+    /// listener that throws stops no other.
+    fn changed(&self, name: &str) {
+        let event = Object::new();
+        let _ = Reflect::set(&event, &"type".into(), &"change".into());
+        let _ = Reflect::set(&event, &"database".into(), &name.into());
+        for listener in self.listeners.borrow().iter() {
+            let (listener, event) = (listener.clone(), event.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = listener.call1(&JsValue::UNDEFINED, &event);
+            });
+        }
+    }
+}
+
+/// The type of event a database sends.
+const CHANGE_EVENT: &str = "change";
 
 impl Shared {
     /// Waits until no other call uses the database, then takes it.
@@ -103,14 +126,8 @@ fn parse_params(params: &JsValue) -> Result<Vec<Datum>, JsValue> {
     if !Array::is_array(params) {
         return Err(coded("bad_parameter", "params must be an array"));
     }
-    Array::from(params)
-        .iter()
-        .enumerate()
-        .map(|(i, value)| {
-            js_to_datum(&value)
-                .map_err(|why| coded("bad_parameter", &format!("parameter {}: {why}", i + 1)))
-        })
-        .collect()
+    js_to_datums(params.unchecked_ref())
+        .map_err(|(i, why)| coded("bad_parameter", &format!("parameter {i}: {why}")))
 }
 
 /// `options.rowMode`: `'object'` (the default) or `'array'`.
@@ -133,10 +150,19 @@ impl JsDatabase {
             let options = parse_options(&options)?;
             let database = db::Database::open(&name, options).await.map_err(|e| to_js(&e))?;
             let shared = Rc::new(Shared {
-                database: RefCell::new(Some(database)),
+                database: RefCell::new(None),
                 busy: Cell::new(false),
                 waiting: RefCell::new(VecDeque::new()),
+                listeners: RefCell::new(Vec::new()),
             });
+            // A weak reference: the database's registry must not keep a closed object alive.
+            let weak = Rc::downgrade(&shared);
+            database.on_change(Rc::new(move || {
+                if let Some(shared) = weak.upgrade() {
+                    shared.changed(&name);
+                }
+            }));
+            *shared.database.borrow_mut() = Some(database);
             Ok(JsDatabase { shared }.into())
         })
     }
@@ -226,6 +252,36 @@ impl JsDatabase {
         })
     }
 
+    /// Calls `listener` with `{ type: 'change', database }` whenever another object of this
+    /// database writes: another `Database` of it in this program, or (IndexedDB) another tab
+    /// or worker. This object's own writes send no event. Only `'change'` is sent.
+    #[wasm_bindgen(js_name = addEventListener)]
+    pub fn add_event_listener(&self, kind: String, listener: Function) -> Result<(), JsValue> {
+        if kind != CHANGE_EVENT {
+            return Err(coded("bad_argument", &format!("unknown event '{kind}': use 'change'")));
+        }
+        let mut listeners = self.shared.listeners.borrow_mut();
+        if listeners.contains(&listener) {
+            return Ok(());
+        }
+        if listeners.len() >= db::LISTENERS_MAX {
+            return Err(coded(
+                "limit_exceeded",
+                &format!("a database takes at most {} change listeners", db::LISTENERS_MAX),
+            ));
+        }
+        listeners.push(listener);
+        Ok(())
+    }
+
+    /// Stops calling a listener given to `addEventListener`.
+    #[wasm_bindgen(js_name = removeEventListener)]
+    pub fn remove_event_listener(&self, kind: String, listener: Function) {
+        if kind == CHANGE_EVENT {
+            self.shared.listeners.borrow_mut().retain(|l| *l != listener);
+        }
+    }
+
     /// Closes the database after the calls already made: an open explicit transaction is
     /// rolled back; later calls fail with code `closed`.
     pub fn close(&self) -> Promise {
@@ -235,6 +291,7 @@ impl JsDatabase {
                 database.close();
                 shared.release(None);
             }
+            shared.listeners.borrow_mut().clear();
             Ok(JsValue::UNDEFINED)
         })
     }

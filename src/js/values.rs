@@ -28,20 +28,37 @@ pub fn datum_to_js(datum: &Datum) -> JsValue {
     }
 }
 
+/// The values of an array of parameters; an error names the parameter (from 1) and why.
+pub fn js_to_datums(params: &Array) -> Result<Vec<Datum>, (usize, String)> {
+    params
+        .iter()
+        .enumerate()
+        .map(|(i, value)| js_to_datum(&value).map_err(|why| (i + 1, why)))
+        .collect()
+}
+
+fn number_datum(number: f64) -> Result<Datum, String> {
+    if !number.is_finite() {
+        return Err(format!("{number} is not a SQL value (use NULL for a missing number)"));
+    }
+    let integral = number.fract() == 0.0 && number.abs() <= SAFE_INTEGER_MAX as f64;
+    Ok(if integral { Datum::Int(number as i64) } else { Datum::Float(number) })
+}
+
 /// A JS value bound to a `?` placeholder.
-pub fn js_to_datum(value: &JsValue) -> Result<Datum, String> {
+fn js_to_datum(value: &JsValue) -> Result<Datum, String> {
+    // Numbers and strings first: they are most parameters, and each test is a call into JS.
+    if let Some(number) = value.as_f64() {
+        return number_datum(number);
+    }
+    if let Some(text) = value.as_string() {
+        return Ok(Datum::Text(text));
+    }
     if value.is_null() || value.is_undefined() {
         return Ok(Datum::Null);
     }
     if let Some(flag) = value.as_bool() {
         return Ok(Datum::Int(i64::from(flag)));
-    }
-    if let Some(number) = value.as_f64() {
-        if !number.is_finite() {
-            return Err(format!("{number} is not a SQL value (use NULL for a missing number)"));
-        }
-        let integral = number.fract() == 0.0 && number.abs() <= SAFE_INTEGER_MAX as f64;
-        return Ok(if integral { Datum::Int(number as i64) } else { Datum::Float(number) });
     }
     if value.is_bigint() {
         let text = String::from(
@@ -54,9 +71,6 @@ pub fn js_to_datum(value: &JsValue) -> Result<Datum, String> {
             .parse::<u64>()
             .map(Datum::UInt)
             .map_err(|_| format!("the BigInt {text} is outside the range of BIGINT"));
-    }
-    if let Some(text) = value.as_string() {
-        return Ok(Datum::Text(text));
     }
     if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
         return Ok(Datum::Bytes(bytes.to_vec()));
