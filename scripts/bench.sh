@@ -41,6 +41,9 @@ node benches/sql-report.mjs target/bench-out/sql-native.jsonl target/bench-out/s
   docs/benchmarks.md
 node benches/dolt-report.mjs target/bench-out/dolt-native.jsonl target/bench-out/dolt-peers.jsonl \
   docs/benchmarks.md
+# Start-up and size of the shipped Node build next to the peers' (fresh processes).
+node benches/start-bench.mjs "$@" | tee target/bench-out/start.jsonl
+node benches/start-report.mjs target/bench-out/start.jsonl docs/benchmarks.md
 # Persistence in the browser: pkg/web on IndexedDB in headless Chromium (playwright-core from
 # benches/node_modules, the system's /usr/bin/chromium).
 node benches/idb-bench.mjs "$@" | tee target/bench-out/idb.jsonl
