@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
+use std::rc::Rc;
 
 use crate::chunk::ChunkStore;
 use crate::history::Table;
@@ -481,6 +482,9 @@ impl TableData {
     }
 }
 
+/// Row edits in key order: key → new cells, or `None` for a deleted row.
+type Entries = Vec<(Vec<u8>, Option<Vec<u8>>)>;
+
 /// A transaction's row edits by key. Loads mostly insert in ascending key order, so keys above
 /// every other are appended to a sorted run instead of a search tree: a search in the run is a
 /// binary search over contiguous keys, and an append compares only with the last key.
@@ -488,7 +492,10 @@ impl TableData {
 #[derive(Clone, Debug, Default)]
 struct PendingRows {
     tree: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
-    run: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    /// Shared with the copies a statement saves to undo itself (a `COMMIT` saves the whole
+    /// transaction): copied only if written while a copy holds it, so saving a bulk load's
+    /// transaction does not copy its rows.
+    run: Rc<Entries>,
     /// The run's first `stable` entries have not changed since [`PendingRows::mark_stable`].
     stable: usize,
 }
@@ -556,22 +563,22 @@ impl PendingRows {
         match self.in_run(key) {
             Some(Ok(at)) => {
                 self.touched(at);
-                Some(std::mem::replace(&mut self.run[at].1, cells))
+                Some(std::mem::replace(&mut Rc::make_mut(&mut self.run)[at].1, cells))
             }
             Some(Err(at)) if at == self.run.len() => {
-                self.run.push((key.to_vec(), cells));
+                Rc::make_mut(&mut self.run).push((key.to_vec(), cells));
                 None
             }
             // A key inside the run's span: the run joins the tree, which takes any order.
             Some(Err(_)) => {
                 self.touched(0);
-                self.tree.extend(std::mem::take(&mut self.run));
+                self.tree.extend(Rc::unwrap_or_clone(std::mem::take(&mut self.run)));
                 self.tree.insert(key.to_vec(), cells)
             }
             None if self.run.is_empty()
                 && self.tree.last_key_value().is_none_or(|(last, _)| last.as_slice() < key) =>
             {
-                self.run.push((key.to_vec(), cells));
+                Rc::make_mut(&mut self.run).push((key.to_vec(), cells));
                 None
             }
             None => self.tree.insert(key.to_vec(), cells),
@@ -582,7 +589,7 @@ impl PendingRows {
         match self.in_run(key) {
             Some(Ok(at)) => {
                 self.touched(at);
-                self.run.remove(at);
+                Rc::make_mut(&mut self.run).remove(at);
             }
             Some(Err(_)) => {}
             None => {
@@ -614,7 +621,7 @@ impl PendingRows {
 
     /// Every edit, in key order.
     fn into_sorted(self) -> impl Iterator<Item = (Vec<u8>, Option<Vec<u8>>)> {
-        self.tree.into_iter().chain(self.run)
+        self.tree.into_iter().chain(Rc::unwrap_or_clone(self.run))
     }
 }
 
