@@ -36,45 +36,33 @@ fn check_text(len: usize) -> Result<(), Error> {
 /// Refuses a tag given twice (even if one of them is NULL), NaN, more than [`CELLS_MAX`] cells,
 /// a Text or Bytes cell over [`TEXT_BYTES_MAX`] and a row over [`ROW_BYTES_MAX`].
 pub fn encode_cells(cells: &[(Tag, Value)]) -> Result<Vec<u8>, Error> {
-    let refs: Vec<(Tag, ValueRef)> =
-        cells.iter().map(|(tag, value)| (*tag, value.as_ref())).collect();
-    encode_cell_refs(&refs)
-}
-
-/// [`encode_cells`] of borrowed values. Cells already in ascending tag order, as a table's
-/// columns usually are, are encoded without sorting a copy.
-pub fn encode_cell_refs(cells: &[(Tag, ValueRef)]) -> Result<Vec<u8>, Error> {
     if cells.len() > CELLS_MAX {
         return Err(Error::TooMany { what: "cells", count: cells.len(), max: CELLS_MAX });
     }
-    let sorted_copy;
-    let sorted: &[(Tag, ValueRef)] = if cells.is_sorted_by_key(|(tag, _)| *tag) {
-        cells
-    } else {
-        let mut copy = cells.to_vec();
-        copy.sort_by_key(|(tag, _)| *tag);
-        sorted_copy = copy;
-        &sorted_copy
-    };
+    let mut sorted: Vec<(Tag, ValueRef)> =
+        cells.iter().map(|(tag, value)| (*tag, value.as_ref())).collect();
+    sorted.sort_by_key(|(tag, _)| *tag);
     if let Some(pair) = sorted.windows(2).find(|pair| pair[0].0 == pair[1].0) {
         return Err(Error::DuplicateTag(pair[0].0));
     }
-    let bytes = sorted.iter().filter_map(|&(tag, value)| {
-        Some(uvarint_bytes(u64::from(tag)).saturating_add(body_bytes(value)?))
-    });
-    let bytes = bytes.fold(1usize, usize::saturating_add);
-    // Refused before anything is copied (saturating: on a 32-bit target many large cells could
-    // overflow a usize).
+    // The size is known, and a row over the limit refused, before anything is copied
+    // (saturating: on a 32-bit target many large cells could overflow a usize).
+    let mut bytes: usize = 1;
+    for &(tag, value) in &sorted {
+        if let ValueRef::Text(text) = value {
+            check_text(text.len())?;
+        } else if let ValueRef::Bytes(data) = value {
+            check_text(data.len())?;
+        }
+        if let Some(body) = body_bytes(value) {
+            bytes = bytes.saturating_add(uvarint_bytes(u64::from(tag)) + body);
+        }
+    }
     if bytes > ROW_BYTES_MAX {
-        sorted.iter().try_for_each(|&(_, value)| match value {
-            ValueRef::Text(text) => check_text(text.len()),
-            ValueRef::Bytes(data) => check_text(data.len()),
-            _ => Ok(()),
-        })?;
         return Err(Error::TooLarge { bytes, max: ROW_BYTES_MAX });
     }
     let mut writer = CellsWriter::with_capacity(bytes);
-    for &(tag, value) in sorted {
+    for (tag, value) in sorted {
         writer.push(tag, value)?;
     }
     Ok(writer.finish())

@@ -17,7 +17,7 @@ mod schema;
 
 use std::fmt;
 
-pub use cells::{decode_cells, encode_cell_refs, encode_cells, CellsWriter};
+pub use cells::{decode_cells, encode_cells, CellsWriter};
 pub use key::{decode_key, encode_key, encode_key_refs};
 pub use schema::{Check, Column, ForeignKey, IndexDef, ReferentialAction, Schema};
 

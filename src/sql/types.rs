@@ -449,15 +449,7 @@ impl SqlType {
             (SqlType::Char(_), Datum::Text(text)) => {
                 row::ValueRef::Text(text.trim_end_matches(' '))
             }
-            (_, Datum::Null) => row::ValueRef::Null,
-            (_, Datum::Int(v)) => row::ValueRef::Int(*v),
-            (_, Datum::UInt(v)) => row::ValueRef::UInt(*v),
-            (_, Datum::Float(v)) => row::ValueRef::Float(*v),
-            (_, Datum::Text(text) | Datum::Json(text)) => row::ValueRef::Text(text),
-            (_, Datum::Bytes(bytes)) => row::ValueRef::Bytes(bytes),
-            (_, Datum::Date(days)) => row::ValueRef::Int(i64::from(*days)),
-            (_, Datum::DateTime(micros)) => row::ValueRef::Int(*micros),
-            (_, Datum::Decimal(_)) => return None,
+            _ => return plain_ref(value),
         })
     }
 
@@ -967,17 +959,27 @@ fn trim_trailing_spaces(mut text: String) -> String {
 
 /// The row-layer value of a datum by its kind alone.
 fn plain_value(value: &Datum) -> row::Value {
-    match value {
-        Datum::Null => row::Value::Null,
-        Datum::Int(v) => row::Value::Int(*v),
-        Datum::UInt(v) => row::Value::UInt(*v),
-        Datum::Float(v) => row::Value::Float(*v),
-        Datum::Decimal(d) => row::Value::Text(d.to_string()),
-        Datum::Text(text) | Datum::Json(text) => row::Value::Text(text.clone()),
-        Datum::Bytes(bytes) => row::Value::Bytes(bytes.clone()),
-        Datum::Date(days) => row::Value::Int(i64::from(*days)),
-        Datum::DateTime(micros) => row::Value::Int(*micros),
+    match (plain_ref(value), value) {
+        (Some(stored), _) => stored.into_owned(),
+        (None, Datum::Decimal(d)) => row::Value::Text(d.to_string()),
+        (None, _) => unreachable!("only a decimal has no plain reference"),
     }
+}
+
+/// [`plain_value`] borrowing the datum's text or bytes; `None` for a decimal, which needs
+/// formatting.
+fn plain_ref(value: &Datum) -> Option<row::ValueRef<'_>> {
+    Some(match value {
+        Datum::Null => row::ValueRef::Null,
+        Datum::Int(v) => row::ValueRef::Int(*v),
+        Datum::UInt(v) => row::ValueRef::UInt(*v),
+        Datum::Float(v) => row::ValueRef::Float(*v),
+        Datum::Decimal(_) => return None,
+        Datum::Text(text) | Datum::Json(text) => row::ValueRef::Text(text),
+        Datum::Bytes(bytes) => row::ValueRef::Bytes(bytes),
+        Datum::Date(days) => row::ValueRef::Int(i64::from(*days)),
+        Datum::DateTime(micros) => row::ValueRef::Int(*micros),
+    })
 }
 
 /// The target of `CAST(x AS ...)` / `CONVERT(x, ...)`.
