@@ -114,6 +114,31 @@ fn other_statements_are_translated_with_each_run_s_values() {
 }
 
 #[test]
+fn show_create_table_as_of_a_parameter_reads_each_run_s_revision() {
+    let (mut store, mut session) = session();
+    run(&mut store, &mut session, "CREATE TABLE t(id INT PRIMARY KEY)", &[]);
+    run(&mut store, &mut session, "CALL dolt_commit('-Am', 'one column')", &[]);
+    run(&mut store, &mut session, "ALTER TABLE t ADD COLUMN v INT", &[]);
+    run(&mut store, &mut session, "CALL dolt_commit('-am', 'two columns')", &[]);
+    let mut hash_of = |revision: &str| {
+        let hashed = "SELECT dolt_hashof(?)";
+        let rows = run(&mut store, &mut session, hashed, &[Datum::Text(revision.into())]).rows;
+        rows[0][0].to_string()
+    };
+    let (first, second) = (hash_of("HEAD~1"), hash_of("HEAD"));
+    let show = "SHOW CREATE TABLE t AS OF ?";
+    for (revision, has_v) in [(&first, false), (&second, true), (&first, false)] {
+        let rows = run(&mut store, &mut session, show, &[Datum::Text(revision.clone())]).rows;
+        let text = rows[0][1].to_string();
+        assert_eq!(text.contains("`v` int"), has_v, "AS OF {revision}: {text}");
+    }
+    // The same commit named by its hash in the database qualifier.
+    let qualified = format!("SHOW CREATE TABLE `db/{first}`.t");
+    let text = run(&mut store, &mut session, &qualified, &[]).rows[0][1].to_string();
+    assert!(text.starts_with("CREATE TABLE `t` (") && !text.contains("`v`"), "{text}");
+}
+
+#[test]
 fn a_wrong_number_of_values_is_refused_on_every_run() {
     let (mut store, mut session) = session();
     run(&mut store, &mut session, "CREATE TABLE t(id INT PRIMARY KEY)", &[]);

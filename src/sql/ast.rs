@@ -438,7 +438,12 @@ pub enum Statement {
         kind: ShowKind,
         like: Option<String>,
     },
-    ShowCreateTable(String),
+    /// `SHOW CREATE TABLE t`, of the working table or, with a revision, of the table as it
+    /// was there (`t AS OF revision`, `` `db/revision`.t ``).
+    ShowCreateTable {
+        name: String,
+        revision: Option<Revision>,
+    },
     Describe(String),
     Use(String),
     /// `CALL name(args)`: a stored procedure (Dolt's version-control procedures).

@@ -35,6 +35,8 @@ pub fn parse_script(sql: &str, params: &[Datum]) -> Result<Vec<Statement>, Error
 enum Piece {
     Set(String),
     Parsed(Box<sp::Statement>),
+    /// `SHOW CREATE TABLE name AS OF revision` (see [`show_create_as_of`]).
+    ShowCreateAsOf(Box<(sp::ObjectName, sp::Expr)>),
 }
 
 /// Splits and parses a script; the parameters are bound later, by [`translate`] or as
@@ -56,6 +58,10 @@ fn read_script(sql: &str) -> Result<Vec<Piece>, Error> {
             pieces.push(Piece::Set(trimmed[3..].to_string()));
             continue;
         }
+        if let Some(piece) = show_create_as_of(trimmed)? {
+            pieces.push(piece);
+            continue;
+        }
         let rewritten = rewrite_as_of(trimmed)?;
         let parsed = Parser::new(&MySqlDialect {})
             .with_recursion_limit(EXPRESSION_DEPTH_MAX)
@@ -74,6 +80,10 @@ fn translate(piece: Piece, params: &[Datum]) -> Result<(Statement, usize), Error
     let statement = match piece {
         Piece::Set(text) => translator.set_statement(&text)?,
         Piece::Parsed(statement) => translator.statement(*statement)?,
+        Piece::ShowCreateAsOf(parts) => {
+            let (name, revision) = *parts;
+            translator.show_create_table(&name, Some(revision))?
+        }
     };
     Ok((statement, translator.next_param))
 }
@@ -229,6 +239,40 @@ pub fn parse_expression(text: &str) -> Result<Expr, Error> {
         return Err(Error::new(ErrorKind::Syntax, format!("more than one expression in '{text}'")));
     }
     Translator { params: &[], next_param: 0, prepared: false }.expr(expr)
+}
+
+/// Reads Dolt's `SHOW CREATE TABLE name AS OF revision`, which `sqlparser` does not read and
+/// `rewrite_as_of` cannot turn into anything it reads; `None` for every other statement. The
+/// revision is one expression, as after a table of a query.
+fn show_create_as_of(sql: &str) -> Result<Option<Piece>, Error> {
+    use sqlparser::keywords::Keyword;
+    use sqlparser::tokenizer::Token;
+    if !starts_with_word(sql, "show") || !mentions_as_of(sql) {
+        return Ok(None);
+    }
+    let syntax = |e: sqlparser::parser::ParserError| {
+        Error::new(ErrorKind::Syntax, syntax_message(&e.to_string()))
+    };
+    let mut parser = Parser::new(&MySqlDialect {})
+        .with_recursion_limit(EXPRESSION_DEPTH_MAX)
+        .try_with_sql(sql)
+        .map_err(syntax)?;
+    if !parser.parse_keywords(&[Keyword::SHOW, Keyword::CREATE, Keyword::TABLE]) {
+        return Ok(None);
+    }
+    let name = parser.parse_object_name(false).map_err(syntax)?;
+    if !parser.parse_keywords(&[Keyword::AS, Keyword::OF]) {
+        return Ok(None);
+    }
+    let revision = parser.parse_expr().map_err(syntax)?;
+    let rest = parser.peek_token();
+    if rest.token != Token::EOF {
+        return Err(Error::new(
+            ErrorKind::Syntax,
+            format!("syntax error: unexpected '{}' after the revision of SHOW CREATE TABLE", rest),
+        ));
+    }
+    Ok(Some(Piece::ShowCreateAsOf(Box::new((name, revision)))))
 }
 
 /// The table function that `rewrite_as_of` writes in place of `table AS OF revision`.
@@ -472,6 +516,12 @@ fn qualified_name(name: &sp::ObjectName) -> Result<(Option<String>, String), Err
     }
 }
 
+/// The revision a table's database qualifier names: `db/revision` is a revision of the
+/// database (Dolt's revision databases); a plain `db` names none.
+fn database_revision(database: Option<String>) -> Option<Revision> {
+    database.and_then(|d| d.split_once('/').map(|(_, rev)| Revision::Database(rev.to_string())))
+}
+
 fn object_name(name: &sp::ObjectName) -> Result<String, Error> {
     // `db.table`: one database per session, so the qualifier is dropped.
     Ok(qualified_name(name)?.1)
@@ -560,7 +610,7 @@ impl Translator<'_> {
                 }
             }
             sp::Statement::ShowCreate { obj_type: sp::ShowCreateObject::Table, obj_name } => {
-                Statement::ShowCreateTable(object_name(&obj_name)?)
+                self.show_create_table(&obj_name, None)?
             }
             sp::Statement::ShowColumns { show_options, .. } => match show_options.show_in {
                 Some(sp::ShowStatementIn { parent_name: Some(name), .. }) => {
@@ -582,6 +632,21 @@ impl Translator<'_> {
             }
             other => return unsupported(first_words(&other)),
         })
+    }
+
+    /// `SHOW CREATE TABLE name [AS OF revision]`; a `db/revision` qualifier names a revision
+    /// too, as in a query, and `AS OF` wins over it.
+    fn show_create_table(
+        &mut self,
+        name: &sp::ObjectName,
+        as_of: Option<sp::Expr>,
+    ) -> Result<Statement, Error> {
+        let (database, name) = qualified_name(name)?;
+        let revision = match as_of {
+            Some(expr) => Some(Revision::AsOf(self.expr(expr)?)),
+            None => database_revision(database),
+        };
+        Ok(Statement::ShowCreateTable { name, revision })
     }
 
     /// Reads the text after `SET`: `[GLOBAL|SESSION|PERSIST|PERSIST_ONLY] name = expr`,
@@ -878,10 +943,7 @@ impl Translator<'_> {
         match factor {
             sp::TableFactor::Table { name, alias, args: None, .. } => {
                 let (database, name) = qualified_name(&name)?;
-                // `db/revision` names a revision of the database (Dolt's revision databases).
-                let revision = database
-                    .and_then(|d| d.split_once('/').map(|(_, rev)| rev.to_string()))
-                    .map(Revision::Database);
+                let revision = database_revision(database);
                 Ok(TableRef::Named { name, alias: alias.map(|a| ident(&a.name)), revision })
             }
             sp::TableFactor::Table { name, alias, args: Some(args), .. } => {

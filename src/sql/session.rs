@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use crate::chunk::ChunkStore;
 use crate::history::{self, Repo, Signature};
 
-use super::ast::{ReferentialAction, ShowKind, Statement, VariableScope, VariableTarget};
+use super::ast::{ReferentialAction, Revision, ShowKind, Statement, VariableScope, VariableTarget};
 use super::constraints::describe_foreign_key;
 use super::data::TableMeta;
 use super::error::{Error, ErrorKind};
@@ -740,13 +740,28 @@ fn run_statement(exec: &mut Exec, statement: &Statement) -> Result<QueryResult, 
             }
             text_rows(&["Variable_name", "Value"], rows)
         }
-        Statement::ShowCreateTable(name) => {
-            let store: &dyn ChunkStore = &*exec.store;
-            let data = exec.tx.open(store, name)?;
-            let text = show_create(&data.meta);
+        Statement::ShowCreateTable { name, revision } => {
+            // The session's own branch is read through the transaction, uncommitted changes
+            // included, as a query of `db/<branch>`.t reads it.
+            let meta = match revision {
+                Some(Revision::AsOf(expr)) => {
+                    let empty = super::exec::Scope::default();
+                    let value = exec.eval(expr, &super::exec::Env::new(&empty, &[]))?;
+                    super::dolt::meta_as_of(exec, name, &value)?
+                }
+                Some(revision @ Revision::Database(text))
+                    if !super::dolt::is_own_branch(exec, revision) =>
+                {
+                    super::dolt::meta_in_revision(exec, name, text)?
+                }
+                _ => {
+                    let store: &dyn ChunkStore = &*exec.store;
+                    exec.tx.open(store, name)?.meta.clone()
+                }
+            };
             text_rows(
                 &["Table", "Create Table"],
-                vec![vec![Datum::Text(data.meta.name.clone()), Datum::Text(text)]],
+                vec![vec![Datum::Text(meta.name.clone()), Datum::Text(show_create(&meta))]],
             )
         }
         Statement::Describe(name) => {

@@ -27,7 +27,9 @@ use super::types::Datum;
 use super::workspace::publish_retrying;
 
 pub(super) use procedures::call;
-pub(super) use revisions::{is_own_branch, read_as_of, read_revision, variable};
+pub(super) use revisions::{
+    is_own_branch, meta_as_of, meta_in_revision, read_as_of, read_revision, variable,
+};
 pub(super) use tables::{delete_rows, system_table, table_function, update_rows};
 
 /// The scalar functions of this module, procedures' function forms included.

@@ -85,12 +85,12 @@ pub(in super::super) fn is_own_branch(exec: &Exec, revision: &Revision) -> bool 
     matches!(revision, Revision::Database(name) if *name == exec.workspace.branch)
 }
 
-/// The rows of table `name` in a root value.
-fn rows_in(
-    exec: &mut Exec,
+/// Table `name` in a root value, with its schema read.
+fn table_in(
+    exec: &Exec,
     root: &RootValue,
     name: &str,
-) -> Result<(Vec<String>, Vec<Vec<Datum>>), Error> {
+) -> Result<(TableMeta, crate::history::Table), Error> {
     let stored = root
         .tables
         .keys()
@@ -99,6 +99,16 @@ fn rows_in(
         .ok_or_else(|| Error::no_such_table(name))?;
     let table = crate::history::Table::read(&*exec.store, root.tables[&stored])?;
     let meta = TableMeta::new(&stored, table.schema.clone())?;
+    Ok((meta, table))
+}
+
+/// The rows of table `name` in a root value.
+fn rows_in(
+    exec: &mut Exec,
+    root: &RootValue,
+    name: &str,
+) -> Result<(Vec<String>, Vec<Vec<Datum>>), Error> {
+    let (meta, table) = table_in(exec, root, name)?;
     let columns = meta.schema.columns.iter().map(|c| c.name.clone()).collect();
     let data = TableData::new(meta, table);
     let rows = data.scan(&*exec.store, Bound::Unbounded, Bound::Unbounded)?;
@@ -115,27 +125,50 @@ pub(in super::super) fn read_as_of(
     rows_in(exec, &root, name)
 }
 
-/// The rows of table `name` in the revision database `db/revision`: a branch's working set
-/// (as other sessions committed it), or the commit a tag or hash names.
+/// The root value of the revision database `db/revision`: a branch's working set (as other
+/// sessions committed it), or the commit a tag or hash names.
+fn revision_root(exec: &mut Exec, revision: &str) -> Result<RootValue, Error> {
+    let repo = Repo::open(&mut *exec.store)?;
+    if repo.branch_head(revision).is_ok() {
+        return Ok(repo.working_root(revision)?);
+    }
+    let commit = resolve(&repo, exec.workspace, revision).map_err(|_| {
+        Error::new(
+            ErrorKind::NoSuchDatabase,
+            format!("database not found: {}/{revision}", exec.workspace.database),
+        )
+    })?;
+    Ok(repo.root(repo.commit(commit)?.root)?)
+}
+
+/// The rows of table `name` in the revision database `db/revision`.
 pub(in super::super) fn read_revision(
     exec: &mut Exec,
     name: &str,
     revision: &str,
 ) -> Result<(Vec<String>, Vec<Vec<Datum>>), Error> {
-    let repo = Repo::open(&mut *exec.store)?;
-    let root = match repo.branch_head(revision) {
-        Ok(_) => repo.working_root(revision)?,
-        Err(_) => {
-            let commit = resolve(&repo, exec.workspace, revision).map_err(|_| {
-                Error::new(
-                    ErrorKind::NoSuchDatabase,
-                    format!("database not found: {}/{revision}", exec.workspace.database),
-                )
-            })?;
-            repo.root(repo.commit(commit)?.root)?
-        }
-    };
+    let root = revision_root(exec, revision)?;
     rows_in(exec, &root, name)
+}
+
+/// The schema of table `name` at a revision (`SHOW CREATE TABLE t AS OF revision`).
+pub(in super::super) fn meta_as_of(
+    exec: &mut Exec,
+    name: &str,
+    revision: &Datum,
+) -> Result<TableMeta, Error> {
+    let root = root_of(exec, revision)?;
+    Ok(table_in(exec, &root, name)?.0)
+}
+
+/// The schema of table `name` in the revision database `db/revision`.
+pub(in super::super) fn meta_in_revision(
+    exec: &mut Exec,
+    name: &str,
+    revision: &str,
+) -> Result<TableMeta, Error> {
+    let root = revision_root(exec, revision)?;
+    Ok(table_in(exec, &root, name)?.0)
 }
 
 /// `@@<db>_head` and its kin, for the session's database; `None` for any other name.
