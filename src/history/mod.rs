@@ -12,7 +12,7 @@ mod merge;
 mod objects;
 mod repo;
 mod table;
-mod walk;
+pub(crate) mod walk;
 
 use std::fmt;
 

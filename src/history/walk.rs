@@ -40,7 +40,7 @@ pub(crate) trait Visitor {
 }
 
 /// What a chunk in the frontier must be, with what its referrer says about it.
-enum Kind {
+pub(crate) enum Kind {
     RefMap,
     /// A configuration document: one chunk of opaque bytes.
     Config,
@@ -63,10 +63,161 @@ enum Kind {
     },
 }
 
-struct Item {
-    hash: Hash,
-    kind: Kind,
-    path: Arc<str>,
+/// A chunk to read: its address, what it must be, and how it was reached.
+pub(crate) struct Item {
+    pub hash: Hash,
+    pub kind: Kind,
+    pub path: Arc<str>,
+}
+
+impl Item {
+    fn new(hash: Hash, kind: Kind, path: Arc<str>) -> Item {
+        Item { hash, kind, path }
+    }
+
+    /// The chunk a ref map entry `name` points at, as what the entry's name says it is.
+    pub(crate) fn of_ref(name: &str, target: Hash) -> Item {
+        let path: Arc<str> = name.into();
+        let kind = if name.starts_with("workingSets/") {
+            Kind::WorkingSet
+        } else if name.starts_with(CONFIG_PREFIX) {
+            Kind::Config
+        } else if name.starts_with("refs/tags/") {
+            Kind::Tag
+        } else {
+            return Item::commit(target, path, true);
+        };
+        Item { hash: target, kind, path }
+    }
+
+    /// A ref map, as a manifest names it.
+    pub(crate) fn ref_map(hash: Hash) -> Item {
+        Item { hash, kind: Kind::RefMap, path: "manifest → ref map".into() }
+    }
+
+    /// A commit reached from `origin`: directly (`tip`) or as an ancestor of one that was.
+    fn commit(hash: Hash, origin: Arc<str>, tip: bool) -> Item {
+        let via = if tip { "" } else { " → …" };
+        let path = format!("{origin}{via} → commit {}", short(hash)).into();
+        Item { hash, kind: Kind::Commit { origin }, path }
+    }
+
+    /// Whether a store may lack this chunk: every reader knows the empty map's one leaf.
+    pub(crate) fn may_be_absent(&self) -> bool {
+        matches!(self.kind, Kind::MapNode { .. }) && self.hash == Map::empty_unwritten().root()
+    }
+
+    /// Decodes `chunk` (this item's bytes) as the item says it must be and hands every chunk it
+    /// refers to to `reach`.
+    pub(crate) fn expand(&self, chunk: &Chunk, reach: &mut dyn FnMut(Item)) -> Result<(), Error> {
+        let fetched = Fetched(chunk);
+        let store: &dyn ChunkStore = &fetched;
+        let (hash, path) = (self.hash, &self.path);
+        match &self.kind {
+            Kind::RefMap => {
+                for (name, target) in RefMap::read(store, hash)?.refs {
+                    reach(Item::of_ref(&name, target));
+                }
+            }
+            Kind::Config => {}
+            Kind::Tag => reach(Item::commit(Tag::read(store, hash)?.commit, path.clone(), true)),
+            Kind::WorkingSet => {
+                let set = WorkingSet::read(store, hash)?;
+                reach(Item::new(set.working, Kind::Root, format!("{path} → working root").into()));
+                reach(Item::new(set.staged, Kind::Root, format!("{path} → staged root").into()));
+                if let Some(merge) = set.merge {
+                    reach(Item::commit(merge.commit, format!("{path} → merge").into(), true));
+                    let pre_merge = format!("{path} → pre-merge root").into();
+                    reach(Item::new(merge.pre_merge_working, Kind::Root, pre_merge));
+                    for (table, map) in merge.conflicts {
+                        let conflicts = format!("{path} → conflicts {table}").into();
+                        reach(Item::new(map, Kind::MapNode { parent_says: None }, conflicts));
+                    }
+                }
+            }
+            Kind::Commit { origin } => {
+                let commit = Commit::read(store, hash)?;
+                reach(Item::new(commit.root, Kind::Root, format!("{path} → root").into()));
+                for parent in commit.parents {
+                    reach(Item::commit(parent, origin.clone(), false));
+                }
+            }
+            Kind::Root => {
+                for (name, table) in RootValue::read(store, hash)?.tables {
+                    reach(Item::new(table, Kind::Table, format!("{path} → table {name}").into()));
+                }
+            }
+            Kind::Table => {
+                let table = Table::read(store, hash)?;
+                let rows = format!("{path} → rows").into();
+                reach(Item::new(table.rows.root(), Kind::MapNode { parent_says: None }, rows));
+                for (name, index) in table.indexes {
+                    let index_path = format!("{path} → index {name}").into();
+                    reach(Item::new(index.root(), Kind::MapNode { parent_says: None }, index_path));
+                }
+            }
+            Kind::MapNode { parent_says } => self.expand_map_node(chunk, *parent_says, reach)?,
+            Kind::Blob { level, bytes } => self.expand_blob(chunk, *level, *bytes, reach)?,
+        }
+        Ok(())
+    }
+
+    /// Checks a map node against what its parent says of it and adds its children and blobs.
+    fn expand_map_node(
+        &self,
+        chunk: &Chunk,
+        parent_says: Option<(u8, u64)>,
+        reach: &mut dyn FnMut(Item),
+    ) -> Result<(), Error> {
+        let node = prolly::node_refs(chunk.clone())?;
+        if parent_says.is_some_and(|says| says != (node.level, node.count)) {
+            return Err(malformed(self.hash, "map node differs from its parent's level or count"));
+        }
+        for child in node.children {
+            let parent_says = Some((node.level - 1, child.count));
+            let kind = Kind::MapNode { parent_says };
+            reach(Item { hash: child.hash, kind, path: self.path.clone() });
+        }
+        if !node.blobs.is_empty() {
+            let path: Arc<str> = format!("{} → blob", self.path).into();
+            for (root, bytes) in node.blobs {
+                let kind = Kind::Blob { level: None, bytes };
+                reach(Item { hash: root, kind, path: path.clone() });
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks a blob node against what refers to it (readers check the whole tree's length;
+    /// this checks each node's share of it) and adds its children.
+    fn expand_blob(
+        &self,
+        chunk: &Chunk,
+        level: Option<u8>,
+        bytes: u64,
+        reach: &mut dyn FnMut(Item),
+    ) -> Result<(), Error> {
+        let node = prolly::decode_blob_node(self.hash, chunk.data())?;
+        let (at, held) = match &node {
+            BlobNode::Leaf(piece) => (0, piece.len() as u128),
+            BlobNode::Internal { level, children } => {
+                (*level, children.iter().map(|(_, bytes)| u128::from(*bytes)).sum())
+            }
+        };
+        if level.is_some_and(|level| level != at) {
+            return Err(malformed(self.hash, "blob node not at the level its parent says"));
+        }
+        if held != u128::from(bytes) {
+            return Err(malformed(self.hash, "blob node holds other bytes than referred to"));
+        }
+        if let BlobNode::Internal { children, .. } = node {
+            for (child, bytes) in children {
+                let kind = Kind::Blob { level: Some(at - 1), bytes };
+                reach(Item { hash: child, kind, path: self.path.clone() });
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A reachability walk from one ref map. Run it with [`Walk::run`]; when that returns `Ok`,
@@ -95,7 +246,7 @@ impl Walk {
     pub fn new(ref_map: Hash) -> Walk {
         let mut walk =
             Walk { history: VecDeque::new(), trees: VecDeque::new(), seen: HashSet::new() };
-        walk.push(ref_map, Kind::RefMap, "manifest → ref map".into());
+        walk.push(Item::ref_map(ref_map));
         walk
     }
 
@@ -104,22 +255,14 @@ impl Walk {
         self.seen
     }
 
-    fn push(&mut self, hash: Hash, kind: Kind, path: Arc<str>) {
-        if !self.seen.insert(hash) {
+    fn push(&mut self, item: Item) {
+        if !self.seen.insert(item.hash) {
             return;
         }
-        let item = Item { hash, kind, path };
         match item.kind {
             Kind::MapNode { .. } | Kind::Blob { .. } => self.trees.push_back(item),
             _ => self.history.push_back(item),
         }
-    }
-
-    /// Adds a commit reached from `origin`: directly (`tip`) or as an ancestor of one that was.
-    fn push_commit(&mut self, hash: Hash, origin: Arc<str>, tip: bool) {
-        let via = if tip { "" } else { " → …" };
-        let path = format!("{origin}{via} → commit {}", short(hash)).into();
-        self.push(hash, Kind::Commit { origin }, path);
     }
 
     /// Reads batches until nothing is left. `Missing` (load the chunks it names and run again)
@@ -143,15 +286,9 @@ impl Walk {
                 let outcome = match fetched {
                     Ok(Some(chunk)) => {
                         visitor.checked(&chunk);
-                        self.expand(item, &chunk)
+                        item.expand(&chunk, &mut |reached| self.push(reached))
                     }
-                    // Every reader knows the empty map's one leaf, so a store need not hold it.
-                    Ok(None)
-                        if matches!(item.kind, Kind::MapNode { .. })
-                            && item.hash == Map::empty_unwritten().root() =>
-                    {
-                        Ok(())
-                    }
+                    Ok(None) if item.may_be_absent() => Ok(()),
                     Ok(None) => Err(chunk::Error::NotFound(item.hash).into()),
                     Err(error) => Err(error.into()),
                 };
@@ -160,123 +297,6 @@ impl Walk {
                 }
             }
         }
-    }
-
-    /// Decodes `chunk` as `item` says it must be and adds what it refers to.
-    fn expand(&mut self, item: &Item, chunk: &Chunk) -> Result<(), Error> {
-        let fetched = Fetched(chunk);
-        let store: &dyn ChunkStore = &fetched;
-        let (hash, path) = (item.hash, &item.path);
-        match &item.kind {
-            Kind::RefMap => {
-                for (name, target) in RefMap::read(store, hash)?.refs {
-                    let name: Arc<str> = name.into();
-                    if name.starts_with("workingSets/") {
-                        self.push(target, Kind::WorkingSet, name);
-                    } else if name.starts_with(CONFIG_PREFIX) {
-                        self.push(target, Kind::Config, name);
-                    } else if name.starts_with("refs/tags/") {
-                        self.push(target, Kind::Tag, name);
-                    } else {
-                        self.push_commit(target, name, true);
-                    }
-                }
-            }
-            Kind::Config => {}
-            Kind::Tag => self.push_commit(Tag::read(store, hash)?.commit, path.clone(), true),
-            Kind::WorkingSet => {
-                let set = WorkingSet::read(store, hash)?;
-                self.push(set.working, Kind::Root, format!("{path} → working root").into());
-                self.push(set.staged, Kind::Root, format!("{path} → staged root").into());
-                if let Some(merge) = set.merge {
-                    self.push_commit(merge.commit, format!("{path} → merge").into(), true);
-                    let pre_merge = format!("{path} → pre-merge root").into();
-                    self.push(merge.pre_merge_working, Kind::Root, pre_merge);
-                    for (table, map) in merge.conflicts {
-                        let conflicts = format!("{path} → conflicts {table}").into();
-                        self.push(map, Kind::MapNode { parent_says: None }, conflicts);
-                    }
-                }
-            }
-            Kind::Commit { origin } => {
-                let commit = Commit::read(store, hash)?;
-                self.push(commit.root, Kind::Root, format!("{path} → root").into());
-                for parent in commit.parents {
-                    self.push_commit(parent, origin.clone(), false);
-                }
-            }
-            Kind::Root => {
-                for (name, table) in RootValue::read(store, hash)?.tables {
-                    self.push(table, Kind::Table, format!("{path} → table {name}").into());
-                }
-            }
-            Kind::Table => {
-                let table = Table::read(store, hash)?;
-                let rows = format!("{path} → rows").into();
-                self.push(table.rows.root(), Kind::MapNode { parent_says: None }, rows);
-                for (name, index) in table.indexes {
-                    let index_path = format!("{path} → index {name}").into();
-                    self.push(index.root(), Kind::MapNode { parent_says: None }, index_path);
-                }
-            }
-            Kind::MapNode { parent_says } => self.expand_map_node(item, chunk, *parent_says)?,
-            Kind::Blob { level, bytes } => self.expand_blob(item, chunk, *level, *bytes)?,
-        }
-        Ok(())
-    }
-
-    /// Checks a map node against what its parent says of it and adds its children and blobs.
-    fn expand_map_node(
-        &mut self,
-        item: &Item,
-        chunk: &Chunk,
-        parent_says: Option<(u8, u64)>,
-    ) -> Result<(), Error> {
-        let node = prolly::node_refs(chunk.clone())?;
-        if parent_says.is_some_and(|says| says != (node.level, node.count)) {
-            return Err(malformed(item.hash, "map node differs from its parent's level or count"));
-        }
-        for child in node.children {
-            let parent_says = Some((node.level - 1, child.count));
-            self.push(child.hash, Kind::MapNode { parent_says }, item.path.clone());
-        }
-        if !node.blobs.is_empty() {
-            let path: Arc<str> = format!("{} → blob", item.path).into();
-            for (root, bytes) in node.blobs {
-                self.push(root, Kind::Blob { level: None, bytes }, path.clone());
-            }
-        }
-        Ok(())
-    }
-
-    /// Checks a blob node against what refers to it (readers check the whole tree's length;
-    /// this checks each node's share of it) and adds its children.
-    fn expand_blob(
-        &mut self,
-        item: &Item,
-        chunk: &Chunk,
-        level: Option<u8>,
-        bytes: u64,
-    ) -> Result<(), Error> {
-        let node = prolly::decode_blob_node(item.hash, chunk.data())?;
-        let (at, held) = match &node {
-            BlobNode::Leaf(piece) => (0, piece.len() as u128),
-            BlobNode::Internal { level, children } => {
-                (*level, children.iter().map(|(_, bytes)| u128::from(*bytes)).sum())
-            }
-        };
-        if level.is_some_and(|level| level != at) {
-            return Err(malformed(item.hash, "blob node not at the level its parent says"));
-        }
-        if held != u128::from(bytes) {
-            return Err(malformed(item.hash, "blob node holds other bytes than referred to"));
-        }
-        if let BlobNode::Internal { children, .. } = node {
-            for (child, bytes) in children {
-                self.push(child, Kind::Blob { level: Some(at - 1), bytes }, item.path.clone());
-            }
-        }
-        Ok(())
     }
 }
 
