@@ -200,6 +200,10 @@ fn workload() -> Vec<String> {
             "UPDATE u SET t_id = 5000 WHERE k = 'a'",
             "COMMIT",
             "SELECT COUNT(*) FROM t AS OF 'HEAD~2'",
+            "CALL dolt_tag('v1', 'HEAD~1')",
+            "SELECT COUNT(*) FROM `cached/v1`.t",
+            "SHOW CREATE TABLE `cached/v1`.t",
+            "SHOW CREATE TABLE t AS OF 'v1'",
             "SELECT * FROM dolt_status ORDER BY table_name",
             "SELECT name FROM dolt_branches ORDER BY name",
         ]

@@ -132,7 +132,12 @@ fn revision_root(exec: &mut Exec, revision: &str) -> Result<RootValue, Error> {
     if repo.branch_head(revision).is_ok() {
         return Ok(repo.working_root(revision)?);
     }
-    let commit = resolve(&repo, exec.workspace, revision).map_err(|_| {
+    let commit = resolve(&repo, exec.workspace, revision).map_err(|error| {
+        // A chunk not loaded yet (a tag's, a commit's) is loaded and the statement run again;
+        // only a name that resolves to nothing names no database.
+        if error.kind == ErrorKind::Storage {
+            return error;
+        }
         Error::new(
             ErrorKind::NoSuchDatabase,
             format!("database not found: {}/{revision}", exec.workspace.database),
