@@ -23,6 +23,15 @@ use crate::platform::web::{IdbStore, ManifestChannel};
 use super::database::memory_store;
 use super::{Durability, Error, Storage, Store};
 
+/// The files of a directory on this target: `std::fs` natively, Node's `fs` in the wasm build.
+/// `PlatformFiles::open(path)` works on (and creates) the directory `path`.
+#[cfg(not(target_arch = "wasm32"))]
+pub type PlatformFiles = NativeFiles;
+/// The files of a directory on this target: `std::fs` natively, Node's `fs` in the wasm build.
+/// `PlatformFiles::open(path)` works on (and creates) the directory `path`.
+#[cfg(target_arch = "wasm32")]
+pub type PlatformFiles = NodeFiles;
+
 /// A write of chunks ahead of the flush that will publish them (see [`Backend::write_ahead`]).
 pub type WriteAhead = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), StoreError>>>>;
 
@@ -226,10 +235,7 @@ impl Store for IndexedDb {
 /// A store handle of any backend, as [`Storage`] chooses it.
 pub enum AnyStore {
     Memory(MemoryStore),
-    #[cfg(not(target_arch = "wasm32"))]
-    Files(FileStore<NativeFiles>),
-    #[cfg(target_arch = "wasm32")]
-    Files(FileStore<NodeFiles>),
+    Files(FileStore<PlatformFiles>),
     #[cfg(target_arch = "wasm32")]
     IndexedDb(IndexedDb),
 }
@@ -271,11 +277,7 @@ impl AnyStore {
             Storage::Memory => AnyStore::Memory(memory_store(name)),
             Storage::Files { dir } => {
                 let path = format!("{}/{name}", dir.trim_end_matches('/'));
-                #[cfg(not(target_arch = "wasm32"))]
-                let files = NativeFiles::open(&path)?;
-                #[cfg(target_arch = "wasm32")]
-                let files = NodeFiles::open(&path)?;
-                AnyStore::Files(FileStore::open(files)?)
+                AnyStore::Files(FileStore::open(PlatformFiles::open(&path)?)?)
             }
             #[cfg(target_arch = "wasm32")]
             Storage::IndexedDb => AnyStore::IndexedDb(IndexedDb::open(name, heard).await?),
@@ -318,9 +320,8 @@ impl From<MemoryStore> for AnyStore {
     }
 }
 
-#[cfg(not(target_arch = "wasm32"))]
-impl From<FileStore<NativeFiles>> for AnyStore {
-    fn from(store: FileStore<NativeFiles>) -> AnyStore {
+impl From<FileStore<PlatformFiles>> for AnyStore {
+    fn from(store: FileStore<PlatformFiles>) -> AnyStore {
         AnyStore::Files(store)
     }
 }
@@ -329,13 +330,6 @@ impl From<FileStore<NativeFiles>> for AnyStore {
 impl From<IndexedDb> for AnyStore {
     fn from(store: IndexedDb) -> AnyStore {
         AnyStore::IndexedDb(store)
-    }
-}
-
-#[cfg(target_arch = "wasm32")]
-impl From<FileStore<NodeFiles>> for AnyStore {
-    fn from(store: FileStore<NodeFiles>) -> AnyStore {
-        AnyStore::Files(store)
     }
 }
 

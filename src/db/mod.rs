@@ -1,6 +1,7 @@
 //! The layer that drives the synchronous core and does the IO: the asynchronous storage contract
 //! ([`Store`]) every backend meets and its conformance suite, the [`Cache`] the core runs on in
-//! front of a store that may wait, and the [`Database`] a program opens by name.
+//! front of a store that may wait, the [`Database`] a program opens by name, and the
+//! [`RemoteServer`] that serves a directory of databases to remotes.
 
 mod backend;
 mod cache;
@@ -8,6 +9,7 @@ mod changes;
 pub mod conformance;
 mod database;
 mod error;
+mod remote_server;
 mod store;
 
 pub use backend::{AnyStore, Backend, WriteAhead};
@@ -18,4 +20,5 @@ pub use database::{
     STATEMENT_RETRIES_MAX,
 };
 pub use error::Error;
+pub use remote_server::{RemoteServer, Served, ServerRequest, STORES_OPEN_MAX};
 pub use store::{ready, Durability, Store};
