@@ -141,6 +141,55 @@ describe('init', () => {
     assert.equal(ok(dir, ['sql', '-r', 'csv', '-q', 'SELECT DATABASE() AS d']), 'd\nmy_notes_v2\n');
   });
 
+  test('--name, --email, --date and -b shape the first branch and commit, as in Dolt', async () => {
+    const dir = freshDir('flags');
+    const printed = ok(dir, ['init', '-b', 'trunk', '--name', 'Ada Lovelace', '--email', 'ada@example.com', '--date', '2024-01-02T03:04:05']);
+    assert.match(printed, /^Successfully initialized cambium data repository/);
+    const state = JSON.parse(readFileSync(join(dir, '.cambium', 'repo_state.json'), 'utf8'));
+    assert.deepEqual(state, { name: `flags${dirs}`, head: 'refs/heads/trunk' });
+    assert.equal(ok(dir, ['branch']), '* trunk\n');
+    assert.equal(ok(dir, ['status']), 'On branch trunk\nnothing to commit, working tree clean\n');
+    assert.match(
+      ok(dir, ['log']),
+      /^commit [0-9a-v]{32} \(HEAD -> trunk\)\nAuthor: Ada Lovelace <ada@example.com>\nDate:  Tue Jan 02 03:04:05 \+0000 2024\n\n\tInitialize data repository\n/,
+    );
+    // The name and email are the database's local config, so later commits are signed too.
+    assert.equal(ok(dir, ['config', '--local', '--list']), 'user.email = ada@example.com\nuser.name = Ada Lovelace\n');
+    assert.match(ok(dir, ['commit', '--allow-empty', '-m', 'next']), /^Author: Ada Lovelace <ada@example.com>$/m);
+    // The renamed branch is the database's default one: a session that names none starts there.
+    const { Database } = loadNode();
+    const db = await Database.open(state.name, { storage: 'fs', dir: join(dir, '.cambium') });
+    const { rows } = await db.query("SELECT active_branch() AS b, (SELECT COUNT(*) FROM dolt_branches) AS n");
+    assert.deepEqual(rows, [{ b: 'trunk', n: 1 }]);
+    await db.close();
+  });
+
+  test('init signs the first commit with the configured user; -b main keeps the default branch', () => {
+    const home = freshDir('home');
+    ok(freshDir('plain'), ['config', '--global', '--add', 'user.name', 'Grace Hopper'], { home });
+    ok(freshDir('plain'), ['config', '--global', '--add', 'user.email', 'grace@example.com'], { home });
+    const dir = freshDir();
+    ok(dir, ['init', '--initial-branch=main'], { home });
+    assert.equal(ok(dir, ['branch'], { home }), '* main\n');
+    assert.match(ok(dir, ['log'], { home }), /^Author: Grace Hopper <grace@example.com>$/m);
+    // Without --name or --email nothing is written to the local config.
+    assert.equal(existsSync(join(dir, '.cambium', 'config.json')), false);
+  });
+
+  test('a refused branch name, date or empty flag leaves no database behind', () => {
+    const dir = freshDir();
+    fails(dir, ['init', '-b', 'bad..name'], /'bad\.\.name' is not a valid branch name/);
+    assert.equal(existsSync(join(dir, '.cambium')), false);
+    fails(dir, ['init', '--date', 'someday'], /invalid date 'someday'/);
+    assert.equal(existsSync(join(dir, '.cambium')), false);
+    fails(dir, ['init', '--name', ''], /--name needs a non-empty value/);
+    fails(dir, ['init', '-b'], /option `-b' of `cambium init' needs a value/);
+    assert.equal(existsSync(join(dir, '.cambium')), false);
+    // The directory can still be initialized.
+    ok(dir, ['init', '-b', 'good']);
+    assert.equal(ok(dir, ['branch', '--show-current']), 'good\n');
+  });
+
   test('a directory name too long for a database name is refused clearly', () => {
     const dir = join(scratch, 'x'.repeat(70));
     mkdirSync(dir);

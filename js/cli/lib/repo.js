@@ -114,9 +114,9 @@ class Repo {
     writeJson(this.statePath, this._state);
   }
 
-  /** Records a new database directory's name and branch. */
-  writeInitialState(name) {
-    this._state = { name, head: `${BRANCH_REF_PREFIX}main` };
+  /** Records a new database directory's name and its first branch, checked out. */
+  writeInitialState(name, branch) {
+    this._state = { name, head: `${BRANCH_REF_PREFIX}${branch}` };
     writeJson(this.statePath, this._state);
   }
 
