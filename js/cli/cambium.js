@@ -11,6 +11,8 @@ main(process.argv.slice(2), {
   stdout: (line) => process.stdout.write(`${line}\n`),
   stderr: (line) => process.stderr.write(`${line}\n`),
   stdin: process.stdin,
+  // On a terminal, `sql` without a query is an interactive shell with its prompts on stdout.
+  terminal: process.stdin.isTTY ? process.stdout : undefined,
 }).then(
   (status) => {
     process.exitCode = status;

@@ -1,12 +1,15 @@
 // The `cambium` command of the built package (pkg/bin/cambium.js), end to end: every command run
 // as a child process in temporary database directories, every result format, scripts on stdin,
-// exit statuses and error messages, state kept between invocations, a branch/merge/conflict
-// round trip, and the package installed with npm.
+// the interactive shell (on streams, and on a pseudo-terminal), exit statuses and error messages,
+// state kept between invocations, a branch/merge/conflict round trip, and the package installed
+// with npm.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough, Writable } from 'node:stream';
 import { after, describe, test } from 'node:test';
 
 import { loadNode, ROOT } from '../support/paths.mjs';
@@ -77,6 +80,75 @@ function conflicting(branch) {
   ok(dir, ['commit', '-am', 'theirs']);
   ok(dir, ['checkout', 'main']);
   return dir;
+}
+
+/** The CLI's entry, loaded from the package into this process to drive the shell on streams. */
+const { main } = createRequire(import.meta.url)(join(PKG, 'bin', 'lib', 'main.js'));
+
+/**
+ * Runs `cambium sql args…` in `cwd` in this process as on a terminal, with `lines` typed into
+ * its shell (and the input ended after them unless `end` is false); resolves to the exit status
+ * and the transcript: prompts, results and errors in the order they were written, with every
+ * statement's time as 0.00.
+ */
+async function shell(cwd, lines, { args = [], end = true } = {}) {
+  let transcript = '';
+  const terminal = new Writable({
+    write(chunk, _, done) {
+      transcript += chunk;
+      done();
+    },
+  });
+  const input = new PassThrough();
+  for (const line of lines) input.write(`${line}\n`);
+  if (end) input.end();
+  const print = (line) => {
+    transcript += `${line}\n`;
+  };
+  const status = await main(['sql', ...args], { cwd, stdout: print, stderr: print, stdin: input, terminal });
+  return { status, transcript: transcript.replace(/\(\d+\.\d\d sec\)/g, '(0.00 sec)') };
+}
+
+/** Text a terminal showed, without escape sequences and carriage returns. */
+function plain(text) {
+  return text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
+}
+
+/**
+ * Runs `cambium sql` in `cwd` on a pseudo-terminal made by util-linux's `script`, typing each of
+ * `keys` once the shell shows a prompt for it; resolves to the exit status and what the
+ * terminal showed (see `plain`).
+ */
+function onTerminal(cwd, keys) {
+  const quote = (text) => `'${text.replace(/'/g, "'\\''")}'`;
+  const command = `${quote(process.execPath)} ${quote(BIN)} sql`;
+  const child = spawn('script', ['-qfec', command, '/dev/null'], {
+    cwd,
+    env: { ...process.env, HOME, TZ: 'UTC', TERM: 'xterm' },
+  });
+  return new Promise((resolve, reject) => {
+    let shown = '';
+    let typed = 0;
+    let since = 0;
+    const stalled = setTimeout(() => {
+      child.kill();
+      reject(new Error(`the shell stopped answering; the terminal showed:\n${plain(shown)}`));
+    }, 30_000);
+    child.on('error', reject);
+    child.stdout.on('data', (data) => {
+      shown += data;
+      // A prompt at the end of what arrived since the last keys means the shell waits for more.
+      if (typed < keys.length && /> $/.test(plain(shown.slice(since)))) {
+        since = shown.length;
+        child.stdin.write(keys[typed++]);
+      }
+    });
+    child.on('close', (status) => {
+      clearTimeout(stalled);
+      child.stdin.end();
+      resolve({ status, shown: plain(shown) });
+    });
+  });
 }
 
 /** The hash of a revision. */
@@ -286,6 +358,133 @@ describe('sql', () => {
     fails(dir, ['sql', '-q'], /option `-q' of `cambium sql' needs a value/);
     fails(dir, ['log', '-z'], /unknown option `-z'/);
     fails(dir, ['sql', 'SELECT 1'], /unexpected argument 'SELECT 1'/);
+  });
+});
+
+describe('the sql shell', () => {
+  test('prompts with the database and branch, runs statements across lines, shows errors, follows checkouts', async () => {
+    const dir = freshDir('shell');
+    ok(dir, ['init']);
+    const db = `shell${dirs}`;
+    const prompt = `${db}/main> `;
+    const more = '-> '.padStart(prompt.length);
+    const { status, transcript } = await shell(dir, [
+      'SELECT 1 AS one;',
+      'CREATE TABLE t (id INT PRIMARY KEY,',
+      '  name TEXT);',
+      "INSERT INTO t VALUES (1, 'a;b'); SELECT name FROM t;",
+      'SELECT * FROM nope;',
+      '',
+      '-- only a comment',
+      "CALL dolt_checkout('-b', 'feature');",
+      `USE \`${db}/main\`;`,
+      "SELECT LENGTH('one",
+      'exit',
+      "') AS n;",
+      'quit',
+      'SELECT 2;',
+    ]);
+    assert.equal(status, 0);
+    assert.equal(
+      transcript,
+      [
+        '# Welcome to the Cambium SQL shell.',
+        "# Statements must be terminated with ';'.",
+        '# "exit" or "quit" (or Ctrl-D) to exit.',
+        `${prompt}+-----+`,
+        '| one |',
+        '+-----+',
+        '| 1   |',
+        '+-----+',
+        '',
+        `${prompt}${more}Query OK, 0 rows affected (0.00 sec)`,
+        `${prompt}Query OK, 1 row affected (0.00 sec)`,
+        '+------+',
+        '| name |',
+        '+------+',
+        '| a;b  |',
+        '+------+',
+        '',
+        `${prompt}error: table 'nope' does not exist [sql_no_such_table]`,
+        `${prompt}${prompt}${prompt}+--------+------------------------------+`,
+        '| status | message                      |',
+        '+--------+------------------------------+',
+        "| 0      | Switched to branch 'feature' |",
+        '+--------+------------------------------+',
+        '',
+        `${db}/feature> Query OK, 0 rows affected (0.00 sec)`,
+        // `exit` inside an unfinished string is part of the statement, not a command.
+        `${prompt}${more}${more}+---+`,
+        '| n |',
+        '+---+',
+        '| 9 |',
+        '+---+',
+        '',
+        `${prompt}Bye`,
+        '',
+      ].join('\n'),
+    );
+    // The shell moved its own session only: the directory is still on main.
+    assert.equal(ok(dir, ['branch', '--show-current']), 'main\n');
+    assert.equal(ok(dir, ['sql', '-r', 'csv', '-q', 'SELECT COUNT(*) AS n FROM t']), 'n\n1\n');
+  });
+
+  test('the end of the input leaves as Ctrl-D does, \\q leaves at once, -r applies in the shell', async () => {
+    const dir = freshDir('shell');
+    ok(dir, ['init', '-b', 'trunk']);
+    const prompt = `shell${dirs}/trunk> `;
+    const more = '-> '.padStart(prompt.length);
+    const afterWelcome = (text) => text.split('\n').slice(3).join('\n');
+    // An unfinished statement at the end of the input is dropped.
+    const ended = await shell(dir, ['SELECT 2 AS two;', 'SELECT 3'], { args: ['-r', 'csv'] });
+    assert.equal(ended.status, 0);
+    assert.equal(afterWelcome(ended.transcript), `${prompt}two\n2\n${prompt}${more}\nBye\n`);
+    const left = await shell(dir, ['\\q', 'SELECT 4 AS four;'], { end: false });
+    assert.equal(left.status, 0);
+    assert.equal(afterWelcome(left.transcript), `${prompt}Bye\n`);
+  });
+
+  test('on a terminal: the prompt, line editing and history, results, Ctrl-C drops a statement, Ctrl-D leaves', async () => {
+    const dir = freshDir('tty');
+    ok(dir, ['init']);
+    const db = `tty${dirs}`;
+    const { status, shown } = await onTerminal(dir, [
+      'CREATE TABLE t (id INT PRIMARY KEY);\r',
+      'INSERT INTO t\r',
+      'VALUES (7);\r',
+      // Ctrl-C after typing part of a statement.
+      'SELECT oops\x03',
+      "CALL dolt_commit('-Am', 'seven');\r",
+      "CALL dolt_checkout('-b', 'feature');\r",
+      // A typo taken back with Backspace, then the same line again from the history (Up).
+      'SELECT idx\x7f FROM t;\r',
+      '\x1b[A\r',
+      '\x04',
+    ]);
+    assert.equal(status, 0, shown);
+    const expected = [
+      '# Welcome to the Cambium SQL shell.',
+      `${db}/main> CREATE TABLE t (id INT PRIMARY KEY);`,
+      'Query OK, 0 rows affected',
+      `${db}/main> INSERT INTO t`,
+      `${' '.repeat(db.length + 4)}-> VALUES (7);`,
+      'Query OK, 1 row affected',
+      `${db}/main> SELECT oops^C`,
+      `${db}/main> CALL dolt_checkout('-b', 'feature');`,
+      "| 0      | Switched to branch 'feature' |",
+      `${db}/feature> SELECT id FROM t;`,
+      '| 7  |',
+      `${db}/feature> SELECT id FROM t;`,
+      '| 7  |',
+      `${db}/feature> `,
+      'Bye',
+    ];
+    let at = 0;
+    for (const line of expected) {
+      const found = shown.indexOf(line, at);
+      assert.ok(found >= 0, `the terminal did not show ${JSON.stringify(line)} after position ${at}:\n${shown}`);
+      at = found + line.length;
+    }
   });
 });
 

@@ -1,5 +1,5 @@
 // How results are printed, in Dolt's shapes: the tabular form with +---+ borders, CSV, JSON and
-// the vertical form for `sql -r`, and the dates of `log`.
+// the vertical form for `sql -r` and its shell, and the dates of `log`.
 'use strict';
 
 /** A value as text in a table: NULL for null, BLOBs in hex, JSON as JSON. */
@@ -72,6 +72,39 @@ function vertical(columns, rows) {
     .join('\n');
 }
 
+/** The formats `sql -r` accepts. */
+const RESULT_FORMATS = ['tabular', 'csv', 'json', 'vertical'];
+
+/** How one statement's rows are printed in each format; null prints nothing. */
+function rowsText(resultFormat, columns, rows) {
+  switch (resultFormat) {
+    case 'csv':
+      return csv(columns, rows).replace(/\n$/, '');
+    case 'json':
+      return json(columns, rows);
+    case 'vertical':
+      return rows.length ? vertical(columns, rows) : null;
+    default:
+      return tabular(columns, rows) || null;
+  }
+}
+
+/**
+ * The lines `sql` prints for one statement's result: its rows in `resultFormat` (a table and an
+ * empty line after it, as Dolt prints them), or, for a statement without a result set and with
+ * `okLines`, `Query OK, <n> rows affected (<seconds> sec)`. Nothing for an empty result.
+ */
+function statementLines(result, { resultFormat, okLines, seconds }) {
+  if (result.columns.length) {
+    const text = rowsText(resultFormat, result.columns, result.rows);
+    if (text === null) return [];
+    return resultFormat === 'tabular' ? [text, ''] : [text];
+  }
+  if (!okLines) return [];
+  const noun = result.rowsAffected === 1 ? 'row' : 'rows';
+  return [`Query OK, ${result.rowsAffected} ${noun} affected (${seconds.toFixed(2)} sec)`];
+}
+
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const two = (n) => String(n).padStart(2, '0');
@@ -90,4 +123,4 @@ function commitDate(value) {
   return `${DAYS[date.getDay()]} ${MONTHS[date.getMonth()]} ${two(date.getDate())} ${clock} ${zone} ${date.getFullYear()}`;
 }
 
-module.exports = { cellText, commitDate, csv, json, tabular, vertical };
+module.exports = { RESULT_FORMATS, cellText, commitDate, csv, json, statementLines, tabular, vertical };

@@ -13,15 +13,18 @@ const HELP_OPTION = { short: 'h', long: 'help' };
 
 /**
  * Runs `argv` (the arguments after `cambium`) in `cwd` and resolves to the exit status. `io`
- * holds `stdout`, `stderr` (functions taking a line) and `stdin` (a readable stream).
+ * holds `stdout`, `stderr` (functions taking a line), `stdin` (a readable stream) and, when
+ * stdin is a terminal, `terminal`: the writable stream the interactive shell of `sql` draws its
+ * prompts on.
  */
-async function main(argv, { cwd, stdout, stderr, stdin }) {
+async function main(argv, io) {
+  const { cwd, stdout, stderr, stdin, terminal } = io;
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h') {
     stdout(help.overview(commands));
     return name === undefined ? 1 : 0;
   }
-  if (name === '--version') return main(['version'], { cwd, stdout, stderr, stdin });
+  if (name === '--version') return main(['version'], io);
   const command = commands.find((c) => c.name === name);
   if (!command) {
     stderr(`cambium: '${name}' is not a cambium command. See 'cambium help'.`);
@@ -36,7 +39,7 @@ async function main(argv, { cwd, stdout, stderr, stdin }) {
     }
     const repo = command.repo === 'none' || command.repo === 'optional' ? null : Repo.require(cwd);
     if (repo) session = await Session.open(repo, { warn: stderr });
-    const status = await command.run({ cwd, repo, session, opts, args, out: stdout, err: stderr, stdin, commands });
+    const status = await command.run({ cwd, repo, session, opts, args, out: stdout, err: stderr, stdin, terminal, commands });
     return typeof status === 'number' ? status : 0;
   } catch (err) {
     stderr(describe(err));

@@ -1,9 +1,31 @@
 // Splits a SQL script into statements at the `;` outside quotes and comments, so the CLI can run
-// and print them one at a time, as Dolt's `sql` does, and name the one that failed.
+// and print them one at a time, as Dolt's `sql` does, and name the one that failed; the shell
+// uses the same split to tell which statements the lines typed so far have ended.
 'use strict';
 
 /** The statements of `script`, trimmed, empty ones dropped. */
 function splitStatements(script) {
+  const { statements, rest } = scanStatements(script);
+  return keep([...statements, rest]);
+}
+
+/**
+ * The statements of `text` that a `;` ends, trimmed, empty ones dropped, and `rest`: the text
+ * after the last of them, untrimmed, which a shell keeps until more lines end it. A `;` inside a
+ * quote or comment that is still open at the end ends nothing.
+ */
+function terminatedStatements(text) {
+  const { statements, rest } = scanStatements(text);
+  return { statements: keep(statements), rest: onlyComments(rest) ? '' : rest };
+}
+
+/** Trims pieces and drops the empty ones and those holding only comments. */
+function keep(pieces) {
+  return pieces.map((s) => s.trim()).filter((s) => s.length > 0 && !onlyComments(s));
+}
+
+/** Splits `script` at each `;` outside quotes and comments: the pieces before them, and the rest. */
+function scanStatements(script) {
   const statements = [];
   let start = 0;
   let i = 0;
@@ -33,8 +55,7 @@ function splitStatements(script) {
       i++;
     }
   }
-  statements.push(script.slice(start));
-  return statements.map((s) => s.trim()).filter((s) => s.length > 0 && !onlyComments(s));
+  return { statements, rest: script.slice(start) };
 }
 
 /** Whether a piece holds nothing but comments (a script's trailing notes). */
@@ -46,4 +67,4 @@ function onlyComments(text) {
   return stripped.trim().length === 0;
 }
 
-module.exports = { splitStatements };
+module.exports = { splitStatements, terminatedStatements };

@@ -1,28 +1,14 @@
 // `cambium sql`: runs SQL from `-q`, a file or stdin, printing each statement's result as Dolt
-// does (`-r tabular|csv|json|vertical`).
+// does (`-r tabular|csv|json|vertical`); on a terminal without `-q` or `-f`, the interactive
+// shell (lib/shell.js).
 'use strict';
 
 const fs = require('node:fs');
 
 const { CliError, describe } = require('../errors');
-const format = require('../format');
+const { RESULT_FORMATS, statementLines } = require('../format');
 const { splitStatements } = require('../script');
-
-const FORMATS = ['tabular', 'csv', 'json', 'vertical'];
-
-/** How one statement's rows are printed in each format; null prints nothing. */
-function render(resultFormat, columns, rows) {
-  switch (resultFormat) {
-    case 'csv':
-      return format.csv(columns, rows).replace(/\n$/, '');
-    case 'json':
-      return format.json(columns, rows);
-    case 'vertical':
-      return rows.length ? format.vertical(columns, rows) : null;
-    default:
-      return format.tabular(columns, rows) || null;
-  }
-}
+const { runShell } = require('../shell');
 
 async function readStdin(stdin) {
   const parts = [];
@@ -32,7 +18,7 @@ async function readStdin(stdin) {
 
 module.exports = {
   name: 'sql',
-  summary: 'Run SQL statements: from -q, from a file, or read from stdin.',
+  summary: 'Run SQL statements: from -q, from a file, from stdin, or in a shell on a terminal.',
   usage: '[-q <query>] [-r tabular|csv|json|vertical] [-f <file>] [-b] [--continue]',
   options: [
     { short: 'q', long: 'query', value: true, help: 'the statements to run (several separated by ;)' },
@@ -41,14 +27,19 @@ module.exports = {
     { short: 'b', long: 'batch', help: "print only result sets, not 'Query OK' lines" },
     { long: 'continue', help: 'go on after a failing statement (the exit status is still 1)' },
   ],
-  async run({ session, opts, args, out, err, stdin }) {
+  async run({ session, opts, args, out, err, stdin, terminal }) {
     const resultFormat = opts['result-format'] || 'tabular';
-    if (!FORMATS.includes(resultFormat)) {
-      throw new CliError(`error: unknown result format '${resultFormat}'; use one of ${FORMATS.join(', ')}`);
+    if (!RESULT_FORMATS.includes(resultFormat)) {
+      throw new CliError(`error: unknown result format '${resultFormat}'; use one of ${RESULT_FORMATS.join(', ')}`);
     }
     if (args.length) throw new CliError(`error: unexpected argument '${args[0]}'; quote the query and pass it with -q`);
     if (opts.query !== undefined && opts.file !== undefined) {
       throw new CliError('error: -q and -f cannot be used together');
+    }
+    // Tabular results say when a statement changed rows; CSV and JSON stay machine-readable.
+    const okLines = resultFormat === 'tabular' && !opts.batch;
+    if (opts.query === undefined && opts.file === undefined && terminal) {
+      return runShell({ session, input: stdin, output: terminal, out, err, resultFormat, okLines });
     }
     let script;
     if (opts.query !== undefined) script = opts.query;
@@ -60,8 +51,6 @@ module.exports = {
       }
     } else script = await readStdin(stdin);
 
-    // Tabular results say when a statement changed rows; CSV and JSON stay machine-readable.
-    const okLines = resultFormat === 'tabular' && !opts.batch;
     const statements = splitStatements(script);
     let failed = false;
     for (const [index, statement] of statements.entries()) {
@@ -76,15 +65,8 @@ module.exports = {
         if (opts.continue) continue;
         break;
       }
-      if (result.columns.length) {
-        const text = render(resultFormat, result.columns, result.rows);
-        if (text !== null) out(text);
-        if (resultFormat === 'tabular' && text !== null) out('');
-      } else if (okLines) {
-        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        const noun = result.rowsAffected === 1 ? 'row' : 'rows';
-        out(`Query OK, ${result.rowsAffected} ${noun} affected (${seconds.toFixed(2)} sec)`);
-      }
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      for (const line of statementLines(result, { resultFormat, okLines, seconds })) out(line);
     }
     return failed ? 1 : 0;
   },
