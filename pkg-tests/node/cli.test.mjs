@@ -351,6 +351,22 @@ describe('sql', () => {
     fails(dir, ['sql', '-q', 'SELECT * FROM nope'], /\[sql_no_such_table\]/);
   });
 
+  test('SHOW CREATE TABLE of the working table, AS OF a revision, and in `db/<commit>`', () => {
+    const dir = seeded();
+    const { name } = JSON.parse(readFileSync(join(dir, '.cambium', 'repo_state.json'), 'utf8'));
+    const seed = hashOf(dir, 'HEAD');
+    ok(dir, ['sql', '-q', 'ALTER TABLE t ADD COLUMN extra INT']);
+    const createOf = (sql) => JSON.parse(ok(dir, ['sql', '-r', 'json', '-q', sql])).rows[0]['Create Table'];
+    const working = createOf('SHOW CREATE TABLE t');
+    assert.match(working, /`extra` int/);
+    const committed = createOf("SHOW CREATE TABLE t AS OF 'main'");
+    assert.equal(committed, working.replace('  `extra` int,\n', ''));
+    assert.equal(createOf(`SHOW CREATE TABLE t AS OF '${seed}'`), committed);
+    assert.equal(createOf(`SHOW CREATE TABLE \`${name}/${seed}\`.t`), committed);
+    fails(dir, ['sql', '-q', "SHOW CREATE TABLE t AS OF 'nope'"], /^error: revision not found: 'nope' \[not_found\]$/m);
+    fails(dir, ['sql', '-q', `SHOW CREATE TABLE \`${name}/nope\`.t`], new RegExp(`database not found: ${name}/nope \\[sql_no_such_database\\]`));
+  });
+
   test('bad flags are refused by name', () => {
     const dir = freshDir();
     ok(dir, ['init']);
@@ -738,8 +754,32 @@ describe('diff', () => {
         '',
       ].join('\n'),
     );
-    ok(dir, ['sql', '-q', 'ALTER TABLE t ADD COLUMN extra INT']);
-    assert.match(ok(dir, ['diff', 't']), /schema changed:\n\+  column `extra`/);
+  });
+
+  test('a changed schema: a line diff of CREATE TABLE before and after; a dropped table', () => {
+    const dir = seeded();
+    ok(dir, ['sql', '-q', 'ALTER TABLE t ADD COLUMN extra INT; ALTER TABLE t MODIFY COLUMN name VARCHAR(40)']);
+    const schema = [
+      'diff --dolt a/t b/t',
+      '--- a/t',
+      '+++ b/t',
+      ' CREATE TABLE `t` (',
+      '   `id` int NOT NULL,',
+      '-  `name` varchar(20),',
+      '+  `name` varchar(40),',
+      '+  `extra` int,',
+      '   PRIMARY KEY (`id`)',
+      ' ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_0900_bin;',
+      '',
+    ].join('\n');
+    assert.equal(ok(dir, ['diff', 't']), schema);
+    ok(dir, ['commit', '-am', 'wider']);
+    assert.equal(ok(dir, ['diff', 'HEAD~1', 'HEAD']), schema);
+    ok(dir, ['sql', '-q', 'DROP TABLE t']);
+    assert.match(
+      ok(dir, ['diff']),
+      /^diff --dolt a\/t b\/t\ndeleted table\n-CREATE TABLE `t` \(\n-  `id` int NOT NULL,\n[\s\S]*\n-\) ENGINE=InnoDB .*;\n\+---\+----\+------\+/,
+    );
   });
 });
 

@@ -36,32 +36,51 @@ async function endpoints(session, revisions, staged) {
   return [only, staged ? 'STAGED' : 'WORKING'];
 }
 
+/** A table's CREATE TABLE statement at a revision, with its semicolon; null when it has none. */
+async function createStatement(session, table, revision) {
+  if (!table) return null;
+  const { rows } = await session.query(`SHOW CREATE TABLE ${ident(table)} AS OF ?`, [revision]);
+  return `${rows[0][1]};`;
+}
+
 /**
- * The schema part of a table's diff. The engine shows CREATE TABLE only for the working set (it
- * has no `SHOW CREATE TABLE ... AS OF`), so a table added in the working set is printed whole,
- * as Dolt does, and any other schema change as the columns added and dropped, read from the
- * column names `dolt_diff()` gives each side.
+ * A line diff of two texts, as Dolt prints schema changes: every line of both, in order, marked
+ * `-` (only before), `+` (only after) or ` ` (in both), along a longest common subsequence.
+ */
+function lineDiff(before, after) {
+  const a = before === null ? [] : before.split('\n');
+  const b = after === null ? [] : after.split('\n');
+  // common[i][j]: the length of the longest common subsequence of a[i..] and b[j..].
+  const common = Array.from({ length: a.length + 1 }, () => new Array(b.length + 1).fill(0));
+  for (let i = a.length - 1; i >= 0; i--) {
+    for (let j = b.length - 1; j >= 0; j--) {
+      common[i][j] = a[i] === b[j] ? common[i + 1][j + 1] + 1 : Math.max(common[i + 1][j], common[i][j + 1]);
+    }
+  }
+  const lines = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (i < a.length && j < b.length && a[i] === b[j]) {
+      lines.push(` ${a[i++]}`);
+      j++;
+    } else if (i < a.length && (j === b.length || common[i + 1][j] >= common[i][j + 1])) {
+      lines.push(`-${a[i++]}`);
+    } else {
+      lines.push(`+${b[j++]}`);
+    }
+  }
+  return lines;
+}
+
+/**
+ * The schema part of a table's diff: its CREATE TABLE before and after as a line diff, or no
+ * lines when the two read the same.
  */
 async function schemaDiff(session, delta, from, to) {
-  if (delta.diff_type === 'added' && to.toUpperCase() === 'WORKING') {
-    const { rows } = await session.query(`SHOW CREATE TABLE ${ident(delta.to_table_name)}`);
-    // Dolt prints the statement as it would run, with its semicolon.
-    return `${rows[0][1]};`.split('\n').map((line) => `+${line}`);
-  }
-  const { columns } = await session.query('SELECT * FROM dolt_diff(?, ?, ?) LIMIT 0', [
-    from,
-    to,
-    delta.to_table_name || delta.from_table_name,
-  ]);
-  const side = (prefix) =>
-    columns.filter((c) => c.startsWith(prefix)).map((c) => c.slice(prefix.length)).filter((c) => !META.has(c));
-  const before = delta.diff_type === 'added' ? [] : side('from_');
-  const after = delta.diff_type === 'dropped' || delta.diff_type === 'removed' ? [] : side('to_');
-  return [
-    'schema changed:',
-    ...after.filter((c) => !before.includes(c)).map((c) => `+  column ${ident(c)}`),
-    ...before.filter((c) => !after.includes(c)).map((c) => `-  column ${ident(c)}`),
-  ];
+  const before = await createStatement(session, delta.from_table_name, from);
+  const after = await createStatement(session, delta.to_table_name, to);
+  return before === after ? [] : lineDiff(before, after);
 }
 
 /** The rows of `dolt_diff()` as a table marked +, -, < and >. */
@@ -155,7 +174,10 @@ module.exports = {
         out(`--- a/${d.from_table_name}`);
         out(`+++ b/${d.to_table_name}`);
       }
-      if (Number(d.schema_change)) out((await schemaDiff(session, d, from, to)).join('\n'));
+      if (Number(d.schema_change)) {
+        const lines = await schemaDiff(session, d, from, to);
+        if (lines.length) out(lines.join('\n'));
+      }
       if (Number(d.data_change)) {
         const rows = await rowDiff(session, from, to, name);
         if (rows) out(rows);
