@@ -22,6 +22,9 @@ pub enum Error {
     /// `flush` expected one manifest but the store holds another: someone else flushed first.
     /// Nothing was written.
     Conflict { current: Manifest },
+    /// `flush` expected a manifest of an older epoch than the store's: a newer primary took
+    /// over (see "Epochs and failover" in `docs/remote-protocol.md`). Nothing was written.
+    Fenced { current: Manifest },
     /// A manifest's bytes do not decode.
     BadManifest(&'static str),
     /// The backend's IO failed; the store's state is as it was before the call.
@@ -44,6 +47,7 @@ impl Error {
             Error::Malformed { .. } => "chunk_malformed",
             Error::TooLarge { .. } => "chunk_too_large",
             Error::Conflict { .. } => "manifest_conflict",
+            Error::Fenced { .. } => "fenced",
             Error::BadManifest(_) => "manifest_malformed",
             Error::Io(_) => "io",
             Error::QuotaExceeded(_) => "quota_exceeded",
@@ -72,6 +76,11 @@ impl fmt::Display for Error {
             Error::TooLarge { bytes, max } => {
                 write!(f, "a chunk of {bytes} bytes is larger than the limit of {max}")
             }
+            Error::Fenced { current } => write!(
+                f,
+                "a newer primary took over (the store is at epoch {}); nothing was written",
+                current.epoch
+            ),
             Error::Conflict { current } => write!(
                 f,
                 "the manifest moved (now epoch {} root {:?}); nothing was written",

@@ -129,6 +129,12 @@ impl Cache {
         }
     }
 
+    /// Forgets which chunks the store lacked: chunks were written to it without a new manifest
+    /// (a fetch copies them before it moves any ref).
+    pub fn chunks_arrived(&mut self) {
+        self.absent.clear();
+    }
+
     /// The state to rewind to if the next statement must run again.
     pub fn mark(&self) -> Mark {
         Mark {

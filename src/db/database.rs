@@ -18,6 +18,8 @@ use super::cache::{Cache, Pending, CACHE_BYTES_MAX_DEFAULT};
 use super::changes::{Listener, Watch};
 use super::{Durability, Error};
 
+mod network;
+
 /// Times one statement runs again because another writer published first, before it fails
 /// with a retryable error.
 pub const STATEMENT_RETRIES_MAX: u32 = 16;
@@ -162,8 +164,12 @@ impl<B: Backend> Database<B> {
         let may_change_history = lower.contains("dolt") || lower.contains("commit");
         let mut results = Vec::with_capacity(statements.len());
         for bound in &statements {
-            let light = !may_change_history && keeps_transaction(&self.session, &bound.statement);
             let values = &params[bound.params.clone()];
+            if let Some(call) = self.session.network_call(&bound.statement, values)? {
+                results.push(self.network(call).await?);
+                continue;
+            }
+            let light = !may_change_history && keeps_transaction(&self.session, &bound.statement);
             results.push(self.statement(&bound.statement, values, light).await?);
         }
         Ok(results)

@@ -9,6 +9,7 @@ mod changes;
 pub mod conformance;
 mod database;
 mod error;
+mod remote;
 mod remote_server;
 mod store;
 
@@ -20,5 +21,6 @@ pub use database::{
     STATEMENT_RETRIES_MAX,
 };
 pub use error::Error;
+pub use remote::RemoteStore;
 pub use remote_server::{RemoteServer, Served, ServerRequest, STORES_OPEN_MAX};
 pub use store::{ready, Durability, Store};

@@ -202,6 +202,16 @@ impl<'s> Repo<'s> {
         Ok(Repo { store, published, refs })
     }
 
+    /// Creates a repository in an empty store from refs whose chunks the store already holds,
+    /// as clone and restore do. Call [`Repo::publish`] to make it visible.
+    pub fn adopt(store: &'s mut dyn ChunkStore, refs: RefMap) -> Result<Repo<'s>, Error> {
+        let published = store.manifest()?;
+        if published.root.is_some() {
+            return Err(Error::AlreadyExists { what: "repository", name: String::new() });
+        }
+        Ok(Repo { store, published, refs })
+    }
+
     /// Creates a repository in an empty store: an empty root value, a first commit on
     /// `DEFAULT_BRANCH`, and its working set. Call [`Repo::publish`] to make it visible.
     pub fn init(store: &'s mut dyn ChunkStore, author: &Signature) -> Result<Repo<'s>, Error> {
@@ -580,6 +590,18 @@ impl<'s> Repo<'s> {
             Some(hash) => self.refs.refs.insert(name, hash),
             None => self.refs.refs.remove(&name),
         };
+    }
+
+    /// The tag object `name` points at, as the ref map holds it.
+    pub fn tag_ref(&self, name: &str) -> Option<Hash> {
+        self.refs.refs.get(&format!("{TAG_PREFIX}{name}")).copied()
+    }
+
+    /// Points tag `name` at a tag object already in the store, as fetch and clone do.
+    pub fn set_tag_ref(&mut self, name: &str, tag: Hash) -> Result<(), Error> {
+        validate_ref_name("tag", name)?;
+        self.refs.refs.insert(format!("{TAG_PREFIX}{name}"), tag);
+        Ok(())
     }
 
     /// Sets a remote-tracking ref (`refs/remotes/<remote>/<branch>`), as fetch does.

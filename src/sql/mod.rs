@@ -15,6 +15,10 @@ mod session;
 pub mod types;
 mod workspace;
 
+pub use dolt::{
+    after_push, apply_fetch, configured_url, decide_push, fetch_roots, plan_push, pull_source,
+    NetworkCall, PushPlan, PushUpdate, Rejection,
+};
 pub use error::{Error, ErrorKind};
 pub use session::{QueryResult, Saved, Session};
 pub use types::{CastType, Datum, Decimal, SqlType};

@@ -10,7 +10,9 @@ use std::sync::{Arc, Mutex};
 use crate::chunk::ChunkStore;
 use crate::history::{self, Repo, Signature};
 
-use super::ast::{ReferentialAction, Revision, ShowKind, Statement, VariableScope, VariableTarget};
+use super::ast::{
+    Expr, ReferentialAction, Revision, ShowKind, Statement, VariableScope, VariableTarget,
+};
 use super::constraints::describe_foreign_key;
 use super::data::TableMeta;
 use super::error::{Error, ErrorKind};
@@ -267,6 +269,49 @@ impl Session {
         params: &[Datum],
     ) -> Result<QueryResult, Error> {
         self.statement(store, statement, params)
+    }
+
+    /// The remote operation `statement` asks for when it is a `CALL` of a procedure that
+    /// reaches a remote (`dolt_push`, `dolt_fetch`, ...), which the `db` layer carries out:
+    /// the core does no IO. Their arguments are literals, parameters or user variables.
+    pub fn network_call(
+        &self,
+        statement: &Statement,
+        params: &[Datum],
+    ) -> Result<Option<super::NetworkCall>, Error> {
+        let Statement::Call { name, args } = statement else { return Ok(None) };
+        let lower = name.to_ascii_lowercase();
+        if !super::dolt::NETWORK_PROCEDURES.contains(&lower.as_str()) && lower != "dolt_backup" {
+            return Ok(None);
+        }
+        let mut texts = Vec::with_capacity(args.len());
+        for arg in args {
+            let value = match arg {
+                Expr::Literal(value) => value.clone(),
+                Expr::Param(n) => params[*n].clone(),
+                Expr::UserVariable(name) => self
+                    .user_variables
+                    .get(&name.to_ascii_lowercase())
+                    .cloned()
+                    .unwrap_or(Datum::Null),
+                _ => {
+                    return Err(Error::new(
+                        ErrorKind::Unsupported,
+                        format!("{lower} takes literal arguments, parameters or user variables"),
+                    ))
+                }
+            };
+            match value {
+                Datum::Null => {
+                    return Err(Error::new(
+                        ErrorKind::BadValue,
+                        format!("{lower}: arguments may not be NULL"),
+                    ))
+                }
+                value => texts.push(value.to_text().unwrap_or_default()),
+            }
+        }
+        super::dolt::network_call(&lower, &texts)
     }
 
     fn autocommit(&self) -> bool {

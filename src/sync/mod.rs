@@ -8,6 +8,7 @@
 mod auth;
 mod frames;
 mod json;
+pub mod remotes;
 mod serve;
 mod transfer;
 

@@ -4,15 +4,18 @@
 //! durable storage every browser gives a page and its workers alike; IndexedDB answers through
 //! callbacks, so it implements the asynchronous [`crate::db::Store`] alone. [`ManifestChannel`]
 //! tells the other tabs of the same origin that a flush moved the manifest, so they can drop what
-//! they read from the old one instead of polling.
+//! they read from the old one instead of polling. [`HttpRemote`] reaches a remote server with
+//! `fetch`.
 //!
 //! Compiled only for `wasm32`; everything here finds the browser's objects at run time, so the
 //! same build still loads under Node, where opening a store fails with a clear error.
 
 mod channel;
+mod http;
 mod idb;
 
 pub use channel::ManifestChannel;
+pub use http::HttpRemote;
 pub use idb::{
     error_from_js, IdbStore, CHUNKS_STORE, DATABASE_PREFIX, DATABASE_VERSION, MANIFEST_KEY,
     MANIFEST_STORE,

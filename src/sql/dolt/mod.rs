@@ -15,6 +15,7 @@ mod conflicts;
 mod diff_tables;
 mod log;
 mod procedures;
+mod remotes;
 mod revisions;
 mod tables;
 
@@ -27,6 +28,10 @@ use super::types::Datum;
 use super::workspace::publish_retrying;
 
 pub(super) use procedures::call;
+pub use remotes::{
+    after_push, apply_fetch, configured_url, decide_push, fetch_roots, network_call, plan_push,
+    pull_source, NetworkCall, PushPlan, PushUpdate, Rejection, NETWORK_PROCEDURES,
+};
 pub(super) use revisions::{
     is_own_branch, meta_as_of, meta_in_revision, read_as_of, read_revision, variable,
 };

@@ -1,6 +1,7 @@
 //! Dolt's version-control procedures: `CALL dolt_add(...)`, `dolt_commit`, `dolt_checkout`,
 //! `dolt_branch`, `dolt_merge`, `dolt_reset`, `dolt_tag`, `dolt_revert`, `dolt_cherry_pick`,
-//! `dolt_conflicts_resolve`, `dolt_clean` and `dolt_gc`, with Dolt's flags, result columns and
+//! `dolt_conflicts_resolve`, `dolt_clean`, `dolt_gc`, `dolt_remote` and `dolt_backup` (see
+//! `remotes`; the procedures that reach a remote run in the `db` layer), with Dolt's flags, result columns and
 //! error texts; and the legacy `COMMIT('-m', msg)` function, which makes a commit of the working
 //! set without moving any branch (the availability document moves `main` to it with an
 //! `UPDATE dolt_branches`).
@@ -34,6 +35,12 @@ const PROCEDURES: &[&str] = &[
     "dolt_conflicts_resolve",
     "dolt_clean",
     "dolt_gc",
+    "dolt_remote",
+    "dolt_backup",
+    "dolt_push",
+    "dolt_fetch",
+    "dolt_pull",
+    "dolt_clone",
 ];
 
 /// Times garbage collection starts over when another writer published during it.
@@ -79,6 +86,12 @@ pub(in super::super) fn call(exec: &mut Exec, name: &str, args: Vec<Datum>) -> R
         "dolt_conflicts_resolve" => conflicts_resolve(exec, &args),
         "dolt_clean" => clean(exec, &args),
         "dolt_gc" => gc(exec, &args),
+        "dolt_remote" => super::remotes::remote(exec, &args),
+        "dolt_backup" => super::remotes::backup(exec, &args),
+        _ if super::remotes::NETWORK_PROCEDURES.contains(&name) => Err(Error::new(
+            ErrorKind::Unsupported,
+            format!("{name} reaches a remote and needs a database opened with storage"),
+        )),
         _ => unreachable!("every procedure in PROCEDURES has a branch"),
     }
 }

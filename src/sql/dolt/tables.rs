@@ -50,6 +50,8 @@ const PLAIN_TABLES: &[&str] = &[
     "dolt_conflicts",
     "dolt_merge_status",
     "dolt_schemas",
+    "dolt_remotes",
+    "dolt_backups",
 ];
 
 /// The system tables named after a user table.
@@ -137,6 +139,8 @@ pub(in super::super) fn system_table(
         "dolt_conflicts" => return conflicts::summary(exec),
         "dolt_merge_status" => return merge_status(exec),
         "dolt_schemas" => return Ok(listing(SCHEMA_COLUMNS, Vec::new())),
+        "dolt_remotes" => return super::remotes::remotes_table(exec),
+        "dolt_backups" => return super::remotes::backups_table(exec),
         _ => {}
     }
     match suffixed(name) {

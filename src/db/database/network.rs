@@ -1,0 +1,449 @@
+//! Push, fetch, pull, clone and backups: the procedures that reach a remote, carried out here
+//! because the core does no IO. The core decides (which refs, fast-forward or not, what the
+//! remote's refs become) and plans the copy ([`Transfer`]); this module moves the chunks
+//! between the database's store and the remote's and swaps manifests.
+//!
+//! Order of writes: chunks first (children before parents, so an interrupted copy resumes),
+//! then one compare-and-swap of the remote's manifest, then one publish of the local refs
+//! (remote-tracking branches, upstreams). A push that loses the swap to another writer reads
+//! the remote again and decides again, a bounded number of times.
+
+use std::collections::BTreeMap;
+
+use crate::chunk::{self, Chunk, ChunkStore, Manifest, MemoryStore};
+use crate::history::{RefMap, Repo};
+use crate::sql::ast::{Expr, Statement};
+use crate::sql::{self, Datum, NetworkCall, PushPlan, QueryResult};
+use crate::sync::remotes::{self, REMOTES_DOCUMENT};
+use crate::sync::{Limits, Progress, Step, Transfer};
+
+use super::super::remote::RemoteStore;
+use super::super::{Durability, Error, Store};
+use super::{validate_name, AnyStore, Backend, Cache, Database, Engine, Options, Watch};
+
+/// Times a push reads the remote again after another writer swapped its manifest first.
+const SWAP_ATTEMPTS_MAX: u32 = 8;
+/// Times a write of copied chunks alone reads again a manifest that moved under it.
+const CHUNK_FLUSH_ATTEMPTS_MAX: u32 = 8;
+
+/// Runs `transfer` from `source` into `dest`, writing each batch as a flush that moves no ref.
+pub async fn copy<S: Store, D: Store>(
+    mut transfer: Transfer,
+    source: &S,
+    dest: &mut D,
+    durability: Durability,
+) -> Result<Progress, Error> {
+    loop {
+        match transfer.step() {
+            Step::Has(hashes) => {
+                let present = dest.has_many(&hashes).await?;
+                transfer.present(&present)?;
+            }
+            Step::Get(hashes) => {
+                let chunks = source.get_many(&hashes).await?;
+                transfer.fetched(chunks)?;
+            }
+            Step::Put(chunks) => {
+                for chunk in chunks {
+                    dest.put(chunk)?;
+                }
+                flush_chunks(dest, durability).await?;
+            }
+            Step::Done => return Ok(transfer.progress()),
+        }
+    }
+}
+
+/// Writes a store's buffered chunks without changing its manifest.
+async fn flush_chunks<D: Store>(dest: &mut D, durability: Durability) -> Result<(), Error> {
+    for _ in 0..CHUNK_FLUSH_ATTEMPTS_MAX {
+        let manifest = dest.manifest().await?;
+        match dest.flush(&manifest, &manifest, durability).await {
+            Err(chunk::Error::Conflict { .. }) => continue,
+            other => return Ok(other?),
+        }
+    }
+    Err(Error::new("busy", "the store kept moving while chunks were written to it; retry"))
+}
+
+/// The ref map a manifest names, read from `store`; `None` for a store never published to.
+async fn read_refs<S: Store>(store: &S, manifest: &Manifest) -> Result<Option<RefMap>, Error> {
+    let Some(root) = manifest.root else { return Ok(None) };
+    let mut scratch = MemoryStore::new();
+    ChunkStore::put(&mut scratch, store.get(root).await?)?;
+    Ok(Some(RefMap::read(&scratch, root)?))
+}
+
+/// The chunk holding `refs`.
+fn ref_map_chunk(refs: &RefMap) -> Result<Chunk, Error> {
+    let mut scratch = MemoryStore::new();
+    let hash = refs.write(&mut scratch)?;
+    Ok(ChunkStore::get(&scratch, hash)?)
+}
+
+/// What reading from or writing to the remote `name` failed with, naming the remote.
+fn remote_failed(name: &str, error: Error) -> Error {
+    if error.code() == "non_fast_forward" || error.code().starts_with("sql_") {
+        return error;
+    }
+    Error::new(error.code(), format!("remote '{name}': {}", error.message()))
+}
+
+fn status(message: String) -> QueryResult {
+    QueryResult {
+        columns: vec!["status".into(), "message".into()],
+        rows: vec![vec![Datum::Int(0), Datum::Text(message)]],
+        ..QueryResult::default()
+    }
+}
+
+impl<B: Backend> Database<B> {
+    /// Carries out a procedure that reaches a remote.
+    pub(super) async fn network(&mut self, call: NetworkCall) -> Result<QueryResult, Error> {
+        match call {
+            NetworkCall::Push { remote, refspecs, force, set_upstream } => {
+                self.push(remote.as_deref(), &refspecs, force, set_upstream).await
+            }
+            NetworkCall::Fetch { remote, branches, prune } => {
+                let remote = remote.unwrap_or_else(|| "origin".to_string());
+                let progress = self.fetch(&remote, &branches, prune).await?;
+                Ok(status(format!("fetched {} chunks", progress.written_chunks)))
+            }
+            NetworkCall::Pull { remote, branch, no_ff, squash } => {
+                self.pull(remote.as_deref(), branch.as_deref(), no_ff, squash).await
+            }
+            NetworkCall::BackupSync { name } => {
+                let url = self.configured_url(true, &name).await?;
+                let progress = self.backup_to(&url).await.map_err(|e| remote_failed(&name, e))?;
+                Ok(status(format!("backed up {} chunks", progress.written_chunks)))
+            }
+            NetworkCall::BackupSyncUrl { url } => {
+                let progress = self.backup_to(&url).await?;
+                Ok(status(format!("backed up {} chunks", progress.written_chunks)))
+            }
+            NetworkCall::Clone { .. } | NetworkCall::BackupRestore { .. } => Err(Error::new(
+                "sql_unsupported",
+                "dolt_clone and dolt_backup('restore') make a new database: use Database.clone or Database.restore (the CLI's clone and backup restore)",
+            )),
+        }
+    }
+
+    async fn configured_url(&mut self, backup: bool, name: &str) -> Result<String, Error> {
+        let name = name.to_string();
+        self.engine
+            .drive(&mut (), |_, cache| sql::configured_url(&Repo::open(cache)?, backup, &name))
+            .await
+    }
+
+    /// `dolt_push`: copies what the pushed refs reach, then swaps the remote's refs if every
+    /// branch moves forward (or `force`), then records the remote-tracking branches.
+    async fn push(
+        &mut self,
+        remote: Option<&str>,
+        refspecs: &[String],
+        force: bool,
+        set_upstream: bool,
+    ) -> Result<QueryResult, Error> {
+        let branch = self.session.branch().to_string();
+        let plan: PushPlan = self
+            .engine
+            .drive(&mut (), |_, cache| {
+                sql::plan_push(&Repo::open(cache)?, &branch, remote, refspecs, set_upstream)
+            })
+            .await?;
+        let name = plan.remote.clone();
+        let mut store = RemoteStore::open(&plan.url).map_err(|e| remote_failed(&name, e))?;
+        let roots = plan
+            .updates
+            .iter()
+            .filter_map(|update| update.target.map(|target| (update.remote_ref.as_str(), target)));
+        copy(
+            Transfer::of_refs(roots, Limits::default()),
+            &self.engine.backend,
+            &mut store,
+            Durability::Strict,
+        )
+        .await
+        .map_err(|e| remote_failed(&name, e))?;
+        let mut swapped = false;
+        for _ in 0..SWAP_ATTEMPTS_MAX {
+            let current = store.manifest().await.map_err(|e| remote_failed(&name, e.into()))?;
+            let remote_refs = read_refs(&store, &current)
+                .await
+                .map_err(|e| remote_failed(&name, e))?
+                .unwrap_or_else(|| RefMap { head: branch.clone(), refs: BTreeMap::new() });
+            let decided = self
+                .engine
+                .drive(&mut (), |_, cache| {
+                    sql::decide_push(
+                        &Repo::open(cache)?,
+                        &remote_refs,
+                        &plan.updates,
+                        force,
+                        &plan.url,
+                    )
+                })
+                .await?;
+            let refs =
+                decided.map_err(|rejection| Error::new("non_fast_forward", rejection.message))?;
+            if refs == remote_refs {
+                swapped = true;
+                break;
+            }
+            let chunk = ref_map_chunk(&refs)?;
+            let next = Manifest { root: Some(chunk.hash()), epoch: current.epoch };
+            store.put(chunk)?;
+            match store.flush(&current, &next, Durability::Strict).await {
+                Ok(()) => {
+                    swapped = true;
+                    break;
+                }
+                Err(chunk::Error::Conflict { .. }) => continue,
+                Err(error) => return Err(remote_failed(&name, error.into())),
+            }
+        }
+        if !swapped {
+            return Err(Error::new(
+                "busy",
+                format!(
+                    "remote '{name}': other writers kept pushing first; nothing was pushed, retry"
+                ),
+            ));
+        }
+        self.engine
+            .drive(&mut (), |_, cache| {
+                let mut repo = Repo::open(cache)?;
+                sql::after_push(&mut repo, &plan)?;
+                repo.publish().map_err(sql::Error::from)
+            })
+            .await?;
+        let lines: Vec<String> = plan
+            .updates
+            .iter()
+            .map(|update| {
+                let short = update.remote_ref.rsplit_once('/').map_or("", |(_, n)| n);
+                match update.target {
+                    Some(_) => format!(" * {} -> {short}", update.local),
+                    None => format!(" - [deleted] {short}"),
+                }
+            })
+            .collect();
+        Ok(status(format!("To {}\n{}", plan.url, lines.join("\n"))))
+    }
+
+    /// `dolt_fetch`: copies what the remote's branches (or `branches`) and tags reach, then
+    /// moves the remote-tracking branches in one publish.
+    pub(super) async fn fetch(
+        &mut self,
+        remote: &str,
+        branches: &[String],
+        prune: bool,
+    ) -> Result<Progress, Error> {
+        let url = self.configured_url(false, remote).await?;
+        let store = RemoteStore::open(&url).map_err(|e| remote_failed(remote, e))?;
+        let current = store.manifest().await.map_err(|e| remote_failed(remote, e.into()))?;
+        let Some(remote_refs) =
+            read_refs(&store, &current).await.map_err(|e| remote_failed(remote, e))?
+        else {
+            return Err(Error::new(
+                "remote_empty",
+                format!("remote '{remote}' at {url} holds no database yet"),
+            ));
+        };
+        for branch in branches {
+            if !remote_refs.refs.contains_key(&format!("refs/heads/{branch}")) {
+                return Err(Error::new(
+                    "sql_history",
+                    format!("invalid ref spec: '{branch}' is not a branch of remote '{remote}'"),
+                ));
+            }
+        }
+        let roots = sql::fetch_roots(&remote_refs, branches);
+        let mut dest = self.engine.backend.handle();
+        let progress = copy(
+            Transfer::of_refs(roots, Limits::default()),
+            &store,
+            &mut dest,
+            Durability::Relaxed,
+        )
+        .await
+        .map_err(|e| remote_failed(remote, e))?;
+        self.engine.cache.chunks_arrived();
+        self.engine
+            .drive(&mut (), |_, cache| {
+                let mut repo = Repo::open(cache)?;
+                sql::apply_fetch(&mut repo, remote, &remote_refs, branches, prune)?;
+                repo.publish().map_err(sql::Error::from)
+            })
+            .await?;
+        Ok(progress)
+    }
+
+    /// `dolt_pull`: fetches the branch, then merges its remote-tracking branch into the
+    /// current one (a fast-forward when it can be), as `dolt_merge` does.
+    async fn pull(
+        &mut self,
+        remote: Option<&str>,
+        branch: Option<&str>,
+        no_ff: bool,
+        squash: bool,
+    ) -> Result<QueryResult, Error> {
+        let current = self.session.branch().to_string();
+        let (remote, branch) = self
+            .engine
+            .drive(&mut (), |_, cache| {
+                sql::pull_source(&Repo::open(cache)?, &current, remote, branch)
+            })
+            .await?;
+        self.fetch(&remote, std::slice::from_ref(&branch), false).await?;
+        let mut args = vec![Expr::Literal(Datum::Text(format!("{remote}/{branch}")))];
+        if no_ff {
+            args.insert(0, Expr::Literal(Datum::Text("--no-ff".into())));
+        }
+        if squash {
+            args.insert(0, Expr::Literal(Datum::Text("--squash".into())));
+        }
+        let merge = Statement::Call { name: "dolt_merge".into(), args };
+        let mut result = self.statement(&merge, &[], false).await?;
+        // dolt_pull answers as dolt_merge does, without the merge commit's hash.
+        if result.columns.first().map(String::as_str) == Some("hash") {
+            result.columns.remove(0);
+            for row in &mut result.rows {
+                row.remove(0);
+            }
+        }
+        Ok(result)
+    }
+
+    /// Copies the whole store (every ref, working set and configuration) to `url` and makes
+    /// the remote's manifest name this database's ref map.
+    async fn backup_to(&mut self, url: &str) -> Result<Progress, Error> {
+        let mut store = RemoteStore::open(url)?;
+        let manifest = self.engine.backend.manifest().await?;
+        let root = manifest.root.expect("an open database has a ref map");
+        let progress = copy(
+            Transfer::of_ref_map(root, Limits::default()),
+            &self.engine.backend,
+            &mut store,
+            Durability::Strict,
+        )
+        .await?;
+        for _ in 0..SWAP_ATTEMPTS_MAX {
+            let current = store.manifest().await?;
+            let next = Manifest { root: Some(root), epoch: current.epoch.max(manifest.epoch) };
+            match store.flush(&current, &next, Durability::Strict).await {
+                Ok(()) => return Ok(progress),
+                Err(chunk::Error::Conflict { .. }) => continue,
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Err(Error::new("busy", format!("the backup at {url} kept moving; retry")))
+    }
+}
+
+/// How a new database is made from a remote.
+enum Seed<'a> {
+    /// Clone: the remote's branches as remote-tracking branches of `remote`, `branch` (or the
+    /// remote's default) checked out, `remote` configured.
+    Clone { remote: &'a str, branch: Option<&'a str> },
+    /// Restore: the backup's ref map as it is.
+    Restore,
+}
+
+impl Database {
+    /// Creates the database `name` as a clone of the remote database at `url`: every branch as
+    /// a remote-tracking branch of `remote`, tags, and `branch` (the remote's default when
+    /// `None`) as the local branch checked out. Refused if `name` exists on that storage.
+    pub async fn clone_from(
+        url: &str,
+        name: &str,
+        options: Options,
+        remote: &str,
+        branch: Option<&str>,
+    ) -> Result<Database, Error> {
+        Database::seed(url, name, options, Seed::Clone { remote, branch }).await
+    }
+
+    /// Creates the database `name` from the backup at `url`: every branch, tag, working set
+    /// and configuration as the backup holds them.
+    pub async fn restore(url: &str, name: &str, options: Options) -> Result<Database, Error> {
+        Database::seed(url, name, options, Seed::Restore).await
+    }
+
+    async fn seed(
+        url: &str,
+        name: &str,
+        options: Options,
+        seed: Seed<'_>,
+    ) -> Result<Database, Error> {
+        validate_name(name)?;
+        let watch = Watch::join(name, &options.storage);
+        let backend = AnyStore::open(name, &options.storage, watch.notifier()).await?;
+        if backend.manifest().await?.root.is_some() {
+            return Err(Error::new("database_exists", format!("database '{name}' already exists")));
+        }
+        let store = RemoteStore::open(url)?;
+        let current = store.manifest().await?;
+        let Some(remote_refs) = read_refs(&store, &current).await? else {
+            return Err(Error::new("remote_empty", format!("{url} holds no database")));
+        };
+        let root = current.root.expect("a ref map was read");
+        let transfer = match seed {
+            Seed::Restore => Transfer::of_ref_map(root, Limits::default()),
+            Seed::Clone { .. } => {
+                Transfer::of_refs(sql::fetch_roots(&remote_refs, &[]), Limits::default())
+            }
+        };
+        copy(transfer, &store, &mut backend.handle(), Durability::Relaxed).await?;
+        let mut engine = Engine {
+            backend,
+            cache: Cache::new(Manifest::EMPTY, options.cache_bytes_max),
+            watch,
+            writes_ahead: Default::default(),
+        };
+        match seed {
+            Seed::Restore => {
+                let next = Manifest { root: Some(root), epoch: current.epoch };
+                engine.backend.flush(&Manifest::EMPTY, &next, Durability::Strict).await?;
+            }
+            Seed::Clone { remote, branch } => {
+                let refs = clone_refs(&remote_refs, remote, branch, url)?;
+                engine
+                    .drive(&mut (), |_, cache| {
+                        let mut repo = Repo::adopt(cache, refs.clone())?;
+                        remotes::add(&mut repo, REMOTES_DOCUMENT, remote, url)?;
+                        repo.publish().map_err(sql::Error::from)
+                    })
+                    .await?;
+            }
+        }
+        Database::open_watched(name, engine.backend, options, engine.watch).await
+    }
+}
+
+/// The refs of a new clone: `branch` (or the remote's default) as the local branch checked out,
+/// every remote branch as a remote-tracking branch of `remote`, and the remote's tags.
+fn clone_refs(
+    remote_refs: &RefMap,
+    remote: &str,
+    branch: Option<&str>,
+    url: &str,
+) -> Result<RefMap, Error> {
+    let branch = branch.unwrap_or(&remote_refs.head);
+    let Some(head) = remote_refs.refs.get(&format!("refs/heads/{branch}")) else {
+        return Err(Error::new(
+            "sql_history",
+            format!("branch '{branch}' not found on the remote at {url}"),
+        ));
+    };
+    let mut refs = RefMap { head: branch.to_string(), refs: BTreeMap::new() };
+    refs.refs.insert(format!("refs/heads/{branch}"), *head);
+    for (name, hash) in &remote_refs.refs {
+        if let Some(remote_branch) = name.strip_prefix("refs/heads/") {
+            refs.refs.insert(format!("refs/remotes/{remote}/{remote_branch}"), *hash);
+        } else if name.starts_with("refs/tags/") {
+            refs.refs.insert(name.clone(), *hash);
+        }
+    }
+    Ok(refs)
+}

@@ -1,0 +1,111 @@
+//! A remote as a [`Store`]: a database's store reached by URL, which push, fetch, clone and
+//! backup copy chunks to and from and swap the manifest of. `file://PATH` is a file store in
+//! the directory PATH (natively and under Node), the same layout `cambium remote-server` keeps
+//! under its `--dir`; `http://` and `https://` speak the remote protocol with `fetch` (in the
+//! wasm build: pages, workers and Node).
+
+use std::collections::HashSet;
+
+use crate::chunk::{Chunk, Error as StoreError, GcStats, Hash, Manifest};
+use crate::platform::files::FileStore;
+
+use super::backend::PlatformFiles;
+use super::{Durability, Error, Store};
+
+/// A remote database's store.
+pub enum RemoteStore {
+    Files(FileStore<PlatformFiles>),
+    #[cfg(target_arch = "wasm32")]
+    Http(crate::platform::web::HttpRemote),
+}
+
+impl RemoteStore {
+    /// Opens the store `url` names. A `file://` directory is created when missing, so a first
+    /// push creates the remote database, as it does on a server.
+    pub fn open(url: &str) -> Result<RemoteStore, Error> {
+        crate::sync::remotes::validate_url(url)
+            .map_err(|error| Error::new("bad_remote_url", error.to_string()))?;
+        if let Some(path) = url.strip_prefix("file://") {
+            let files = PlatformFiles::open(path).map_err(|error| unreachable(url, &error))?;
+            let store = FileStore::open(files).map_err(|error| unreachable(url, &error))?;
+            return Ok(RemoteStore::Files(store));
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            Ok(RemoteStore::Http(crate::platform::web::HttpRemote::new(url)))
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            Err(Error::new(
+                "remote_unsupported",
+                format!("'{url}': native builds reach file:// remotes only; HTTP remotes need the wasm build"),
+            ))
+        }
+    }
+}
+
+fn unreachable(url: &str, error: &StoreError) -> Error {
+    Error::new("remote_unreachable", format!("remote '{url}' cannot be opened: {error}"))
+}
+
+impl Store for RemoteStore {
+    async fn get_many(&self, hashes: &[Hash]) -> Result<Vec<Option<Chunk>>, StoreError> {
+        match self {
+            RemoteStore::Files(store) => Store::get_many(store, hashes).await,
+            #[cfg(target_arch = "wasm32")]
+            RemoteStore::Http(store) => store.get_many(hashes).await,
+        }
+    }
+
+    async fn has_many(&self, hashes: &[Hash]) -> Result<Vec<bool>, StoreError> {
+        match self {
+            RemoteStore::Files(store) => Store::has_many(store, hashes).await,
+            #[cfg(target_arch = "wasm32")]
+            RemoteStore::Http(store) => store.has_many(hashes).await,
+        }
+    }
+
+    fn put(&mut self, chunk: Chunk) -> Result<(), StoreError> {
+        match self {
+            RemoteStore::Files(store) => Store::put(store, chunk),
+            #[cfg(target_arch = "wasm32")]
+            RemoteStore::Http(store) => store.put(chunk),
+        }
+    }
+
+    async fn manifest(&self) -> Result<Manifest, StoreError> {
+        match self {
+            RemoteStore::Files(store) => Store::manifest(store).await,
+            #[cfg(target_arch = "wasm32")]
+            RemoteStore::Http(store) => store.manifest().await,
+        }
+    }
+
+    async fn flush(
+        &mut self,
+        expected: &Manifest,
+        new: &Manifest,
+        durability: Durability,
+    ) -> Result<(), StoreError> {
+        match self {
+            RemoteStore::Files(store) => Store::flush(store, expected, new, durability).await,
+            #[cfg(target_arch = "wasm32")]
+            RemoteStore::Http(store) => store.flush(expected, new, durability).await,
+        }
+    }
+
+    async fn collect_garbage(
+        &mut self,
+        expected: &Manifest,
+        keep: &HashSet<Hash>,
+    ) -> Result<GcStats, StoreError> {
+        match self {
+            RemoteStore::Files(store) => Store::collect_garbage(store, expected, keep).await,
+            #[cfg(target_arch = "wasm32")]
+            RemoteStore::Http(_) => {
+                let _ = (expected, keep);
+                Err(StoreError::Io("a remote server collects its own garbage".to_string()))
+            }
+        }
+    }
+}

@@ -1,0 +1,258 @@
+//! `HttpRemote`: the client of the remote protocol (`docs/remote-protocol.md`) over the global
+//! `fetch`, which pages, workers and Node (18 and later) all have. It is a [`Store`] like any
+//! other: reads are `has` and `get` requests in batches, `put` buffers, and a flush uploads the
+//! buffer in order and then swaps the manifest by compare-and-swap. Every chunk it downloads is
+//! verified against its hash before it is handed on.
+
+use std::collections::{HashMap, HashSet};
+
+use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+use crate::chunk::{Chunk, Error, GcStats, Hash, Manifest};
+use crate::db::{Durability, Store};
+use crate::sync::{
+    decode_chunks, decode_presence, encode_chunks, encode_hashes, encode_swap,
+    CHUNKS_BODY_BYTES_MAX, FRAME_HEADER_BYTES, GET_HASHES_MAX, HAS_HASHES_MAX,
+};
+
+/// A remote database at a URL (`http://host:port/<db>`).
+pub struct HttpRemote {
+    base: String,
+    buffer: Vec<Chunk>,
+    buffered: HashSet<Hash>,
+}
+
+/// An answer: status and body.
+struct Answer {
+    status: u16,
+    body: Vec<u8>,
+}
+
+/// What an error body says: its code, message and (for conflicts) the current manifest.
+struct Refusal {
+    code: String,
+    message: String,
+    manifest: Option<Manifest>,
+}
+
+fn js_text(value: &JsValue) -> String {
+    value
+        .as_string()
+        .or_else(|| Reflect::get(value, &"message".into()).ok().and_then(|m| m.as_string()))
+        .unwrap_or_else(|| format!("{value:?}"))
+}
+
+impl HttpRemote {
+    pub fn new(url: &str) -> HttpRemote {
+        HttpRemote {
+            base: url.trim_end_matches('/').to_string(),
+            buffer: Vec::new(),
+            buffered: HashSet::new(),
+        }
+    }
+
+    /// One request to `endpoint` of the database.
+    async fn call(
+        &self,
+        method: &str,
+        endpoint: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<Answer, Error> {
+        let unreachable =
+            |what: String| Error::Io(format!("the remote at {} is unreachable: {what}", self.base));
+        let global = js_sys::global();
+        let fetch: Function = Reflect::get(&global, &"fetch".into())
+            .ok()
+            .and_then(|f| f.dyn_into().ok())
+            .ok_or_else(|| unreachable("this JavaScript environment has no fetch".into()))?;
+        let init = Object::new();
+        let set = |key: &str, value: &JsValue| Reflect::set(&init, &key.into(), value).map(|_| ());
+        let headers = Object::new();
+        if let Some(body) = body {
+            let bytes = Uint8Array::from(body.as_slice());
+            let _ =
+                Reflect::set(&headers, &"content-type".into(), &"application/octet-stream".into());
+            set("body", &bytes).map_err(|e| unreachable(js_text(&e)))?;
+        }
+        set("method", &method.into()).map_err(|e| unreachable(js_text(&e)))?;
+        set("headers", &headers).map_err(|e| unreachable(js_text(&e)))?;
+        let url = format!("{}/{endpoint}", self.base);
+        let promise: Promise = fetch
+            .call2(&global, &url.into(), &init)
+            .map_err(|e| unreachable(js_text(&e)))?
+            .unchecked_into();
+        let response = JsFuture::from(promise).await.map_err(|e| unreachable(js_text(&e)))?;
+        let status = Reflect::get(&response, &"status".into())
+            .ok()
+            .and_then(|s| s.as_f64())
+            .ok_or_else(|| unreachable("an answer without a status".into()))?
+            as u16;
+        let read: Function = Reflect::get(&response, &"arrayBuffer".into())
+            .ok()
+            .and_then(|f| f.dyn_into().ok())
+            .ok_or_else(|| unreachable("an answer without a body".into()))?;
+        let promise: Promise =
+            read.call0(&response).map_err(|e| unreachable(js_text(&e)))?.unchecked_into();
+        let buffer = JsFuture::from(promise).await.map_err(|e| unreachable(js_text(&e)))?;
+        Ok(Answer { status, body: Uint8Array::new(&buffer).to_vec() })
+    }
+
+    /// Reads an error body.
+    fn refusal(answer: &Answer) -> Refusal {
+        let text = String::from_utf8_lossy(&answer.body);
+        let parsed = js_sys::JSON::parse(&text).unwrap_or(JsValue::UNDEFINED);
+        let field =
+            |name: &str| Reflect::get(&parsed, &name.into()).ok().and_then(|v| v.as_string());
+        let manifest = field("manifest").and_then(|hex| {
+            let bytes: Option<Vec<u8>> = (0..hex.len())
+                .step_by(2)
+                .map(|i| hex.get(i..i + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok()))
+                .collect();
+            bytes.and_then(|bytes| Manifest::decode(&bytes).ok())
+        });
+        Refusal {
+            code: field("code").unwrap_or_else(|| "bad_answer".into()),
+            message: field("message").unwrap_or_else(|| text.chars().take(200).collect()),
+            manifest,
+        }
+    }
+
+    /// The error for an answer that is not a success.
+    fn failed(&self, answer: &Answer) -> Error {
+        let refusal = HttpRemote::refusal(answer);
+        match (refusal.code.as_str(), refusal.manifest) {
+            ("manifest_conflict", Some(current)) => Error::Conflict { current },
+            ("fenced", Some(current)) => Error::Fenced { current },
+            _ => Error::Io(format!(
+                "the remote at {} refused: {} ({} {})",
+                self.base, refusal.message, answer.status, refusal.code
+            )),
+        }
+    }
+
+    /// Whether an answer says the database does not exist on the server yet.
+    fn no_database(answer: &Answer) -> bool {
+        answer.status == 404 && HttpRemote::refusal(answer).code == "no_such_database"
+    }
+
+    async fn upload(&mut self) -> Result<(), Error> {
+        let mut start = 0;
+        while start < self.buffer.len() {
+            let mut end = start;
+            let mut bytes = 0;
+            while end < self.buffer.len() {
+                let framed = FRAME_HEADER_BYTES + self.buffer[end].len();
+                if end > start && bytes + framed > CHUNKS_BODY_BYTES_MAX {
+                    break;
+                }
+                bytes += framed;
+                end += 1;
+            }
+            let body = encode_chunks(&self.buffer[start..end]);
+            let answer = self.call("POST", "put", Some(body)).await?;
+            if answer.status != 200 {
+                return Err(self.failed(&answer));
+            }
+            start = end;
+        }
+        self.buffer.clear();
+        self.buffered.clear();
+        Ok(())
+    }
+}
+
+impl Store for HttpRemote {
+    async fn get_many(&self, hashes: &[Hash]) -> Result<Vec<Option<Chunk>>, Error> {
+        let mut found: HashMap<Hash, Chunk> = HashMap::new();
+        for chunk in &self.buffer {
+            found.insert(chunk.hash(), chunk.clone());
+        }
+        let wanted: Vec<Hash> = hashes.iter().copied().filter(|h| !found.contains_key(h)).collect();
+        for batch in wanted.chunks(GET_HASHES_MAX) {
+            let answer = self.call("POST", "get", Some(encode_hashes(batch))).await?;
+            if HttpRemote::no_database(&answer) {
+                break;
+            }
+            if answer.status != 200 {
+                return Err(self.failed(&answer));
+            }
+            let asked: HashSet<Hash> = batch.iter().copied().collect();
+            let chunks = decode_chunks(&answer.body).map_err(|error| {
+                Error::Io(format!("the remote at {} answered: {}", self.base, error.message))
+            })?;
+            for chunk in chunks {
+                if !asked.contains(&chunk.hash()) {
+                    return Err(Error::Io(format!(
+                        "the remote at {} sent chunk {} that was not asked for",
+                        self.base,
+                        chunk.hash()
+                    )));
+                }
+                found.insert(chunk.hash(), chunk);
+            }
+        }
+        Ok(hashes.iter().map(|hash| found.get(hash).cloned()).collect())
+    }
+
+    async fn has_many(&self, hashes: &[Hash]) -> Result<Vec<bool>, Error> {
+        let mut present = Vec::with_capacity(hashes.len());
+        for batch in hashes.chunks(HAS_HASHES_MAX) {
+            let answer = self.call("POST", "has", Some(encode_hashes(batch))).await?;
+            if answer.status != 200 {
+                return Err(self.failed(&answer));
+            }
+            let bits = decode_presence(&answer.body, batch.len()).map_err(|error| {
+                Error::Io(format!("the remote at {} answered: {}", self.base, error.message))
+            })?;
+            present.extend(
+                bits.into_iter().zip(batch).map(|(bit, h)| bit || self.buffered.contains(h)),
+            );
+        }
+        Ok(present)
+    }
+
+    fn put(&mut self, chunk: Chunk) -> Result<(), Error> {
+        if self.buffered.insert(chunk.hash()) {
+            self.buffer.push(chunk);
+        }
+        Ok(())
+    }
+
+    async fn manifest(&self) -> Result<Manifest, Error> {
+        let answer = self.call("GET", "manifest", None).await?;
+        if HttpRemote::no_database(&answer) {
+            return Ok(Manifest::EMPTY);
+        }
+        if answer.status != 200 {
+            return Err(self.failed(&answer));
+        }
+        Manifest::decode(&answer.body)
+    }
+
+    async fn flush(
+        &mut self,
+        expected: &Manifest,
+        new: &Manifest,
+        _durability: Durability,
+    ) -> Result<(), Error> {
+        self.upload().await?;
+        if new == expected {
+            return Ok(());
+        }
+        let answer = self.call("POST", "manifest", Some(encode_swap(expected, new))).await?;
+        if answer.status != 200 {
+            return Err(self.failed(&answer));
+        }
+        Ok(())
+    }
+
+    async fn collect_garbage(
+        &mut self,
+        _expected: &Manifest,
+        _keep: &HashSet<Hash>,
+    ) -> Result<GcStats, Error> {
+        Err(Error::Io("a remote server collects its own garbage".to_string()))
+    }
+}

@@ -1,0 +1,215 @@
+//! Push, fetch, pull, clone and backups between databases on files, through a `file://`
+//! remote: the round trip of Dolt's remote workflow, non-fast-forward pushes refused and
+//! resolved by a pull, branch deletion and prune, upstreams, a backup that carries
+//! uncommitted work, and the errors that name an unknown remote.
+
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::path::PathBuf;
+
+use cambium::db::{ready, Database, Options, Storage};
+
+/// A directory of its own under the temporary directory, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let path =
+            std::env::temp_dir().join(format!("cambium-remote-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("create the test directory");
+        TempDir(path)
+    }
+
+    fn storage(&self, sub: &str) -> Storage {
+        Storage::Files { dir: self.0.join(sub).to_string_lossy().into_owned() }
+    }
+
+    fn url(&self, database: &str) -> String {
+        format!("file://{}", self.0.join("remote").join(database).to_string_lossy())
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn options(storage: Storage) -> Options {
+    let mut options = Options::new(storage);
+    options.clock = Box::new(|| 1_700_000_000_000);
+    options
+}
+
+fn open(name: &str, storage: Storage) -> Database {
+    ready(Database::open(name, options(storage))).unwrap_or_else(|e| panic!("open {name}: {e}"))
+}
+
+fn run(db: &mut Database, sql: &str) -> Vec<Vec<String>> {
+    let results = ready(db.execute(sql, &[])).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let last = results.last().expect("a result");
+    last.rows.iter().map(|row| row.iter().map(|d| d.to_string()).collect()).collect()
+}
+
+fn fails(db: &mut Database, sql: &str) -> (String, String) {
+    let error = ready(db.execute(sql, &[])).expect_err(sql);
+    (error.code().to_string(), error.message().to_string())
+}
+
+fn ids(db: &mut Database) -> Vec<String> {
+    run(db, "SELECT id FROM t ORDER BY id").into_iter().map(|row| row[0].clone()).collect()
+}
+
+/// A database `a` with table `t` (rows 1 and 2) committed and pushed to `origin`.
+fn pushed(dir: &TempDir) -> Database {
+    let mut a = open("a", dir.storage("a"));
+    run(&mut a, "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(20))");
+    run(&mut a, "INSERT INTO t VALUES (1, 'one'), (2, 'two')");
+    run(&mut a, "CALL dolt_commit('-Am', 'two rows')");
+    run(&mut a, &format!("CALL dolt_remote('add', 'origin', '{}')", dir.url("db")));
+    run(&mut a, "CALL dolt_push('origin', 'main')");
+    a
+}
+
+fn clone(dir: &TempDir, name: &str) -> Database {
+    let options = options(dir.storage(name));
+    ready(Database::clone_from(&dir.url("db"), name, options, "origin", None))
+        .unwrap_or_else(|e| panic!("clone {name}: {e}"))
+}
+
+#[test]
+fn push_clone_and_pull_carry_commits_both_ways() {
+    let dir = TempDir::new("roundtrip");
+    let mut a = pushed(&dir);
+    let mut b = clone(&dir, "b");
+    assert_eq!(ids(&mut b), ["1", "2"]);
+    assert_eq!(
+        run(&mut b, "SELECT name, url FROM dolt_remotes"),
+        [["origin".to_string(), dir.url("db")]]
+    );
+    assert_eq!(run(&mut b, "SELECT name FROM dolt_remote_branches"), [["remotes/origin/main"]]);
+    assert_eq!(run(&mut b, "SELECT active_branch()"), [["main"]]);
+    let head_a = run(&mut a, "SELECT hashof('main')");
+    assert_eq!(run(&mut b, "SELECT hashof('main')"), head_a, "the clone has the same commit");
+
+    run(&mut a, "INSERT INTO t VALUES (3, 'three')");
+    run(&mut a, "CALL dolt_commit('-am', 'three')");
+    run(&mut a, "CALL dolt_push('origin', 'main')");
+    let pulled = run(&mut b, "CALL dolt_pull('origin')");
+    assert_eq!(pulled[0][0], "1", "a fast-forward: {pulled:?}");
+    assert_eq!(ids(&mut b), ["1", "2", "3"]);
+
+    run(&mut b, "INSERT INTO t VALUES (4, 'four')");
+    run(&mut b, "CALL dolt_commit('-am', 'four')");
+    run(&mut b, "CALL dolt_push('origin', 'main')");
+    run(&mut a, "CALL dolt_pull('origin', 'main')");
+    assert_eq!(ids(&mut a), ["1", "2", "3", "4"]);
+    assert_eq!(run(&mut a, "SELECT message FROM dolt_log LIMIT 1"), [["four"]]);
+}
+
+#[test]
+fn a_push_behind_the_remote_is_refused_until_pulled_and_merged() {
+    let dir = TempDir::new("diverged");
+    let mut a = pushed(&dir);
+    let mut b = clone(&dir, "b");
+    run(&mut b, "INSERT INTO t VALUES (10, 'from b')");
+    run(&mut b, "CALL dolt_commit('-am', 'b')");
+    run(&mut b, "CALL dolt_push('origin', 'main')");
+
+    run(&mut a, "INSERT INTO t VALUES (20, 'from a')");
+    run(&mut a, "CALL dolt_commit('-am', 'a')");
+    let (code, message) = fails(&mut a, "CALL dolt_push('origin', 'main')");
+    assert_eq!(code, "non_fast_forward");
+    assert!(message.contains("[rejected]") && message.contains("non-fast-forward"), "{message}");
+
+    run(&mut a, "CALL dolt_pull('origin', 'main')");
+    assert_eq!(ids(&mut a), ["1", "2", "10", "20"], "merged");
+    run(&mut a, "CALL dolt_push('origin', 'main')");
+    run(&mut b, "CALL dolt_pull('origin')");
+    assert_eq!(ids(&mut b), ["1", "2", "10", "20"]);
+
+    // --force replaces the remote branch whatever it holds.
+    run(&mut b, "CALL dolt_reset('--hard', 'HEAD~1')");
+    let (code, _) = fails(&mut b, "CALL dolt_push('origin', 'main')");
+    assert_eq!(code, "non_fast_forward");
+    run(&mut b, "CALL dolt_push('--force', 'origin', 'main')");
+    run(&mut a, "CALL dolt_fetch('origin')");
+    assert_eq!(run(&mut a, "SELECT hashof('origin/main')"), run(&mut b, "SELECT hashof('main')"));
+}
+
+#[test]
+fn branches_and_tags_push_fetch_and_prune() {
+    let dir = TempDir::new("branches");
+    let mut a = pushed(&dir);
+    run(&mut a, "CALL dolt_checkout('-b', 'feature')");
+    run(&mut a, "INSERT INTO t VALUES (5, 'five')");
+    run(&mut a, "CALL dolt_commit('-am', 'five')");
+    run(&mut a, "CALL dolt_push('--set-upstream', 'origin', 'feature')");
+    run(&mut a, "CALL dolt_tag('v1', 'main')");
+    run(&mut a, "CALL dolt_push('origin', 'v1')");
+
+    let mut b = clone(&dir, "b");
+    let mut tracking = run(&mut b, "SELECT name FROM dolt_remote_branches ORDER BY name");
+    tracking.sort();
+    assert_eq!(tracking, [["remotes/origin/feature"], ["remotes/origin/main"]]);
+    assert_eq!(run(&mut b, "SELECT tag_name FROM dolt_tags"), [["v1"]]);
+    run(&mut b, "CALL dolt_checkout('-b', 'feature', 'origin/feature')");
+    assert_eq!(ids(&mut b), ["1", "2", "5"]);
+
+    // An upstream lets a push name nothing.
+    run(&mut a, "INSERT INTO t VALUES (6, 'six')");
+    run(&mut a, "CALL dolt_commit('-am', 'six')");
+    run(&mut a, "CALL dolt_push()");
+    run(&mut b, "CALL dolt_pull('origin', 'feature')");
+    assert_eq!(ids(&mut b), ["1", "2", "5", "6"]);
+
+    // Deleting the remote branch, then a fetch with --prune drops its tracking branch.
+    run(&mut a, "CALL dolt_push('origin', ':feature')");
+    run(&mut b, "CALL dolt_fetch('origin')");
+    assert_eq!(run(&mut b, "SELECT count(*) FROM dolt_remote_branches"), [["2"]]);
+    run(&mut b, "CALL dolt_fetch('--prune', 'origin')");
+    assert_eq!(run(&mut b, "SELECT name FROM dolt_remote_branches"), [["remotes/origin/main"]]);
+}
+
+#[test]
+fn a_backup_carries_uncommitted_work_and_restores_it() {
+    let dir = TempDir::new("backup");
+    let mut a = pushed(&dir);
+    run(&mut a, "INSERT INTO t VALUES (7, 'uncommitted')");
+    run(&mut a, &format!("CALL dolt_backup('add', 'bak', '{}')", dir.url("bak")));
+    assert_eq!(run(&mut a, "SELECT name FROM dolt_backups"), [["bak"]]);
+    run(&mut a, "CALL dolt_backup('sync', 'bak')");
+    let restored = options(dir.storage("restored"));
+    let mut r = ready(Database::restore(&dir.url("bak"), "r", restored)).expect("restore");
+    assert_eq!(ids(&mut r), ["1", "2", "7"]);
+    assert_eq!(run(&mut r, "SELECT count(*) FROM dolt_status"), [["1"]]);
+    assert_eq!(run(&mut r, "SELECT name FROM dolt_remotes"), [["origin"]]);
+
+    // A second sync sends only what changed, and a restore refuses an existing database.
+    run(&mut a, "CALL dolt_commit('-am', 'seven')");
+    run(&mut a, &format!("CALL dolt_backup('sync-url', '{}')", dir.url("bak")));
+    let again = ready(Database::restore(&dir.url("bak"), "r", options(dir.storage("restored"))));
+    assert_eq!(again.err().map(|e| e.code().to_string()).as_deref(), Some("database_exists"));
+}
+
+#[test]
+fn unknown_remotes_and_bad_arguments_are_named() {
+    let dir = TempDir::new("errors");
+    let mut a = pushed(&dir);
+    let (code, message) = fails(&mut a, "CALL dolt_push('broken', 'main')");
+    assert_eq!((code.as_str(), message.as_str()), ("sql_history", "remote not found: 'broken'"));
+    let (_, message) = fails(&mut a, "CALL dolt_remote('add', 'origin', 'file:///elsewhere')");
+    assert!(message.contains("already exists"), "{message}");
+    let (_, message) = fails(&mut a, "CALL dolt_remote('add', 'x', 'ftp://host/db')");
+    assert!(message.contains("http://"), "{message}");
+    let (_, message) = fails(&mut a, "CALL dolt_push('origin', 'nope')");
+    assert!(message.contains("src refspec nope does not match any"), "{message}");
+    let (_, message) = fails(&mut a, "CALL dolt_fetch('origin', 'nope')");
+    assert!(message.contains("'nope' is not a branch"), "{message}");
+    run(&mut a, "CALL dolt_remote('remove', 'origin')");
+    assert!(run(&mut a, "SELECT * FROM dolt_remotes").is_empty());
+    assert!(run(&mut a, "SELECT * FROM dolt_remote_branches").is_empty());
+    let (_, message) = fails(&mut a, "CALL dolt_remote('remove', 'origin')");
+    assert_eq!(message, "remote not found: 'origin'");
+}
