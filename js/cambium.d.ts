@@ -15,6 +15,15 @@ export interface OpenOptions {
   cacheBytes?: number;
 }
 
+/** Options of {@link Database.clone}: where the new database lives, as for `open`, and what
+ * to check out. */
+export interface CloneOptions extends OpenOptions {
+  /** The name the remote gets in the new database (default `'origin'`). */
+  remote?: string;
+  /** The branch checked out (default: the remote's default branch). */
+  branch?: string;
+}
+
 /** Options of {@link Database.query} and {@link Database.exec}. */
 export interface QueryOptions {
   /** `'object'` (the default): each row a plain object keyed by column name. `'array'`: each
@@ -89,6 +98,19 @@ export class Database {
    * with a `main` branch and a first commit when it does not exist.
    */
   static open(name: string, options?: OpenOptions): Promise<Database>;
+  /**
+   * Creates the database `name` as a clone of the remote database at `url`
+   * (`http(s)://host:port/<db>` or `file:///path`): every branch as a remote-tracking branch
+   * (`origin/<branch>`), the tags, and the default branch checked out. Push, fetch and pull are
+   * SQL afterwards: `CALL dolt_push('origin', 'main')`, `CALL dolt_pull('origin')`.
+   * Fails with `database_exists` when `name` already exists on that storage.
+   */
+  static clone(url: string, name: string, options?: CloneOptions): Promise<Database>;
+  /**
+   * Creates the database `name` from the backup at `url` (made by `CALL dolt_backup('sync',
+   * ...)`), with every branch, tag, uncommitted change and setting the backup holds.
+   */
+  static restore(url: string, name: string, options?: OpenOptions): Promise<Database>;
   /**
    * Runs a statement, or a `;`-separated script, binding `params` to `?` in order; resolves to
    * the last statement's result. A failing statement changes nothing (those before it stand).

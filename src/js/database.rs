@@ -140,6 +140,27 @@ fn parse_row_mode(options: &JsValue) -> Result<RowMode, JsValue> {
     }
 }
 
+impl JsDatabase {
+    /// The JS object of an open database, which hears its change events.
+    fn wrap(database: db::Database, name: String) -> JsDatabase {
+        let shared = Rc::new(Shared {
+            database: RefCell::new(None),
+            busy: Cell::new(false),
+            waiting: RefCell::new(VecDeque::new()),
+            listeners: RefCell::new(Vec::new()),
+        });
+        // A weak reference: the database's registry must not keep a closed object alive.
+        let weak = Rc::downgrade(&shared);
+        database.on_change(Rc::new(move || {
+            if let Some(shared) = weak.upgrade() {
+                shared.changed(&name);
+            }
+        }));
+        *shared.database.borrow_mut() = Some(database);
+        JsDatabase { shared }
+    }
+}
+
 #[wasm_bindgen(js_class = Database)]
 impl JsDatabase {
     /// Opens (creating when new) the database `name`. `options.storage` is `'memory'` (the
@@ -149,21 +170,44 @@ impl JsDatabase {
         future_to_promise(async move {
             let options = parse_options(&options)?;
             let database = db::Database::open(&name, options).await.map_err(|e| to_js(&e))?;
-            let shared = Rc::new(Shared {
-                database: RefCell::new(None),
-                busy: Cell::new(false),
-                waiting: RefCell::new(VecDeque::new()),
-                listeners: RefCell::new(Vec::new()),
-            });
-            // A weak reference: the database's registry must not keep a closed object alive.
-            let weak = Rc::downgrade(&shared);
-            database.on_change(Rc::new(move || {
-                if let Some(shared) = weak.upgrade() {
-                    shared.changed(&name);
-                }
-            }));
-            *shared.database.borrow_mut() = Some(database);
-            Ok(JsDatabase { shared }.into())
+            Ok(JsDatabase::wrap(database, name).into())
+        })
+    }
+
+    /// Creates the database `name` (on the storage `options` chooses, as for `open`) as a
+    /// clone of the remote database at `url` (`http(s)://host:port/<db>` or `file://path`):
+    /// every branch as a remote-tracking branch of `options.remote` (default `'origin'`),
+    /// tags, and `options.branch` (the remote's default branch when absent) checked out.
+    /// Refused with `database_exists` if `name` exists there. Resolves to a `Database`.
+    pub fn clone(url: String, name: String, options: JsValue) -> Promise {
+        future_to_promise(async move {
+            let remote = match option(&options, "remote").map(|v| v.as_string()) {
+                None => "origin".to_string(),
+                Some(Some(remote)) => remote,
+                Some(None) => return Err(coded("bad_option", "options.remote must be a string")),
+            };
+            let branch = match option(&options, "branch").map(|v| v.as_string()) {
+                None => None,
+                Some(Some(branch)) => Some(branch),
+                Some(None) => return Err(coded("bad_option", "options.branch must be a string")),
+            };
+            let parsed = parse_options(&options)?;
+            let database =
+                db::Database::clone_from(&url, &name, parsed, &remote, branch.as_deref())
+                    .await
+                    .map_err(|e| to_js(&e))?;
+            Ok(JsDatabase::wrap(database, name).into())
+        })
+    }
+
+    /// Creates the database `name` from the backup at `url`, with every branch, tag, working
+    /// set and setting the backup holds. Resolves to a `Database`.
+    pub fn restore(url: String, name: String, options: JsValue) -> Promise {
+        future_to_promise(async move {
+            let parsed = parse_options(&options)?;
+            let database =
+                db::Database::restore(&url, &name, parsed).await.map_err(|e| to_js(&e))?;
+            Ok(JsDatabase::wrap(database, name).into())
         })
     }
 
