@@ -204,6 +204,9 @@ fn workload() -> Vec<String> {
             "SELECT COUNT(*) FROM `cached/v1`.t",
             "SHOW CREATE TABLE `cached/v1`.t",
             "SHOW CREATE TABLE t AS OF 'v1'",
+            "CALL dolt_checkout('-b', 'from_tag', 'v1')",
+            "SELECT COUNT(*) FROM t",
+            "CALL dolt_checkout('main')",
             "SELECT * FROM dolt_status ORDER BY table_name",
             "SELECT name FROM dolt_branches ORDER BY name",
         ]

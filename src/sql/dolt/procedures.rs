@@ -292,7 +292,11 @@ fn checkout(exec: &mut Exec, args: &[String]) -> Result<Rows, Error> {
         }
         let start = parsed.positional.first().map_or("HEAD", String::as_str);
         change_history(exec, |repo, workspace| {
-            let commit = resolve(repo, workspace, start).map_err(|_| {
+            let commit = resolve(repo, workspace, start).map_err(|error| {
+                // Chunks not loaded yet are loaded and the call runs again.
+                if error.source.as_ref().is_some_and(|source| source.missing().is_some()) {
+                    return error;
+                }
                 refused(format!(
                     "fatal: '{start}' is not a commit and a branch '{new}' cannot be created from it"
                 ))
