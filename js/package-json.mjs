@@ -1,6 +1,7 @@
 // Writes pkg/package.json, the npm package's manifest: the version and licence from Cargo.toml,
 // an `exports` map that hands browsers and ES-module bundlers the web build and Node the Node
-// build, the types, and the `cambium` command. Run by scripts/build-pkg.sh.
+// build, the types, the remote server's HTTP handler (`cambium/server`) and the `cambium`
+// command. Run by scripts/build-pkg.sh.
 import { readFileSync, writeFileSync } from 'node:fs';
 
 const [cargoToml, out] = process.argv.slice(2);
@@ -32,6 +33,8 @@ const manifest = {
     },
     './web': { types: './web/cambium.d.ts', default: './web/cambium.js' },
     './node': { types: './node/cambium.d.ts', default: './node/cambium.js' },
+    // The remote server's HTTP handler, to mount in an existing Node server.
+    './server': { types: './bin/lib/server.d.ts', default: './bin/lib/server.js' },
     './package.json': './package.json',
   },
   bin: { cambium: 'bin/cambium.js' },

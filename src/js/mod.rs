@@ -4,4 +4,5 @@
 mod bench;
 mod database;
 mod error;
+mod remote_server;
 mod values;

@@ -20,7 +20,9 @@ function usage(command) {
 /** The list of every command with its summary. */
 function overview(commands) {
   const lines = ['usage: cambium <command> [<args>]', '', 'Valid commands for cambium are'];
-  for (const command of commands) lines.push(`    ${command.name.padEnd(12)} - ${command.summary}`);
+  // Summaries line up after the longest name.
+  const width = Math.max(...commands.map((command) => command.name.length));
+  for (const command of commands) lines.push(`    ${command.name.padEnd(width)} - ${command.summary}`);
   lines.push('', "Run 'cambium help <command>' or 'cambium <command> --help' for a command's options.");
   return lines.join('\n');
 }

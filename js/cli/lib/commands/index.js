@@ -18,6 +18,7 @@ module.exports = [
   require('./config'),
   require('./fsck'),
   require('./gc'),
+  require('./remote-server'),
   require('./version'),
   require('./help'),
 ];
