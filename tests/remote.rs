@@ -213,3 +213,25 @@ fn unknown_remotes_and_bad_arguments_are_named() {
     let (_, message) = fails(&mut a, "CALL dolt_remote('remove', 'origin')");
     assert_eq!(message, "remote not found: 'origin'");
 }
+
+#[test]
+fn a_fetch_when_nothing_changed_moves_nothing_and_a_change_is_still_seen() {
+    let dir = TempDir::new("unchanged");
+    let mut a = pushed(&dir);
+    let mut b = clone(&dir, "b");
+    let first = run(&mut b, "CALL dolt_fetch('origin')");
+    assert_eq!(first[0][1], "fetched 0 chunks", "the clone is current");
+    let again = run(&mut b, "CALL dolt_fetch('origin')");
+    assert_eq!(again[0][1], "fetched 0 chunks");
+
+    run(&mut a, "INSERT INTO t VALUES (8, 'eight')");
+    run(&mut a, "CALL dolt_commit('-am', 'eight')");
+    run(&mut a, "CALL dolt_push('origin', 'main')");
+    let changed = run(&mut b, "CALL dolt_fetch('origin')");
+    assert_ne!(changed[0][1], "fetched 0 chunks", "the push is fetched");
+    assert_eq!(run(&mut b, "SELECT hashof('origin/main')"), run(&mut a, "SELECT hashof('main')"));
+    let pulled = run(&mut b, "CALL dolt_pull('origin')");
+    assert_eq!(pulled[0][0], "1", "{pulled:?}");
+    let unchanged = run(&mut b, "CALL dolt_pull('origin')");
+    assert_eq!(ids(&mut b), ["1", "2", "8"], "{unchanged:?}");
+}

@@ -44,6 +44,24 @@ impl RemoteStore {
     }
 }
 
+impl RemoteStore {
+    /// The remote's manifest, or `None` when it is still `seen` (over HTTP, one conditional
+    /// request that carries no body when nothing changed).
+    pub async fn manifest_if_changed(
+        &self,
+        seen: &Manifest,
+    ) -> Result<Option<Manifest>, StoreError> {
+        match self {
+            RemoteStore::Files(store) => {
+                let current = Store::manifest(store).await?;
+                Ok((current != *seen).then_some(current))
+            }
+            #[cfg(target_arch = "wasm32")]
+            RemoteStore::Http(store) => store.manifest_if_changed(seen).await,
+        }
+    }
+}
+
 fn unreachable(url: &str, error: &StoreError) -> Error {
     Error::new("remote_unreachable", format!("remote '{url}' cannot be opened: {error}"))
 }

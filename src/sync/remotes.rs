@@ -3,11 +3,13 @@
 //! storage and a backup carries them.
 //!
 //! Each list is one chunk of text, one entry per line, fields separated by tabs: `name`, `url`
-//! for remotes and backups; `branch`, `remote`, `remote branch` for upstreams. Names follow
+//! for remotes and backups, and for a remote the manifest its last complete fetch saw (so the
+//! next fetch asks "anything new?" with one conditional request); `branch`, `remote`, `remote
+//! branch` for upstreams. Names follow
 //! the ref name rules and URLs are `http://`, `https://` or `file://`, so neither holds a tab
 //! or a line break.
 
-use crate::chunk::Chunk;
+use crate::chunk::{Chunk, Manifest, MANIFEST_BYTES};
 use crate::history::{self, validate_ref_name, Repo};
 
 /// The configuration document of each list.
@@ -195,6 +197,26 @@ pub fn url(repo: &Repo, document: &str, name: &str) -> Result<String, Error> {
     }
 }
 
+/// The remote manifest (as hex) that the last fetch of every branch of `name` saw.
+pub fn seen(repo: &Repo, name: &str) -> Result<Option<String>, Error> {
+    let list = List::read(repo, REMOTES_DOCUMENT)?;
+    Ok(match list.get(name) {
+        Some([_, seen]) => Some(seen.clone()),
+        _ => None,
+    })
+}
+
+/// Records that a fetch of every branch of remote `name` saw the manifest `hex`.
+pub fn set_seen(repo: &mut Repo, name: &str, hex: &str) -> Result<(), Error> {
+    let mut list = List::read(repo, REMOTES_DOCUMENT)?;
+    let Some([url, ..]) = list.get(name) else {
+        return Err(Error::NotFound { what: "remote", name: name.to_string() });
+    };
+    let fields = vec![name.to_string(), url.clone(), hex.to_string()];
+    list.set(fields, "remote")?;
+    list.write(repo, REMOTES_DOCUMENT)
+}
+
 /// The remote and remote branch `branch` tracks, if any.
 pub fn upstream(repo: &Repo, branch: &str) -> Result<Option<(String, String)>, Error> {
     let list = List::read(repo, UPSTREAMS_DOCUMENT)?;
@@ -223,4 +245,19 @@ fn what_of(document: &str) -> &'static str {
     } else {
         "remote"
     }
+}
+
+/// A manifest's 40 bytes as lower-case hex, as `ETag`s, events and the remote list carry it.
+pub fn manifest_hex(manifest: &Manifest) -> String {
+    manifest.encode().iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// The manifest whose hex `text` is; `None` for text that is not one.
+pub fn manifest_from_hex(text: &str) -> Option<Manifest> {
+    if text.len() != 2 * MANIFEST_BYTES || !text.is_ascii() {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> =
+        (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok()).collect();
+    Manifest::decode(&bytes?).ok()
 }

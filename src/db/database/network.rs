@@ -239,9 +239,26 @@ impl<B: Backend> Database<B> {
         branches: &[String],
         prune: bool,
     ) -> Result<Progress, Error> {
-        let url = self.configured_url(false, remote).await?;
+        let (url, seen) = self
+            .engine
+            .drive(&mut (), |_, cache| {
+                let repo = Repo::open(cache)?;
+                let url = sql::configured_url(&repo, false, remote)?;
+                let seen = remotes::seen(&repo, remote).map_err(sql::Error::from)?;
+                Ok::<_, sql::Error>((url, seen.and_then(|hex| remotes::manifest_from_hex(&hex))))
+            })
+            .await?;
         let store = RemoteStore::open(&url).map_err(|e| remote_failed(remote, e))?;
-        let current = store.manifest().await.map_err(|e| remote_failed(remote, e.into()))?;
+        // A fetch of every branch that finds the manifest its last one saw has nothing to do.
+        let full = branches.is_empty();
+        let current = match seen.filter(|_| full && !prune) {
+            Some(seen) => match store.manifest_if_changed(&seen).await {
+                Ok(None) => return Ok(Progress::default()),
+                Ok(Some(current)) => current,
+                Err(error) => return Err(remote_failed(remote, error.into())),
+            },
+            None => store.manifest().await.map_err(|e| remote_failed(remote, e.into()))?,
+        };
         let Some(remote_refs) =
             read_refs(&store, &current).await.map_err(|e| remote_failed(remote, e))?
         else {
@@ -273,6 +290,9 @@ impl<B: Backend> Database<B> {
             .drive(&mut (), |_, cache| {
                 let mut repo = Repo::open(cache)?;
                 sql::apply_fetch(&mut repo, remote, &remote_refs, branches, prune)?;
+                if full {
+                    remotes::set_seen(&mut repo, remote, &remotes::manifest_hex(&current))?;
+                }
                 repo.publish().map_err(sql::Error::from)
             })
             .await?;
@@ -295,7 +315,8 @@ impl<B: Backend> Database<B> {
                 sql::pull_source(&Repo::open(cache)?, &current, remote, branch)
             })
             .await?;
-        self.fetch(&remote, std::slice::from_ref(&branch), false).await?;
+        // Every branch is fetched, so a pull when nothing changed is one conditional request.
+        self.fetch(&remote, &[], false).await?;
         let mut args = vec![Expr::Literal(Datum::Text(format!("{remote}/{branch}")))];
         if no_ff {
             args.insert(0, Expr::Literal(Datum::Text("--no-ff".into())));
@@ -412,6 +433,7 @@ impl Database {
                     .drive(&mut (), |_, cache| {
                         let mut repo = Repo::adopt(cache, refs.clone())?;
                         remotes::add(&mut repo, REMOTES_DOCUMENT, remote, url)?;
+                        remotes::set_seen(&mut repo, remote, &remotes::manifest_hex(&current))?;
                         repo.publish().map_err(sql::Error::from)
                     })
                     .await?;

@@ -12,6 +12,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::chunk::{Chunk, Error, GcStats, Hash, Manifest};
 use crate::db::{Durability, Store};
+use crate::sync::remotes::{manifest_from_hex, manifest_hex};
 use crate::sync::{
     decode_chunks, decode_presence, encode_chunks, encode_hashes, encode_swap,
     CHUNKS_BODY_BYTES_MAX, FRAME_HEADER_BYTES, GET_HASHES_MAX, HAS_HASHES_MAX,
@@ -60,6 +61,17 @@ impl HttpRemote {
         endpoint: &str,
         body: Option<Vec<u8>>,
     ) -> Result<Answer, Error> {
+        self.request(method, endpoint, body, None).await
+    }
+
+    /// One request, with an `If-None-Match` of the manifest `unless` when given.
+    async fn request(
+        &self,
+        method: &str,
+        endpoint: &str,
+        body: Option<Vec<u8>>,
+        unless: Option<&Manifest>,
+    ) -> Result<Answer, Error> {
         let unreachable =
             |what: String| Error::Io(format!("the remote at {} is unreachable: {what}", self.base));
         let global = js_sys::global();
@@ -70,6 +82,10 @@ impl HttpRemote {
         let init = Object::new();
         let set = |key: &str, value: &JsValue| Reflect::set(&init, &key.into(), value).map(|_| ());
         let headers = Object::new();
+        if let Some(manifest) = unless {
+            let etag = format!("\"{}\"", manifest_hex(manifest));
+            let _ = Reflect::set(&headers, &"if-none-match".into(), &etag.into());
+        }
         if let Some(body) = body {
             let bytes = Uint8Array::from(body.as_slice());
             let _ =
@@ -105,13 +121,7 @@ impl HttpRemote {
         let parsed = js_sys::JSON::parse(&text).unwrap_or(JsValue::UNDEFINED);
         let field =
             |name: &str| Reflect::get(&parsed, &name.into()).ok().and_then(|v| v.as_string());
-        let manifest = field("manifest").and_then(|hex| {
-            let bytes: Option<Vec<u8>> = (0..hex.len())
-                .step_by(2)
-                .map(|i| hex.get(i..i + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok()))
-                .collect();
-            bytes.and_then(|bytes| Manifest::decode(&bytes).ok())
-        });
+        let manifest = field("manifest").and_then(|hex| manifest_from_hex(&hex));
         Refusal {
             code: field("code").unwrap_or_else(|| "bad_answer".into()),
             message: field("message").unwrap_or_else(|| text.chars().take(200).collect()),
@@ -160,6 +170,23 @@ impl HttpRemote {
         self.buffer.clear();
         self.buffered.clear();
         Ok(())
+    }
+}
+
+impl HttpRemote {
+    /// The manifest, or `None` when it is still `seen`: one small conditional request.
+    pub async fn manifest_if_changed(&self, seen: &Manifest) -> Result<Option<Manifest>, Error> {
+        let answer = self.request("GET", "manifest", None, Some(seen)).await?;
+        if answer.status == 304 {
+            return Ok(None);
+        }
+        if HttpRemote::no_database(&answer) {
+            return Ok(Some(Manifest::EMPTY));
+        }
+        if answer.status != 200 {
+            return Err(self.failed(&answer));
+        }
+        Manifest::decode(&answer.body).map(Some)
     }
 }
 
