@@ -140,6 +140,42 @@ export class Database {
   free(): void;
 }
 
+/** One answer of {@link RemoteServer.handle}. */
+export interface RemoteAnswer {
+  status: number;
+  contentType: string;
+  /** The quoted hex of the manifest, on manifest reads. */
+  etag: string | undefined;
+  body: Uint8Array;
+  /** The hex of the manifest a successful swap published. */
+  swapped: string | undefined;
+  /** The database the path named, when it names a valid one. */
+  database: string | undefined;
+}
+
+/**
+ * Node build only: the remote server (docs/remote-protocol.md) over a directory of databases,
+ * one request at a time, without the HTTP. `cambium/server` (`createHandler`, `listen`) is the
+ * HTTP server around it; use this only to serve the protocol over something else.
+ */
+export class RemoteServer {
+  /**
+   * Serves the databases under `dir` (created when absent); with `authText`, the text of an
+   * auth file, every request needs a token it lists. Throws `bad_auth_file` or `io`.
+   */
+  constructor(dir: string, authText?: string);
+  /** Answers one request; every refusal is an answer with its status and JSON error. */
+  handle(
+    method: string,
+    path: string,
+    ifNoneMatch: string | undefined,
+    authorization: string | undefined,
+    body: Uint8Array,
+  ): RemoteAnswer;
+  /** Closes the databases' files and frees the wasm memory. */
+  free(): void;
+}
+
 /**
  * Browser build only: loads the wasm module (from `cambium_bg.wasm` next to the script, or the
  * URL, Response or bytes given). Call and await it once before {@link Database.open}.
