@@ -1,14 +1,15 @@
 // `cambium remote-server` of the built package, over real HTTP: the CLI started on port 0 in a
 // temporary directory, every endpoint of docs/remote-protocol.md and its error codes, the auth
-// file, bodies over the limit, requests past the limit in flight, the events stream, CORS, a
-// server killed with SIGKILL in the middle of a put and started again, and the handler mounted
-// under a prefix in a plain http.createServer. The chunks sent are a real database's, read from
+// file, bodies over the limit, requests past the limit in flight, requests that stall, the
+// events stream, CORS, a server killed with SIGKILL in the middle of a put and started again,
+// and the handler mounted under a prefix in a plain http.createServer. The chunks sent are a real database's, read from
 // the journal of a database the Node build wrote, so the remote's copy opens as a database.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import { createRequire } from 'node:module';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -404,6 +405,29 @@ describe('remote-server', () => {
       assert.equal(after.status, 200);
     } finally {
       for (const req of stalled) req.destroy();
+      await server.stop();
+    }
+  });
+
+  test('a request whose headers or body stall for 30 s is dropped', async () => {
+    const server = await startServer(freshDir('remote'));
+    const { hostname, port } = new URL(server.url);
+    /** Sends `text` and resolves to the milliseconds until the server closed the connection. */
+    const stall = (text) =>
+      new Promise((resolve) => {
+        const started = Date.now();
+        const socket = connect(Number(port), hostname, () => socket.write(text));
+        socket.on('data', () => {});
+        socket.on('error', () => {});
+        socket.on('close', () => resolve(Date.now() - started));
+      });
+    try {
+      const [headers, body] = await Promise.all([
+        stall('POST /notes/put HTTP/1.1\r\nHost: remote\r\n'),
+        stall('POST /notes/put HTTP/1.1\r\nHost: remote\r\nContent-Length: 100\r\n\r\n0123456789'),
+      ]);
+      for (const ms of [headers, body]) assert.ok(ms >= 29_000 && ms < 45_000, `closed after ${ms} ms`);
+    } finally {
       await server.stop();
     }
   });
