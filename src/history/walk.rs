@@ -90,6 +90,16 @@ impl Item {
         Item { hash: target, kind, path }
     }
 
+    /// A root value, as a commit names it.
+    pub(crate) fn root_value(hash: Hash) -> Item {
+        Item { hash, kind: Kind::Root, path: "root value".into() }
+    }
+
+    /// Whether this is a tag object.
+    pub(crate) fn is_tag(&self) -> bool {
+        matches!(self.kind, Kind::Tag)
+    }
+
     /// A ref map, as a manifest names it.
     pub(crate) fn ref_map(hash: Hash) -> Item {
         Item { hash, kind: Kind::RefMap, path: "manifest → ref map".into() }

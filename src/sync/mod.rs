@@ -8,6 +8,7 @@
 mod auth;
 mod frames;
 mod json;
+mod pack;
 pub mod remotes;
 mod serve;
 mod transfer;
@@ -21,6 +22,7 @@ pub use frames::{
     encode_presence, encode_swap, ProtocolError, CHUNKS_BODY_BYTES_MAX, FRAME_HEADER_BYTES,
     GET_HASHES_MAX, HAS_HASHES_MAX,
 };
+pub use pack::{pack, PACK_COMMITS_MAX};
 pub use serve::{
     manifest_etag, manifest_event, manifest_hex, serve, serve_absent, store_failed, Operation,
     Request, Response, CONTENT_BINARY, CONTENT_EVENTS, CONTENT_JSON,
