@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::chunk::{self, Chunk, ChunkStore, Manifest, MemoryStore};
+use crate::chunk::{self, Chunk, ChunkStore, Hash, Manifest, MemoryStore};
 use crate::history::{RefMap, Repo};
 use crate::sql::ast::{Expr, Statement};
 use crate::sql::{self, Datum, NetworkCall, PushPlan, QueryResult};
@@ -23,6 +23,8 @@ use super::{validate_name, AnyStore, Backend, Cache, Database, Engine, Options, 
 
 /// Times a push reads the remote again after another writer swapped its manifest first.
 const SWAP_ATTEMPTS_MAX: u32 = 8;
+/// The largest pack a push sends in one go; a larger change goes by transfer, in batches.
+const PACK_BYTES_MAX: usize = 16 << 20;
 /// Times a write of copied chunks alone reads again a manifest that moved under it.
 const CHUNK_FLUSH_ATTEMPTS_MAX: u32 = 8;
 
@@ -153,18 +155,12 @@ impl<B: Backend> Database<B> {
             .await?;
         let name = plan.remote.clone();
         let mut store = RemoteStore::open(&plan.url).map_err(|e| remote_failed(&name, e))?;
-        let roots = plan
+        let wants: Vec<(&str, Hash)> = plan
             .updates
             .iter()
-            .filter_map(|update| update.target.map(|target| (update.remote_ref.as_str(), target)));
-        copy(
-            Transfer::of_refs(roots, Limits::default()),
-            &self.engine.backend,
-            &mut store,
-            Durability::Strict,
-        )
-        .await
-        .map_err(|e| remote_failed(&name, e))?;
+            .filter_map(|update| update.target.map(|target| (update.remote_ref.as_str(), target)))
+            .collect();
+        let mut sent = false;
         let mut swapped = false;
         for _ in 0..SWAP_ATTEMPTS_MAX {
             let current = store.manifest().await.map_err(|e| remote_failed(&name, e.into()))?;
@@ -189,6 +185,12 @@ impl<B: Backend> Database<B> {
             if refs == remote_refs {
                 swapped = true;
                 break;
+            }
+            if !sent {
+                self.send(&mut store, &wants, &remote_refs)
+                    .await
+                    .map_err(|e| remote_failed(&name, e))?;
+                sent = true;
             }
             let chunk = ref_map_chunk(&refs)?;
             let next = Manifest { root: Some(chunk.hash()), epoch: current.epoch };
@@ -229,6 +231,39 @@ impl<B: Backend> Database<B> {
             })
             .collect();
         Ok(status(format!("To {}\n{}", plan.url, lines.join("\n"))))
+    }
+
+    /// Gets what `wants` reach to the remote: as one pack of what its branches' commits lack,
+    /// buffered for the flush that swaps its manifest, or, for a change too large to pack, by
+    /// a transfer that writes as it goes.
+    async fn send(
+        &mut self,
+        store: &mut RemoteStore,
+        wants: &[(&str, Hash)],
+        remote_refs: &RefMap,
+    ) -> Result<(), Error> {
+        let haves: Vec<Hash> = remote_refs
+            .refs
+            .iter()
+            .filter(|(name, _)| name.starts_with("refs/heads/"))
+            .map(|(_, hash)| *hash)
+            .collect();
+        let packed = self
+            .engine
+            .drive(&mut (), |_, cache| crate::sync::pack(cache, wants, &haves, PACK_BYTES_MAX))
+            .await?;
+        match packed {
+            Some(chunks) => {
+                for chunk in chunks {
+                    store.put(chunk)?;
+                }
+            }
+            None => {
+                let transfer = Transfer::of_refs(wants.iter().copied(), Limits::default());
+                copy(transfer, &self.engine.backend, store, Durability::Strict).await?;
+            }
+        }
+        Ok(())
     }
 
     /// `dolt_fetch`: copies what the remote's branches (or `branches`) and tags reach, then
