@@ -7,8 +7,9 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use cambium::chunk::{Chunk, Hash, Manifest, CHUNK_BYTES_MAX};
 use cambium::sync::{
-    decode_chunks, decode_hashes, decode_presence, decode_swap, encode_chunks, encode_hashes,
-    encode_presence, encode_swap, CHUNKS_BODY_BYTES_MAX, FRAME_HEADER_BYTES, HAS_HASHES_MAX,
+    decode_chunks, decode_hashes, decode_pack_request, decode_presence, decode_refs, decode_swap,
+    encode_chunks, encode_hashes, encode_pack_request, encode_presence, encode_refs, encode_swap,
+    PackRequest, CHUNKS_BODY_BYTES_MAX, FRAME_HEADER_BYTES, HAS_HASHES_MAX, PACK_REFS_MAX,
 };
 
 fn chunks(count: usize) -> Vec<Chunk> {
@@ -117,4 +118,41 @@ fn damaged_bodies_never_panic_or_yield_unverified_chunks() {
         let _ = decode_hashes(&damaged, HAS_HASHES_MAX);
         let _ = decode_presence(&damaged, damaged.len() * 8);
     }
+}
+
+#[test]
+fn pack_requests_round_trip_and_malformed_ones_are_refused() {
+    let wants = vec![(false, Hash::of(b"commit")), (true, Hash::of(b"tag"))];
+    let request = PackRequest { wants, haves: vec![Hash::of(b"held"), Hash::of(b"also held")] };
+    let body = encode_pack_request(&request);
+    assert_eq!(decode_pack_request(&body).expect("decodes"), request);
+    for cut in 0..body.len() {
+        let error = decode_pack_request(&body[..cut]).expect_err("cut short");
+        assert_eq!(error.code, "bad_request", "cut at {cut}");
+    }
+    let mut bad_kind = body.clone();
+    bad_kind[4] = 7;
+    assert!(decode_pack_request(&bad_kind).expect_err("kind").message.contains("not 7"));
+    let mut too_many = body.clone();
+    too_many[..4].copy_from_slice(&(PACK_REFS_MAX as u32 + 1).to_le_bytes());
+    assert_eq!(decode_pack_request(&too_many).expect_err("limit").status, 413);
+    let mut trailing = body;
+    trailing.push(0);
+    assert_eq!(decode_pack_request(&trailing).expect_err("trailing").code, "bad_request");
+}
+
+#[test]
+fn refs_answers_carry_exactly_the_ref_map_their_manifest_names() {
+    let ref_map = Chunk::new(b"a ref map".to_vec());
+    let manifest = Manifest { root: Some(ref_map.hash()), epoch: 3 };
+    let body = encode_refs(&manifest, Some(&ref_map));
+    assert_eq!(decode_refs(&body).expect("decodes"), (manifest, Some(ref_map.clone())));
+    assert_eq!(
+        decode_refs(&encode_refs(&Manifest::EMPTY, None)).expect("empty"),
+        (Manifest::EMPTY, None)
+    );
+    let other = Chunk::new(b"another chunk".to_vec());
+    assert!(decode_refs(&encode_refs(&manifest, Some(&other))).is_err(), "not the named ref map");
+    assert!(decode_refs(&encode_refs(&manifest, None)).is_err(), "the ref map is missing");
+    assert!(decode_refs(&body[..39]).is_err());
 }

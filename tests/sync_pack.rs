@@ -11,7 +11,10 @@ mod support;
 use cambium::chunk::{ChunkStore, Hash, Manifest, MemoryStore};
 use cambium::history::{fsck, RefMap};
 use cambium::sql::Session;
-use cambium::sync::{pack, Limits, Step, Transfer};
+use cambium::sync::{
+    decode_chunks, decode_refs, encode_pack_request, pack, serve, Limits, PackRequest, Request,
+    Step, Transfer,
+};
 use support::Rng;
 
 fn sql(session: &mut Session, store: &mut MemoryStore, text: &str) {
@@ -221,4 +224,44 @@ fn the_byte_bound_and_unknown_haves() {
     let root = peer_refs.write(&mut empty).expect("refs");
     empty.flush(&Manifest::EMPTY, &Manifest { root: Some(root), epoch: 0 }).expect("publish");
     assert!(fsck(&empty).expect("fsck").is_clean());
+}
+
+fn request<'a>(method: &'a str, endpoint: &'a str, body: &'a [u8]) -> Request<'a> {
+    Request { method, endpoint, body, if_none_match: None }
+}
+
+#[test]
+fn the_refs_and_pack_endpoints_answer_a_pull_in_two_requests() {
+    let (mut store, mut session) = source();
+    let mut peer = MemoryStore::new();
+    mirror(&store, &mut peer);
+    let old = head(&store, "main");
+    sql(&mut session, &mut store, "UPDATE t SET v = 'pulled' WHERE id = 42");
+    sql(&mut session, &mut store, "CALL dolt_commit('-am', 'one row')");
+    let new = head(&store, "main");
+
+    let answer = serve(&mut store, &request("GET", "refs", &[]));
+    assert_eq!(answer.status, 200);
+    let (manifest, ref_map) = decode_refs(&answer.body).expect("refs");
+    assert_eq!(Some(manifest), store.manifest().ok());
+    assert_eq!(ref_map.map(|chunk| chunk.hash()), manifest.root);
+    let etag = answer.etag.expect("an etag");
+    let unchanged = Request { if_none_match: Some(&etag), ..request("GET", "refs", &[]) };
+    let answer = serve(&mut store, &unchanged);
+    assert_eq!((answer.status, answer.body.len()), (304, 0));
+
+    let body = encode_pack_request(&PackRequest { wants: vec![(false, new)], haves: vec![old] });
+    let answer = serve(&mut store, &request("POST", "pack", &body));
+    assert_eq!(answer.status, 200);
+    let chunks = decode_chunks(&answer.body).expect("verified chunks");
+    assert!(chunks.len() <= 10, "{} chunks", chunks.len());
+    assert!(receive(&mut peer, &chunks, new));
+
+    let answer = serve(&mut store, &request("POST", "pack", &body[..body.len() - 1]));
+    assert_eq!(answer.status, 400, "{}", String::from_utf8_lossy(&answer.body));
+    let unknown = Hash::of(b"no such commit");
+    let body = encode_pack_request(&PackRequest { wants: vec![(false, unknown)], haves: vec![] });
+    let answer = serve(&mut store, &request("POST", "pack", &body));
+    assert_eq!(answer.status, 422, "{}", String::from_utf8_lossy(&answer.body));
+    assert!(String::from_utf8_lossy(&answer.body).contains("bad_pack_request"));
 }

@@ -8,6 +8,7 @@ use std::collections::HashSet;
 
 use crate::chunk::{Chunk, Error as StoreError, GcStats, Hash, Manifest};
 use crate::platform::files::FileStore;
+use crate::sync::PackRequest;
 
 use super::backend::PlatformFiles;
 use super::{Durability, Error, Store};
@@ -23,7 +24,7 @@ impl RemoteStore {
     /// Opens the store `url` names. A `file://` directory is created when missing, so a first
     /// push creates the remote database, as it does on a server.
     pub fn open(url: &str) -> Result<RemoteStore, Error> {
-        crate::sync::remotes::validate_url(url)
+        crate::history::remotes::validate_url(url)
             .map_err(|error| Error::new("bad_remote_url", error.to_string()))?;
         if let Some(path) = url.strip_prefix("file://") {
             let files = PlatformFiles::open(path).map_err(|error| unreachable(url, &error))?;
@@ -45,19 +46,40 @@ impl RemoteStore {
 }
 
 impl RemoteStore {
-    /// The remote's manifest, or `None` when it is still `seen` (over HTTP, one conditional
-    /// request that carries no body when nothing changed).
-    pub async fn manifest_if_changed(
+    /// The remote's manifest and ref map chunk, or `None` when the manifest is still `seen`:
+    /// over HTTP one request, with no body when nothing changed.
+    pub async fn refs_if_changed(
         &self,
-        seen: &Manifest,
-    ) -> Result<Option<Manifest>, StoreError> {
+        seen: Option<&Manifest>,
+    ) -> Result<Option<(Manifest, Option<Chunk>)>, StoreError> {
         match self {
             RemoteStore::Files(store) => {
                 let current = Store::manifest(store).await?;
-                Ok((current != *seen).then_some(current))
+                if Some(&current) == seen {
+                    return Ok(None);
+                }
+                let ref_map = match current.root {
+                    Some(root) => Some(Store::get(store, root).await?),
+                    None => None,
+                };
+                Ok(Some((current, ref_map)))
             }
             #[cfg(target_arch = "wasm32")]
-            RemoteStore::Http(store) => store.manifest_if_changed(seen).await,
+            RemoteStore::Http(store) => store.refs_if_changed(seen).await,
+        }
+    }
+
+    /// What `request` wants and its haves lack, children first; `None` when too large to pack.
+    pub async fn pack(&self, request: &PackRequest) -> Result<Option<Vec<Chunk>>, Error> {
+        match self {
+            RemoteStore::Files(store) => Ok(crate::sync::pack(
+                store,
+                &request.wanted_refs(),
+                &request.haves,
+                crate::sync::CHUNKS_BODY_BYTES_MAX,
+            )?),
+            #[cfg(target_arch = "wasm32")]
+            RemoteStore::Http(store) => Ok(store.pack(request).await?),
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod fsck;
 mod gc;
 mod merge;
 mod objects;
+pub mod remotes;
 mod repo;
 mod table;
 pub(crate) mod walk;

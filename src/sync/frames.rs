@@ -170,3 +170,104 @@ pub fn decode_swap(body: &[u8]) -> Result<(Manifest, Manifest), ProtocolError> {
     let (expected, new) = body.split_at(MANIFEST_BYTES);
     Ok((manifest(expected, "expected")?, manifest(new, "new")?))
 }
+
+/// Wanted refs, and commits held, in one `pack` request.
+pub const PACK_REFS_MAX: usize = 4_096;
+
+/// What a `pack` request asks: the refs wanted (a branch's commit, or a tag's object) and the
+/// commits the asker holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PackRequest {
+    /// Each wanted target, with whether it is a tag object (else a commit).
+    pub wants: Vec<(bool, Hash)>,
+    pub haves: Vec<Hash>,
+}
+
+impl PackRequest {
+    /// The wants as ref-map entries, which is how [`super::pack`] takes them.
+    pub fn wanted_refs(&self) -> Vec<(&'static str, Hash)> {
+        let name = |tag: bool| if tag { "refs/tags/" } else { "refs/heads/" };
+        self.wants.iter().map(|(tag, hash)| (name(*tag), *hash)).collect()
+    }
+}
+
+/// A `pack` request: u32 count of wants, each a kind byte (1 for a tag object, 0 for a commit)
+/// and a hash; then u32 count of haves, each a hash.
+pub fn encode_pack_request(request: &PackRequest) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&(request.wants.len() as u32).to_le_bytes());
+    for (tag, hash) in &request.wants {
+        out.push(u8::from(*tag));
+        out.extend_from_slice(hash.as_bytes());
+    }
+    out.extend_from_slice(&(request.haves.len() as u32).to_le_bytes());
+    out.extend_from_slice(&encode_hashes(&request.haves));
+    out
+}
+
+pub fn decode_pack_request(body: &[u8]) -> Result<PackRequest, ProtocolError> {
+    let truncated = || ProtocolError::bad_request("the pack request ends early");
+    let count = |at: usize| -> Result<usize, ProtocolError> {
+        let bytes = body.get(at..at + 4).ok_or_else(truncated)?;
+        let count = u32::from_le_bytes(bytes.try_into().expect("4 bytes")) as usize;
+        if count > PACK_REFS_MAX {
+            return Err(ProtocolError::too_large(format!(
+                "{count} refs in one pack request, over the limit of {PACK_REFS_MAX}"
+            )));
+        }
+        Ok(count)
+    };
+    let wants_count = count(0)?;
+    let mut at = 4;
+    let mut wants = Vec::with_capacity(wants_count);
+    for _ in 0..wants_count {
+        let entry = body.get(at..at + 1 + HASH_BYTES).ok_or_else(truncated)?;
+        let tag = match entry[0] {
+            0 => false,
+            1 => true,
+            other => {
+                return Err(ProtocolError::bad_request(format!(
+                    "a wanted ref's kind is 0 (commit) or 1 (tag), not {other}"
+                )))
+            }
+        };
+        wants.push((tag, Hash::from_slice(&entry[1..]).expect("20 bytes")));
+        at += 1 + HASH_BYTES;
+    }
+    let haves_count = count(at)?;
+    at += 4;
+    let rest = &body[at..];
+    if rest.len() != haves_count * HASH_BYTES {
+        return Err(ProtocolError::bad_request(format!(
+            "the pack request says {haves_count} held commits but carries {} bytes of them",
+            rest.len()
+        )));
+    }
+    let haves = decode_hashes(rest, PACK_REFS_MAX)?;
+    Ok(PackRequest { wants, haves })
+}
+
+/// A `refs` answer: the 40-byte manifest, then the ref map chunk it names as one frame (none
+/// for a database never published to).
+pub fn encode_refs(manifest: &Manifest, ref_map: Option<&Chunk>) -> Vec<u8> {
+    let mut out = manifest.encode().to_vec();
+    out.extend_from_slice(&encode_chunks(&ref_map.into_iter().cloned().collect::<Vec<_>>()));
+    out
+}
+
+/// Reads a `refs` answer, checking that the chunk is the ref map the manifest names.
+pub fn decode_refs(body: &[u8]) -> Result<(Manifest, Option<Chunk>), ProtocolError> {
+    if body.len() < MANIFEST_BYTES {
+        return Err(ProtocolError::bad_request("a refs answer starts with a 40-byte manifest"));
+    }
+    let manifest = Manifest::decode(&body[..MANIFEST_BYTES])
+        .map_err(|error| ProtocolError::bad_request(format!("bad manifest: {error}")))?;
+    let mut chunks = decode_chunks(&body[MANIFEST_BYTES..])?;
+    let ref_map = chunks.pop();
+    if !chunks.is_empty() || ref_map.as_ref().map(Chunk::hash) != manifest.root {
+        return Err(ProtocolError::bad_request(
+            "a refs answer carries exactly the ref map its manifest names",
+        ));
+    }
+    Ok((manifest, ref_map))
+}

@@ -11,10 +11,10 @@ use std::fmt::Write;
 
 use super::json::write_string;
 use super::{
-    decode_chunks, decode_hashes, decode_swap, encode_chunks, encode_presence, ProtocolError,
-    CHUNKS_BODY_BYTES_MAX, GET_HASHES_MAX, HAS_HASHES_MAX,
+    decode_chunks, decode_hashes, decode_pack_request, decode_swap, encode_chunks, encode_presence,
+    encode_refs, ProtocolError, CHUNKS_BODY_BYTES_MAX, GET_HASHES_MAX, HAS_HASHES_MAX,
 };
-use crate::chunk::{ChunkStore, Error as StoreError, Hash, Manifest, MemoryStore};
+use crate::chunk::{ChunkStore, Error as StoreError, Hash, Manifest, MemoryStore, MANIFEST_BYTES};
 
 /// The type of binary bodies.
 pub const CONTENT_BINARY: &str = "application/octet-stream";
@@ -78,6 +78,10 @@ pub enum Operation {
     Put,
     /// `GET events`
     Events,
+    /// `GET refs`: the manifest and the ref map chunk in one answer.
+    Refs,
+    /// `POST pack`: what wanted refs reach that held commits do not.
+    Pack,
 }
 
 impl Operation {
@@ -90,12 +94,14 @@ impl Operation {
             "get" => (None, Some(Operation::Get)),
             "put" => (None, Some(Operation::Put)),
             "events" => (Some(Operation::Events), None),
+            "refs" => (Some(Operation::Refs), None),
+            "pack" => (None, Some(Operation::Pack)),
             _ => {
                 return Err(ProtocolError {
                     status: 404,
                     code: "no_such_endpoint",
                     message: format!(
-                        "no endpoint '{}'; the endpoints are manifest, has, get, put and events",
+                        "no endpoint '{}'; the endpoints are manifest, refs, has, get, pack, put and events",
                         endpoint.escape_debug()
                     ),
                 })
@@ -135,6 +141,16 @@ pub fn manifest_hex(manifest: &Manifest) -> String {
         let _ = write!(out, "{byte:02x}");
         out
     })
+}
+
+/// The manifest whose hex (as [`manifest_hex`] writes it) `text` is; `None` for other text.
+pub fn manifest_from_hex(text: &str) -> Option<Manifest> {
+    if text.len() != 2 * MANIFEST_BYTES || !text.is_ascii() {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> =
+        (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok()).collect();
+    Manifest::decode(&bytes?).ok()
 }
 
 /// The `ETag` of a manifest: its hex, quoted.
@@ -234,13 +250,15 @@ pub fn serve_absent(request: &Request) -> Option<Response> {
         Err(error) => return Some(Response::refused(&error)),
     };
     match operation {
-        Operation::ReadManifest | Operation::Get | Operation::Events => {
-            Some(Response::refused(&ProtocolError {
-                status: 404,
-                code: "no_such_database",
-                message: "the server has no database of this name; a first push creates it".into(),
-            }))
-        }
+        Operation::ReadManifest
+        | Operation::Refs
+        | Operation::Get
+        | Operation::Pack
+        | Operation::Events => Some(Response::refused(&ProtocolError {
+            status: 404,
+            code: "no_such_database",
+            message: "the server has no database of this name; a first push creates it".into(),
+        })),
         Operation::Put => match decode_chunks(request.body) {
             Ok(chunks) if chunks.is_empty() => Some(serve(&mut MemoryStore::new(), request)),
             Ok(_) => None,
@@ -264,6 +282,8 @@ fn answer(store: &mut dyn ChunkStore, request: &Request) -> Result<Response, Ref
             Ok(Response::ok(CONTENT_BINARY, encode_presence(&present)))
         }
         Operation::Get => get(store, request.body),
+        Operation::Refs => refs(store, request.if_none_match),
+        Operation::Pack => pack_answer(store, request.body),
         Operation::Put => put(store, request.body),
         Operation::Events => {
             let manifest = store.manifest()?;
@@ -285,6 +305,55 @@ fn read_manifest(store: &dyn ChunkStore, if_none_match: Option<&str>) -> Result<
         });
     }
     Ok(Response { etag: Some(etag), ..Response::ok(CONTENT_BINARY, manifest.encode().to_vec()) })
+}
+
+/// The manifest and the ref map it names, with the manifest's `ETag`: one round trip gives a
+/// client all it needs to decide a push or a fetch, and none when nothing changed (304).
+fn refs(store: &dyn ChunkStore, if_none_match: Option<&str>) -> Result<Response, Refusal> {
+    let manifest = store.manifest()?;
+    let etag = manifest_etag(&manifest);
+    if if_none_match.is_some_and(|header| none_match(header, &etag)) {
+        return Ok(Response {
+            status: 304,
+            content_type: CONTENT_BINARY,
+            etag: Some(etag),
+            body: Vec::new(),
+            swapped: None,
+        });
+    }
+    let ref_map = match manifest.root {
+        Some(root) => Some(store.get(root)?),
+        None => None,
+    };
+    let body = encode_refs(&manifest, ref_map.as_ref());
+    Ok(Response { etag: Some(etag), ..Response::ok(CONTENT_BINARY, body) })
+}
+
+/// A pack of what the wanted refs reach and the asker's commits do not, children first;
+/// `413 pack_too_large` when it would pass [`CHUNKS_BODY_BYTES_MAX`] (the asker then moves the
+/// chunks level by level with `has` and `get`).
+fn pack_answer(store: &dyn ChunkStore, body: &[u8]) -> Result<Response, Refusal> {
+    let request = decode_pack_request(body)?;
+    let packed = super::pack(store, &request.wanted_refs(), &request.haves, CHUNKS_BODY_BYTES_MAX)
+        .map_err(|error| match error.missing() {
+            Some(_) => Refusal::plain(store_failed(&StoreError::Io(error.to_string()))),
+            None => Refusal::plain(ProtocolError {
+                status: 422,
+                code: "bad_pack_request",
+                message: format!("a wanted ref cannot be packed: {error}"),
+            }),
+        })?;
+    match packed {
+        Some(chunks) => Ok(Response::ok(CONTENT_BINARY, encode_chunks(&chunks))),
+        None => Err(Refusal::plain(ProtocolError {
+            status: 413,
+            code: "pack_too_large",
+            message: format!(
+                "the pack would pass {CHUNKS_BODY_BYTES_MAX} bytes or {} commits; move the chunks with has and get",
+                super::PACK_COMMITS_MAX
+            ),
+        })),
+    }
 }
 
 /// The chunks present, framed, in request order; an answer that would pass

@@ -11,11 +11,11 @@
 use std::collections::BTreeMap;
 
 use crate::chunk::{self, Chunk, ChunkStore, Hash, Manifest, MemoryStore};
+use crate::history::remotes::{self, REMOTES_DOCUMENT};
 use crate::history::{RefMap, Repo};
 use crate::sql::ast::{Expr, Statement};
 use crate::sql::{self, Datum, NetworkCall, PushPlan, QueryResult};
-use crate::sync::remotes::{self, REMOTES_DOCUMENT};
-use crate::sync::{Limits, Progress, Step, Transfer};
+use crate::sync::{Limits, PackRequest, Progress, Step, Transfer};
 
 use super::super::remote::RemoteStore;
 use super::super::{Durability, Error, Store};
@@ -68,12 +68,31 @@ async fn flush_chunks<D: Store>(dest: &mut D, durability: Durability) -> Result<
     Err(Error::new("busy", "the store kept moving while chunks were written to it; retry"))
 }
 
-/// The ref map a manifest names, read from `store`; `None` for a store never published to.
-async fn read_refs<S: Store>(store: &S, manifest: &Manifest) -> Result<Option<RefMap>, Error> {
-    let Some(root) = manifest.root else { return Ok(None) };
-    let mut scratch = MemoryStore::new();
-    ChunkStore::put(&mut scratch, store.get(root).await?)?;
-    Ok(Some(RefMap::read(&scratch, root)?))
+/// The remote's manifest and ref map (`None` for a database never published to), in one
+/// request over HTTP; `None` altogether when the manifest is still `seen`.
+async fn remote_refs(
+    store: &RemoteStore,
+    seen: Option<&Manifest>,
+) -> Result<Option<(Manifest, Option<RefMap>)>, Error> {
+    let Some((manifest, chunk)) = store.refs_if_changed(seen).await? else { return Ok(None) };
+    let refs = match chunk {
+        Some(chunk) => {
+            let hash = chunk.hash();
+            let mut scratch = MemoryStore::new();
+            ChunkStore::put(&mut scratch, chunk)?;
+            Some(RefMap::read(&scratch, hash)?)
+        }
+        None => None,
+    };
+    Ok(Some((manifest, refs)))
+}
+
+/// [`remote_refs`] of a remote that must hold a database.
+async fn published_refs(store: &RemoteStore, url: &str) -> Result<(Manifest, RefMap), Error> {
+    match remote_refs(store, None).await? {
+        Some((manifest, Some(refs))) => Ok((manifest, refs)),
+        _ => Err(Error::new("remote_empty", format!("{url} holds no database yet"))),
+    }
 }
 
 /// The chunk holding `refs`.
@@ -163,10 +182,11 @@ impl<B: Backend> Database<B> {
         let mut sent = false;
         let mut swapped = false;
         for _ in 0..SWAP_ATTEMPTS_MAX {
-            let current = store.manifest().await.map_err(|e| remote_failed(&name, e.into()))?;
-            let remote_refs = read_refs(&store, &current)
+            let (current, remote_refs) = remote_refs(&store, None)
                 .await
                 .map_err(|e| remote_failed(&name, e))?
+                .expect("asked without a manifest seen");
+            let remote_refs = remote_refs
                 .unwrap_or_else(|| RefMap { head: branch.clone(), refs: BTreeMap::new() });
             let decided = self
                 .engine
@@ -280,23 +300,20 @@ impl<B: Backend> Database<B> {
                 let repo = Repo::open(cache)?;
                 let url = sql::configured_url(&repo, false, remote)?;
                 let seen = remotes::seen(&repo, remote).map_err(sql::Error::from)?;
-                Ok::<_, sql::Error>((url, seen.and_then(|hex| remotes::manifest_from_hex(&hex))))
+                Ok::<_, sql::Error>((
+                    url,
+                    seen.and_then(|hex| crate::sync::manifest_from_hex(&hex)),
+                ))
             })
             .await?;
         let store = RemoteStore::open(&url).map_err(|e| remote_failed(remote, e))?;
         // A fetch of every branch that finds the manifest its last one saw has nothing to do.
         let full = branches.is_empty();
-        let current = match seen.filter(|_| full && !prune) {
-            Some(seen) => match store.manifest_if_changed(&seen).await {
-                Ok(None) => return Ok(Progress::default()),
-                Ok(Some(current)) => current,
-                Err(error) => return Err(remote_failed(remote, error.into())),
-            },
-            None => store.manifest().await.map_err(|e| remote_failed(remote, e.into()))?,
-        };
-        let Some(remote_refs) =
-            read_refs(&store, &current).await.map_err(|e| remote_failed(remote, e))?
-        else {
+        let seen = seen.filter(|_| full && !prune);
+        let answer =
+            remote_refs(&store, seen.as_ref()).await.map_err(|e| remote_failed(remote, e))?;
+        let Some((current, remote_refs)) = answer else { return Ok(Progress::default()) };
+        let Some(remote_refs) = remote_refs else {
             return Err(Error::new(
                 "remote_empty",
                 format!("remote '{remote}' at {url} holds no database yet"),
@@ -312,7 +329,29 @@ impl<B: Backend> Database<B> {
         }
         let roots = sql::fetch_roots(&remote_refs, branches);
         let mut dest = self.engine.backend.handle();
-        let progress = copy(
+        // One pack of what this database's branches and remote-tracking branches lack, then a
+        // transfer that finds everything present (or, when the pack was too large to make,
+        // moves it level by level).
+        let haves = self
+            .engine
+            .drive(&mut (), |_, cache| {
+                let repo = Repo::open(cache)?;
+                let heads = repo.branches().into_iter().chain(repo.remote_branches());
+                Ok::<_, sql::Error>(heads.map(|(_, hash)| hash).collect::<Vec<Hash>>())
+            })
+            .await?;
+        let wants = roots.iter().map(|(name, hash)| (name.starts_with("refs/tags/"), *hash));
+        let request = PackRequest { wants: wants.collect(), haves };
+        let mut packed = Progress::default();
+        if let Some(chunks) = store.pack(&request).await.map_err(|e| remote_failed(remote, e))? {
+            packed.written_chunks = chunks.len() as u64;
+            packed.written_bytes = chunks.iter().map(|chunk| chunk.len() as u64).sum();
+            for chunk in chunks {
+                dest.put(chunk)?;
+            }
+            flush_chunks(&mut dest, Durability::Relaxed).await?;
+        }
+        let mut progress = copy(
             Transfer::of_refs(roots, Limits::default()),
             &store,
             &mut dest,
@@ -320,13 +359,15 @@ impl<B: Backend> Database<B> {
         )
         .await
         .map_err(|e| remote_failed(remote, e))?;
+        progress.written_chunks += packed.written_chunks;
+        progress.written_bytes += packed.written_bytes;
         self.engine.cache.chunks_arrived();
         self.engine
             .drive(&mut (), |_, cache| {
                 let mut repo = Repo::open(cache)?;
                 sql::apply_fetch(&mut repo, remote, &remote_refs, branches, prune)?;
                 if full {
-                    remotes::set_seen(&mut repo, remote, &remotes::manifest_hex(&current))?;
+                    remotes::set_seen(&mut repo, remote, &crate::sync::manifest_hex(&current))?;
                 }
                 repo.publish().map_err(sql::Error::from)
             })
@@ -439,10 +480,7 @@ impl Database {
             return Err(Error::new("database_exists", format!("database '{name}' already exists")));
         }
         let store = RemoteStore::open(url)?;
-        let current = store.manifest().await?;
-        let Some(remote_refs) = read_refs(&store, &current).await? else {
-            return Err(Error::new("remote_empty", format!("{url} holds no database")));
-        };
+        let (current, remote_refs) = published_refs(&store, url).await?;
         let root = current.root.expect("a ref map was read");
         let transfer = match seed {
             Seed::Restore => Transfer::of_ref_map(root, Limits::default()),
@@ -468,7 +506,7 @@ impl Database {
                     .drive(&mut (), |_, cache| {
                         let mut repo = Repo::adopt(cache, refs.clone())?;
                         remotes::add(&mut repo, REMOTES_DOCUMENT, remote, url)?;
-                        remotes::set_seen(&mut repo, remote, &remotes::manifest_hex(&current))?;
+                        remotes::set_seen(&mut repo, remote, &crate::sync::manifest_hex(&current))?;
                         repo.publish().map_err(sql::Error::from)
                     })
                     .await?;

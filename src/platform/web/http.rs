@@ -12,11 +12,12 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::chunk::{Chunk, Error, GcStats, Hash, Manifest};
 use crate::db::{Durability, Store};
-use crate::sync::remotes::{manifest_from_hex, manifest_hex};
 use crate::sync::{
-    decode_chunks, decode_presence, encode_chunks, encode_hashes, encode_swap,
-    CHUNKS_BODY_BYTES_MAX, FRAME_HEADER_BYTES, GET_HASHES_MAX, HAS_HASHES_MAX,
+    decode_chunks, decode_presence, decode_refs, encode_chunks, encode_hashes, encode_pack_request,
+    encode_swap, PackRequest, CHUNKS_BODY_BYTES_MAX, FRAME_HEADER_BYTES, GET_HASHES_MAX,
+    HAS_HASHES_MAX,
 };
+use crate::sync::{manifest_from_hex, manifest_hex};
 
 /// A remote database at a URL (`http://host:port/<db>`).
 pub struct HttpRemote {
@@ -174,19 +175,39 @@ impl HttpRemote {
 }
 
 impl HttpRemote {
-    /// The manifest, or `None` when it is still `seen`: one small conditional request.
-    pub async fn manifest_if_changed(&self, seen: &Manifest) -> Result<Option<Manifest>, Error> {
-        let answer = self.request("GET", "manifest", None, Some(seen)).await?;
+    /// The manifest and ref map in one request; `None` when the manifest is still `seen`.
+    pub async fn refs_if_changed(
+        &self,
+        seen: Option<&Manifest>,
+    ) -> Result<Option<(Manifest, Option<Chunk>)>, Error> {
+        let answer = self.request("GET", "refs", None, seen).await?;
         if answer.status == 304 {
             return Ok(None);
         }
         if HttpRemote::no_database(&answer) {
-            return Ok(Some(Manifest::EMPTY));
+            return Ok(Some((Manifest::EMPTY, None)));
         }
         if answer.status != 200 {
             return Err(self.failed(&answer));
         }
-        Manifest::decode(&answer.body).map(Some)
+        decode_refs(&answer.body).map(Some).map_err(|error| {
+            Error::Io(format!("the remote at {} answered: {}", self.base, error.message))
+        })
+    }
+
+    /// The pack of what `request` wants; `None` when the server will not make one this large
+    /// (the caller then moves the chunks level by level).
+    pub async fn pack(&self, request: &PackRequest) -> Result<Option<Vec<Chunk>>, Error> {
+        let answer = self.call("POST", "pack", Some(encode_pack_request(request))).await?;
+        if answer.status == 413 {
+            return Ok(None);
+        }
+        if answer.status != 200 {
+            return Err(self.failed(&answer));
+        }
+        decode_chunks(&answer.body).map(Some).map_err(|error| {
+            Error::Io(format!("the remote at {} answered: {}", self.base, error.message))
+        })
     }
 }
 

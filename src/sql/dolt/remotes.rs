@@ -6,8 +6,8 @@
 //! core does no IO.
 
 use crate::chunk::Hash;
+use crate::history::remotes::{self, BACKUPS_DOCUMENT, REMOTES_DOCUMENT};
 use crate::history::{RefMap, Repo};
-use crate::sync::remotes::{self, BACKUPS_DOCUMENT, REMOTES_DOCUMENT};
 
 use super::super::error::{Error, ErrorKind};
 use super::super::exec::{Exec, Rows};

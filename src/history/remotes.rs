@@ -9,7 +9,7 @@
 //! the ref name rules and URLs are `http://`, `https://` or `file://`, so neither holds a tab
 //! or a line break.
 
-use crate::chunk::{Chunk, Manifest, MANIFEST_BYTES};
+use crate::chunk::Chunk;
 use crate::history::{self, validate_ref_name, Repo};
 
 /// The configuration document of each list.
@@ -245,19 +245,4 @@ fn what_of(document: &str) -> &'static str {
     } else {
         "remote"
     }
-}
-
-/// A manifest's 40 bytes as lower-case hex, as `ETag`s, events and the remote list carry it.
-pub fn manifest_hex(manifest: &Manifest) -> String {
-    manifest.encode().iter().map(|byte| format!("{byte:02x}")).collect()
-}
-
-/// The manifest whose hex `text` is; `None` for text that is not one.
-pub fn manifest_from_hex(text: &str) -> Option<Manifest> {
-    if text.len() != 2 * MANIFEST_BYTES || !text.is_ascii() {
-        return None;
-    }
-    let bytes: Option<Vec<u8>> =
-        (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok()).collect();
-    Manifest::decode(&bytes?).ok()
 }
