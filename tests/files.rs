@@ -277,6 +277,19 @@ fn damage_inside_the_published_journal_is_reported() {
     assert_readable(&store, &[all[0].clone(), all[4].clone()]);
     drop(store);
 
+    // A store opened to relay chunks to readers who verify them hands the bytes on unchecked,
+    // and they fail the receiver's check.
+    let relay = FileStore::open_relay(NativeFiles::open(dir.path()).expect("files"))
+        .expect("open to relay");
+    let relayed = relay.get_many(&[all[2].hash(), all[3].hash()]).expect("read");
+    let damaged = relayed[0].as_ref().expect("present");
+    assert_eq!(
+        Chunk::verified(all[2].hash(), damaged.data().to_vec()),
+        Err(Error::Corrupt(all[2].hash()))
+    );
+    assert_eq!(relayed[1].as_ref(), Some(&all[3]));
+    drop(relay);
+
     // A damaged record header inside the covered length: refused, never silently dropped.
     for at in [0, 5, 12, RECORD_HEADER_BYTES - 1] {
         fs::write(&journal, &pristine).expect("restore");

@@ -127,7 +127,7 @@ impl RemoteServer {
                 return Ok(None);
             }
             let path = format!("{}/{database}", self.dir);
-            let store = FileStore::open(PlatformFiles::open(path.as_str())?)?;
+            let store = FileStore::open_relay(PlatformFiles::open(path.as_str())?)?;
             if self.open.len() >= STORES_OPEN_MAX {
                 self.open.remove(0);
             }

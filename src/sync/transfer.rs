@@ -47,7 +47,7 @@ impl Default for Limits {
         Limits {
             has_hashes_max: HAS_HASHES_MAX,
             get_hashes_max: GET_HASHES_MAX,
-            put_bytes_max: super::frames::CHUNKS_BODY_BYTES_MAX / 4,
+            put_bytes_max: super::frames::CHUNKS_BODY_BYTES_MAX,
         }
     }
 }

@@ -35,6 +35,8 @@ pub const LOCK_WAIT_MS_MAX: u32 = 10_000;
 /// The first and the longest pause between two attempts to take a held lock.
 const LOCK_RETRY_MS_MIN: u32 = 1;
 const LOCK_RETRY_MS_MAX: u32 = 50;
+/// The most journal bytes one read of adjacent chunks covers.
+const READ_SPAN_BYTES_MAX: usize = 1 << 20;
 /// Journal bytes read at a time while scanning record headers at open.
 const SCAN_BLOCK_BYTES: usize = 1 << 20;
 /// Bytes gathered before one append, so a large flush or a collection neither issues one write
@@ -61,6 +63,8 @@ struct Published {
 struct Shared<F> {
     files: F,
     published: Published,
+    /// Whether chunks read are checked against their hashes; see [`FileStore::open_relay`].
+    verify_reads: bool,
 }
 
 fn lock<F>(shared: &Mutex<Shared<F>>) -> MutexGuard<'_, Shared<F>> {
@@ -387,13 +391,48 @@ impl<F: Files> Shared<F> {
         Ok(stats)
     }
 
-    fn read(&mut self, hash: &Hash) -> Result<Option<Chunk>, Error> {
-        let Some(location) = self.published.index.get(hash).copied() else {
-            return Ok(None);
-        };
+    /// Reads the chunks `hashes` names (`None` for those the journal does not hold), with one
+    /// read per run of records that lie next to each other in the journal: chunks written by
+    /// one flush are read back in a few large reads instead of one small read each.
+    fn read_many(&mut self, hashes: &[Hash]) -> Result<Vec<Option<Chunk>>, Error> {
+        let mut out: Vec<Option<Chunk>> = vec![None; hashes.len()];
+        let mut located: Vec<(u64, u32, usize)> = hashes
+            .iter()
+            .enumerate()
+            .filter_map(|(at, hash)| {
+                let location = self.published.index.get(hash)?;
+                Some((location.offset, location.len, at))
+            })
+            .collect();
+        located.sort_unstable();
         let name = journal_name(self.published.generation);
-        let data = self.files.read_at(&name, location.offset, location.len as usize)?;
-        Chunk::verified(*hash, data).map(Some)
+        let mut start = 0;
+        while start < located.len() {
+            let (first, _, _) = located[start];
+            let mut end = start + 1;
+            let mut span_end = located[start].0 + u64::from(located[start].1);
+            while end < located.len() {
+                let (offset, len, _) = located[end];
+                let adjacent =
+                    offset >= span_end && offset - span_end <= RECORD_HEADER_BYTES as u64;
+                if !adjacent || offset + u64::from(len) - first > READ_SPAN_BYTES_MAX as u64 {
+                    break;
+                }
+                span_end = offset + u64::from(len);
+                end += 1;
+            }
+            let span = self.files.read_at(&name, first, (span_end - first) as usize)?;
+            for &(offset, len, at) in &located[start..end] {
+                let from = (offset - first) as usize;
+                let data: Arc<[u8]> = span[from..from + len as usize].into();
+                out[at] = Some(match self.verify_reads {
+                    true => Chunk::verified(hashes[at], data)?,
+                    false => Chunk::trusted(hashes[at], data),
+                });
+            }
+            start = end;
+        }
+        Ok(out)
     }
 }
 
@@ -408,6 +447,15 @@ impl<F: Files> FileStore<F> {
     /// Opens the store in the directory `files` works on, creating it empty when it holds no
     /// manifest. Reads the manifest, indexes the journal records it covers, and (unless another
     /// process is writing) cuts off bytes past them: a flush that never completed.
+    /// Opens a store whose chunks this program only relays to others who verify them (the
+    /// remote server answering `get`): reads skip checking each chunk against its hash, which
+    /// the receiver does anyway, so the check is not paid twice. Writes are checked as ever.
+    pub fn open_relay(files: F) -> Result<FileStore<F>, Error> {
+        let store = FileStore::open(files)?;
+        store.lock().verify_reads = false;
+        Ok(store)
+    }
+
     pub fn open(files: F) -> Result<FileStore<F>, Error> {
         let published = Published {
             generation: 1,
@@ -415,7 +463,7 @@ impl<F: Files> FileStore<F> {
             manifest: Manifest::EMPTY,
             index: AddressMap::default(),
         };
-        let mut shared = Shared { files, published };
+        let mut shared = Shared { files, published, verify_reads: true };
         shared.refresh()?;
         shared.repair()?;
         Ok(FileStore { shared: Arc::new(Mutex::new(shared)), buffer: AddressMap::default() })
@@ -434,30 +482,30 @@ impl<F: Files> FileStore<F> {
 impl<F: Files> ChunkStore for FileStore<F> {
     fn get_many(&self, hashes: &[Hash]) -> Result<Vec<Option<Chunk>>, Error> {
         let mut shared = self.lock();
+        let unbuffered: Vec<Hash> =
+            hashes.iter().copied().filter(|hash| !self.buffer.contains_key(hash)).collect();
         let mut refreshed = false;
-        let mut out = Vec::with_capacity(hashes.len());
-        for hash in hashes {
-            if let Some(chunk) = self.buffer.get(hash) {
-                out.push(Some(chunk.clone()));
-                continue;
-            }
-            if !refreshed && !shared.published.index.contains_key(hash) {
-                // Another process may have published it since this store last looked.
-                shared.refresh()?;
-                refreshed = true;
-            }
-            let chunk = match shared.read(hash) {
-                // Another process may have collected garbage into a new journal since.
-                Err(Error::Io(_)) if !refreshed => {
-                    shared.refresh()?;
-                    refreshed = true;
-                    shared.read(hash)
-                }
-                read => read,
-            };
-            out.push(chunk?);
+        if unbuffered.iter().any(|hash| !shared.published.index.contains_key(hash)) {
+            // Another process may have published them since this store last looked.
+            shared.refresh()?;
+            refreshed = true;
         }
-        Ok(out)
+        let read = match shared.read_many(&unbuffered) {
+            // Another process may have collected garbage into a new journal since.
+            Err(Error::Io(_)) if !refreshed => {
+                shared.refresh()?;
+                shared.read_many(&unbuffered)
+            }
+            read => read,
+        }?;
+        let mut read = read.into_iter();
+        Ok(hashes
+            .iter()
+            .map(|hash| match self.buffer.get(hash) {
+                Some(chunk) => Some(chunk.clone()),
+                None => read.next().expect("one answer per unbuffered hash"),
+            })
+            .collect())
     }
 
     fn has_many(&self, hashes: &[Hash]) -> Result<Vec<bool>, Error> {

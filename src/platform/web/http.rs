@@ -19,6 +19,10 @@ use crate::sync::{
 };
 use crate::sync::{manifest_from_hex, manifest_hex};
 
+/// Hashes asked for in one `get` request: a quarter of the protocol's limit, so that a
+/// transfer's read of [`GET_HASHES_MAX`] chunks goes as four requests under way together.
+const GET_REQUEST_HASHES: usize = GET_HASHES_MAX / 4;
+
 /// A remote database at a URL (`http://host:port/<db>`).
 pub struct HttpRemote {
     base: String,
@@ -73,8 +77,23 @@ impl HttpRemote {
         body: Option<Vec<u8>>,
         unless: Option<&Manifest>,
     ) -> Result<Answer, Error> {
-        let unreachable =
-            |what: String| Error::Io(format!("the remote at {} is unreachable: {what}", self.base));
+        let sent = self.send(method, endpoint, body, unless)?;
+        self.answer(sent).await
+    }
+
+    fn unreachable(&self, what: String) -> Error {
+        Error::Io(format!("the remote at {} is unreachable: {what}", self.base))
+    }
+
+    /// Starts a request: `fetch` sends it at once, so several may be under way together.
+    fn send(
+        &self,
+        method: &str,
+        endpoint: &str,
+        body: Option<Vec<u8>>,
+        unless: Option<&Manifest>,
+    ) -> Result<JsFuture, Error> {
+        let unreachable = |what: String| self.unreachable(what);
         let global = js_sys::global();
         let fetch: Function = Reflect::get(&global, &"fetch".into())
             .ok()
@@ -100,7 +119,13 @@ impl HttpRemote {
             .call2(&global, &url.into(), &init)
             .map_err(|e| unreachable(js_text(&e)))?
             .unchecked_into();
-        let response = JsFuture::from(promise).await.map_err(|e| unreachable(js_text(&e)))?;
+        Ok(JsFuture::from(promise))
+    }
+
+    /// Waits for the answer to a request [`HttpRemote::send`] started.
+    async fn answer(&self, sent: JsFuture) -> Result<Answer, Error> {
+        let unreachable = |what: String| self.unreachable(what);
+        let response = sent.await.map_err(|e| unreachable(js_text(&e)))?;
         let status = Reflect::get(&response, &"status".into())
             .ok()
             .and_then(|s| s.as_f64())
@@ -218,8 +243,15 @@ impl Store for HttpRemote {
             found.insert(chunk.hash(), chunk.clone());
         }
         let wanted: Vec<Hash> = hashes.iter().copied().filter(|h| !found.contains_key(h)).collect();
-        for batch in wanted.chunks(GET_HASHES_MAX) {
-            let answer = self.call("POST", "get", Some(encode_hashes(batch))).await?;
+        // Every batch is sent before the first answer is read, so the server prepares the next
+        // while this side verifies the last.
+        let batches: Vec<&[Hash]> = wanted.chunks(GET_REQUEST_HASHES).collect();
+        let sent = batches
+            .iter()
+            .map(|batch| self.send("POST", "get", Some(encode_hashes(batch)), None))
+            .collect::<Result<Vec<_>, _>>()?;
+        for (batch, sent) in batches.into_iter().zip(sent) {
+            let answer = self.answer(sent).await?;
             if HttpRemote::no_database(&answer) {
                 break;
             }
