@@ -1,13 +1,18 @@
 //! Push, fetch, pull, clone and backups between databases on files, through a `file://`
 //! remote: the round trip of Dolt's remote workflow, non-fast-forward pushes refused and
 //! resolved by a pull, branch deletion and prune, upstreams, a backup that carries
-//! uncommitted work, and the errors that name an unknown remote.
+//! uncommitted work, a clone cut off part way and finished by cloning again, and the errors
+//! that name an unknown remote.
 
 #![cfg(not(target_arch = "wasm32"))]
 
 use std::path::PathBuf;
 
+use cambium::chunk::ChunkStore;
 use cambium::db::{ready, Database, Options, Storage};
+use cambium::history::RefMap;
+use cambium::platform::files::{FileStore, NativeFiles};
+use cambium::sync::{Limits, Step, Transfer};
 
 /// A directory of its own under the temporary directory, removed when dropped.
 struct TempDir(PathBuf);
@@ -234,4 +239,52 @@ fn a_fetch_when_nothing_changed_moves_nothing_and_a_change_is_still_seen() {
     assert_eq!(pulled[0][0], "1", "{pulled:?}");
     let unchanged = run(&mut b, "CALL dolt_pull('origin')");
     assert_eq!(ids(&mut b), ["1", "2", "8"], "{unchanged:?}");
+}
+
+#[test]
+fn a_clone_cut_off_part_way_is_finished_by_cloning_again() {
+    let dir = TempDir::new("resume");
+    let mut a = pushed(&dir);
+    let values: Vec<String> = (100..3_000).map(|i| format!("({i}, 'row {i}')")).collect();
+    run(&mut a, &format!("INSERT INTO t VALUES {}", values.join(",")));
+    run(&mut a, "CALL dolt_commit('-am', 'more rows')");
+    run(&mut a, "CALL dolt_push('origin', 'main')");
+
+    // Part of a clone arrives in the new database's store: a few batches, children first.
+    let remote = FileStore::open(NativeFiles::open(dir.0.join("remote/db")).expect("files"))
+        .expect("the remote's store");
+    let target = dir.0.join("b").join("b");
+    let mut store = FileStore::open(NativeFiles::open(&target).expect("files")).expect("store");
+    let root = remote.manifest().expect("manifest").root.expect("published");
+    let refs = RefMap::read(&remote, root).expect("refs");
+    let roots = refs.refs.iter().map(|(name, hash)| (name.as_str(), *hash));
+    let limits = Limits { has_hashes_max: 16, get_hashes_max: 8, put_bytes_max: 8 << 10 };
+    let mut transfer = Transfer::of_refs(roots, limits);
+    let mut puts = 0;
+    while puts < 3 {
+        match transfer.step() {
+            Step::Has(hashes) => {
+                transfer.present(&store.has_many(&hashes).expect("has")).expect("present")
+            }
+            Step::Get(hashes) => {
+                transfer.fetched(remote.get_many(&hashes).expect("get")).expect("fetched")
+            }
+            Step::Put(chunks) => {
+                for chunk in chunks {
+                    store.put(chunk).expect("put");
+                }
+                let manifest = store.manifest().expect("manifest");
+                store.flush(&manifest, &manifest).expect("flush");
+                puts += 1;
+            }
+            Step::Done => panic!("the clone was meant to be cut off"),
+        }
+    }
+    assert_eq!(store.manifest().expect("manifest").root, None, "nothing published yet");
+    drop(store);
+
+    let mut b = clone(&dir, "b");
+    assert_eq!(run(&mut b, "SELECT count(*) FROM t"), [["2902"]]);
+    let report = ready(b.fsck()).expect("fsck");
+    assert!(report.is_clean(), "{report}");
 }
