@@ -258,7 +258,12 @@ fn a_clone_cut_off_part_way_is_finished_by_cloning_again() {
     let root = remote.manifest().expect("manifest").root.expect("published");
     let refs = RefMap::read(&remote, root).expect("refs");
     let roots = refs.refs.iter().map(|(name, hash)| (name.as_str(), *hash));
-    let limits = Limits { has_hashes_max: 16, get_hashes_max: 8, put_bytes_max: 8 << 10 };
+    let limits = Limits {
+        has_hashes_max: 16,
+        get_hashes_max: 8,
+        put_bytes_max: 8 << 10,
+        ..Limits::default()
+    };
     let mut transfer = Transfer::of_refs(roots, limits);
     let mut puts = 0;
     while puts < 3 {
@@ -277,6 +282,7 @@ fn a_clone_cut_off_part_way_is_finished_by_cloning_again() {
                 store.flush(&manifest, &manifest).expect("flush");
                 puts += 1;
             }
+            Step::Wait => unreachable!("every read is answered at once"),
             Step::Done => panic!("the clone was meant to be cut off"),
         }
     }

@@ -47,6 +47,7 @@ fn mirror(from: &MemoryStore, to: &mut MemoryStore) {
                     to.put(chunk).expect("put");
                 }
             }
+            Step::Wait => unreachable!("every read is answered at once"),
             Step::Done => break,
         }
     }
@@ -194,6 +195,7 @@ fn a_cut_pack_leaves_complete_subtrees_that_a_transfer_finishes() {
                         partial.put(chunk).expect("put");
                     }
                 }
+                Step::Wait => unreachable!("every read is answered at once"),
                 Step::Done => break,
             }
         }

@@ -69,6 +69,7 @@ fn run(
                 let manifest = dest.manifest().expect("manifest");
                 dest.flush(&manifest, &manifest).expect("flush");
             }
+            Step::Wait => unreachable!("every read is answered at once"),
             Step::Done => return Ok(()),
         }
     }
@@ -85,7 +86,7 @@ fn publish(dest: &mut MemoryStore, root: Hash) {
 }
 
 fn small_limits() -> Limits {
-    Limits { has_hashes_max: 64, get_hashes_max: 32, put_bytes_max: 64 << 10 }
+    Limits { has_hashes_max: 64, get_hashes_max: 32, put_bytes_max: 64 << 10, ..Limits::default() }
 }
 
 fn copy_all(source: &MemoryStore, dest: &mut MemoryStore, limits: Limits) -> Progress {
@@ -196,9 +197,49 @@ fn a_chunk_missing_at_the_source_names_its_path() {
                     dest.put(chunk).expect("put");
                 }
             }
+            Step::Wait => unreachable!("every read is answered at once"),
             Step::Done => panic!("a chunk was dropped"),
         }
     };
     let text = error.to_string();
     assert!(text.contains("missing at the source") && text.contains("refs/"), "{text}");
+}
+
+#[test]
+fn reads_under_way_together_give_the_same_copy() {
+    let (source, _) = source();
+    let mut one = MemoryStore::new();
+    let single = copy_all(&source, &mut one, small_limits());
+    let limits = Limits { reads_in_flight_max: 3, ..small_limits() };
+    let mut transfer = Transfer::of_ref_map(ref_map_of(&source), limits);
+    let mut dest = MemoryStore::new();
+    let mut under_way = std::collections::VecDeque::new();
+    let mut most_under_way = 0;
+    loop {
+        match transfer.step() {
+            Step::Has(hashes) => {
+                transfer.present(&dest.has_many(&hashes).expect("has")).expect("present")
+            }
+            Step::Get(hashes) => {
+                under_way.push_back(hashes);
+                most_under_way = most_under_way.max(under_way.len());
+            }
+            Step::Wait => {
+                let hashes = under_way.pop_front().expect("a read under way");
+                transfer.fetched(source.get_many(&hashes).expect("get")).expect("fetched");
+            }
+            Step::Put(chunks) => {
+                for chunk in chunks {
+                    dest.put(chunk).expect("put");
+                }
+                let manifest = dest.manifest().expect("manifest");
+                dest.flush(&manifest, &manifest).expect("flush");
+            }
+            Step::Done => break,
+        }
+    }
+    assert_eq!(most_under_way, 3, "reads overlap");
+    assert_eq!(transfer.progress().written_chunks, single.written_chunks);
+    publish(&mut dest, ref_map_of(&source));
+    assert!(fsck(&dest).expect("fsck").is_clean());
 }

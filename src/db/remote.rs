@@ -6,9 +6,10 @@
 
 use std::collections::HashSet;
 
+use crate::chunk::ChunkStore;
 use crate::chunk::{Chunk, Error as StoreError, GcStats, Hash, Manifest};
 use crate::platform::files::FileStore;
-use crate::sync::PackRequest;
+use crate::sync::{Limits, PackRequest};
 
 use super::backend::PlatformFiles;
 use super::{Durability, Error, Store};
@@ -80,6 +81,55 @@ impl RemoteStore {
             )?),
             #[cfg(target_arch = "wasm32")]
             RemoteStore::Http(store) => Ok(store.pack(request).await?),
+        }
+    }
+}
+
+/// A read from a remote that may still be under way (see [`RemoteStore::start_get`]).
+pub enum PendingRead {
+    /// Read already: a store on this machine answers at once.
+    Ready(Result<Vec<Option<Chunk>>, StoreError>),
+    #[cfg(target_arch = "wasm32")]
+    Http(crate::platform::web::PendingGet),
+}
+
+impl RemoteStore {
+    /// Starts reading `hashes`: over HTTP the requests go out now, so several reads may be
+    /// under way together; a `file://` remote reads at once.
+    pub fn start_get(&self, hashes: Vec<Hash>) -> PendingRead {
+        match self {
+            RemoteStore::Files(store) => PendingRead::Ready(ChunkStore::get_many(store, &hashes)),
+            #[cfg(target_arch = "wasm32")]
+            RemoteStore::Http(store) => match store.start_get(hashes) {
+                Ok(pending) => PendingRead::Http(pending),
+                Err(error) => PendingRead::Ready(Err(error)),
+            },
+        }
+    }
+
+    /// The chunks of a read [`RemoteStore::start_get`] started, in the order asked.
+    pub async fn finish_get(&self, pending: PendingRead) -> Result<Vec<Option<Chunk>>, StoreError> {
+        match pending {
+            PendingRead::Ready(read) => read,
+            #[cfg(target_arch = "wasm32")]
+            PendingRead::Http(pending) => match self {
+                RemoteStore::Http(store) => store.finish_get(pending).await,
+                RemoteStore::Files(_) => unreachable!("an HTTP read is finished by its remote"),
+            },
+        }
+    }
+
+    /// How a transfer from this remote reads: over HTTP one request per `get` step and four
+    /// under way together; the protocol's defaults otherwise.
+    pub fn read_limits(&self) -> Limits {
+        match self {
+            RemoteStore::Files(_) => Limits::default(),
+            #[cfg(target_arch = "wasm32")]
+            RemoteStore::Http(_) => Limits {
+                get_hashes_max: crate::platform::web::GET_REQUEST_HASHES,
+                reads_in_flight_max: 4,
+                ..Limits::default()
+            },
         }
     }
 }

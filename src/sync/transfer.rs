@@ -40,6 +40,9 @@ pub struct Limits {
     pub get_hashes_max: usize,
     /// Bytes (with the protocol's framing) that make one [`Step::Put`] full.
     pub put_bytes_max: usize,
+    /// [`Step::Get`]s handed out before the oldest is answered: more than one lets a source
+    /// across a network prepare the next batches while this side takes in the last.
+    pub reads_in_flight_max: usize,
 }
 
 impl Default for Limits {
@@ -48,6 +51,7 @@ impl Default for Limits {
             has_hashes_max: HAS_HASHES_MAX,
             get_hashes_max: GET_HASHES_MAX,
             put_bytes_max: super::frames::CHUNKS_BODY_BYTES_MAX,
+            reads_in_flight_max: 1,
         }
     }
 }
@@ -61,6 +65,8 @@ pub enum Step {
     Get(Vec<Hash>),
     /// Write these to the destination, in this order, before anything a later step hands out.
     Put(Vec<Chunk>),
+    /// Nothing more can be planned until the oldest [`Step::Get`] under way is answered.
+    Wait,
     /// Everything the roots reach is at the destination (once the puts handed out are done).
     Done,
 }
@@ -103,9 +109,10 @@ pub struct Transfer {
     states: HashMap<Hash, State>,
     /// For each chunk not settled yet, the waiting chunks that refer to it.
     parents: HashMap<Hash, Vec<Hash>>,
-    /// The items of the last `Has` and `Get` handed out, until answered.
+    /// The items of the last `Has` handed out, and of the `Get`s under way (oldest first),
+    /// until answered.
     asked: Vec<Item>,
-    read: Vec<Item>,
+    reads: VecDeque<Vec<Item>>,
     ready: VecDeque<Chunk>,
     ready_bytes: usize,
     progress: Progress,
@@ -115,6 +122,7 @@ impl Transfer {
     /// A transfer of everything `roots` reach.
     pub(crate) fn new(roots: Vec<Item>, limits: Limits) -> Transfer {
         assert!(limits.has_hashes_max > 0 && limits.get_hashes_max > 0 && limits.put_bytes_max > 0);
+        assert!(limits.reads_in_flight_max > 0);
         let mut transfer = Transfer {
             limits,
             asking: VecDeque::new(),
@@ -122,7 +130,7 @@ impl Transfer {
             states: HashMap::new(),
             parents: HashMap::new(),
             asked: Vec::new(),
-            read: Vec::new(),
+            reads: VecDeque::new(),
             ready: VecDeque::new(),
             ready_bytes: 0,
             progress: Progress::default(),
@@ -155,7 +163,7 @@ impl Transfer {
         progress.pending_chunks = (self.asking.len()
             + self.asked.len()
             + self.reading.len()
-            + self.read.len()
+            + self.reads.iter().map(Vec::len).sum::<usize>()
             + self.ready.len()) as u64
             + self.parents_waiting();
         progress
@@ -165,9 +173,10 @@ impl Transfer {
         self.states.values().filter(|state| matches!(state, State::Waiting { .. })).count() as u64
     }
 
-    /// The next step. A `Has` or `Get` must be answered before `step` is called again.
+    /// The next step. A `Has` must be answered before `step` is called again; up to
+    /// [`Limits::reads_in_flight_max`] `Get`s may be under way, answered oldest first.
     pub fn step(&mut self) -> Step {
-        assert!(self.asked.is_empty() && self.read.is_empty(), "the last step is unanswered");
+        assert!(self.asked.is_empty(), "the last Has is unanswered");
         if self.ready_bytes >= self.limits.put_bytes_max {
             return self.put();
         }
@@ -178,14 +187,19 @@ impl Transfer {
             self.progress.asked_chunks += take as u64;
             return Step::Has(self.asked.iter().map(|item| item.hash).collect());
         }
-        if !self.reading.is_empty() {
+        if !self.reading.is_empty() && self.reads.len() < self.limits.reads_in_flight_max {
             let take = self.reading.len().min(self.limits.get_hashes_max);
-            self.read = self.reading.drain(..take).collect();
+            let read: Vec<Item> = self.reading.drain(..take).collect();
+            let hashes = read.iter().map(|item| item.hash).collect();
+            self.reads.push_back(read);
             self.progress.get_steps += 1;
-            return Step::Get(self.read.iter().map(|item| item.hash).collect());
+            return Step::Get(hashes);
         }
         if !self.ready.is_empty() {
             return self.put();
+        }
+        if !self.reads.is_empty() {
+            return Step::Wait;
         }
         assert!(
             self.states.values().all(|state| matches!(state, State::Settled)),
@@ -232,12 +246,12 @@ impl Transfer {
         Ok(())
     }
 
-    /// Answers the last [`Step::Get`] with the chunks read, in the order asked (`None` for one
+    /// Answers the oldest [`Step::Get`] under way with the chunks read, in the order asked (`None` for one
     /// the source does not have). Chunks from outside this program must already be verified
     /// against their hashes ([`Chunk::verified`]); a chunk that does not decode as what its
     /// referrer says it is fails the transfer with the path that reached it.
     pub fn fetched(&mut self, chunks: Vec<Option<Chunk>>) -> Result<(), Error> {
-        let read = std::mem::take(&mut self.read);
+        let read = self.reads.pop_front().expect("a Get under way to answer");
         if chunks.len() != read.len() {
             let message = format!("the source answered {} of {} chunks", chunks.len(), read.len());
             return Err(chunk::Error::Io(message).into());

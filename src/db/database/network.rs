@@ -8,7 +8,7 @@
 //! (remote-tracking branches, upstreams). A push that loses the swap to another writer reads
 //! the remote again and decides again, a bounded number of times.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use crate::chunk::{self, Chunk, ChunkStore, Hash, Manifest, MemoryStore};
 use crate::history::remotes::{self, REMOTES_DOCUMENT};
@@ -17,7 +17,7 @@ use crate::sql::ast::{Expr, Statement};
 use crate::sql::{self, Datum, NetworkCall, PushPlan, QueryResult};
 use crate::sync::{Limits, PackRequest, Progress, Step, Transfer};
 
-use super::super::remote::RemoteStore;
+use super::super::remote::{PendingRead, RemoteStore};
 use super::super::{Durability, Error, Store};
 use super::{validate_name, AnyStore, Backend, Cache, Database, Engine, Options, Watch};
 
@@ -28,21 +28,60 @@ const PACK_BYTES_MAX: usize = 16 << 20;
 /// Times a write of copied chunks alone reads again a manifest that moved under it.
 const CHUNK_FLUSH_ATTEMPTS_MAX: u32 = 8;
 
+/// Where a transfer reads: a read starts at once where the source can (so that several are
+/// under way together) and is waited for oldest first.
+#[allow(async_fn_in_trait)]
+pub trait Source {
+    type Pending;
+    fn start(&self, hashes: Vec<Hash>) -> Self::Pending;
+    async fn finish(&self, pending: Self::Pending) -> Result<Vec<Option<Chunk>>, chunk::Error>;
+}
+
+/// Any store as a source: each read runs when waited for.
+pub struct OneByOne<'a, S>(pub &'a S);
+
+impl<S: Store> Source for OneByOne<'_, S> {
+    type Pending = Vec<Hash>;
+
+    fn start(&self, hashes: Vec<Hash>) -> Vec<Hash> {
+        hashes
+    }
+
+    async fn finish(&self, hashes: Vec<Hash>) -> Result<Vec<Option<Chunk>>, chunk::Error> {
+        self.0.get_many(&hashes).await
+    }
+}
+
+impl Source for RemoteStore {
+    type Pending = PendingRead;
+
+    fn start(&self, hashes: Vec<Hash>) -> PendingRead {
+        self.start_get(hashes)
+    }
+
+    async fn finish(&self, pending: PendingRead) -> Result<Vec<Option<Chunk>>, chunk::Error> {
+        self.finish_get(pending).await
+    }
+}
+
 /// Runs `transfer` from `source` into `dest`, writing each batch as a flush that moves no ref.
-pub async fn copy<S: Store, D: Store>(
+pub async fn copy<R: Source, D: Store>(
     mut transfer: Transfer,
-    source: &S,
+    source: &R,
     dest: &mut D,
     durability: Durability,
 ) -> Result<Progress, Error> {
+    let mut reads = VecDeque::new();
     loop {
         match transfer.step() {
             Step::Has(hashes) => {
                 let present = dest.has_many(&hashes).await?;
                 transfer.present(&present)?;
             }
-            Step::Get(hashes) => {
-                let chunks = source.get_many(&hashes).await?;
+            Step::Get(hashes) => reads.push_back(source.start(hashes)),
+            Step::Wait => {
+                let pending = reads.pop_front().expect("a read under way");
+                let chunks = source.finish(pending).await?;
                 transfer.fetched(chunks)?;
             }
             Step::Put(chunks) => {
@@ -280,7 +319,7 @@ impl<B: Backend> Database<B> {
             }
             None => {
                 let transfer = Transfer::of_refs(wants.iter().copied(), Limits::default());
-                copy(transfer, &self.engine.backend, store, Durability::Strict).await?;
+                copy(transfer, &OneByOne(&self.engine.backend), store, Durability::Strict).await?;
             }
         }
         Ok(())
@@ -352,7 +391,7 @@ impl<B: Backend> Database<B> {
             flush_chunks(&mut dest, Durability::Relaxed).await?;
         }
         let mut progress = copy(
-            Transfer::of_refs(roots, Limits::default()),
+            Transfer::of_refs(roots, store.read_limits()),
             &store,
             &mut dest,
             Durability::Relaxed,
@@ -420,7 +459,7 @@ impl<B: Backend> Database<B> {
         let root = manifest.root.expect("an open database has a ref map");
         let progress = copy(
             Transfer::of_ref_map(root, Limits::default()),
-            &self.engine.backend,
+            &OneByOne(&self.engine.backend),
             &mut store,
             Durability::Strict,
         )
@@ -483,9 +522,9 @@ impl Database {
         let (current, remote_refs) = published_refs(&store, url).await?;
         let root = current.root.expect("a ref map was read");
         let transfer = match seed {
-            Seed::Restore => Transfer::of_ref_map(root, Limits::default()),
+            Seed::Restore => Transfer::of_ref_map(root, store.read_limits()),
             Seed::Clone { .. } => {
-                Transfer::of_refs(sql::fetch_roots(&remote_refs, &[]), Limits::default())
+                Transfer::of_refs(sql::fetch_roots(&remote_refs, &[]), store.read_limits())
             }
         };
         copy(transfer, &store, &mut backend.handle(), Durability::Relaxed).await?;

@@ -19,9 +19,9 @@ use crate::sync::{
 };
 use crate::sync::{manifest_from_hex, manifest_hex};
 
-/// Hashes asked for in one `get` request: a quarter of the protocol's limit, so that a
-/// transfer's read of [`GET_HASHES_MAX`] chunks goes as four requests under way together.
-const GET_REQUEST_HASHES: usize = GET_HASHES_MAX / 4;
+/// Hashes asked for in one `get` request: a quarter of the protocol's limit, so that a read of
+/// [`GET_HASHES_MAX`] chunks goes as four requests under way together.
+pub const GET_REQUEST_HASHES: usize = GET_HASHES_MAX / 4;
 
 /// A remote database at a URL (`http://host:port/<db>`).
 pub struct HttpRemote {
@@ -236,21 +236,39 @@ impl HttpRemote {
     }
 }
 
-impl Store for HttpRemote {
-    async fn get_many(&self, hashes: &[Hash]) -> Result<Vec<Option<Chunk>>, Error> {
+/// A read of chunks whose requests are under way: [`HttpRemote::start_get`] sends them,
+/// [`HttpRemote::finish_get`] takes in the answers.
+pub struct PendingGet {
+    hashes: Vec<Hash>,
+    /// Chunks still in the upload buffer, which need no request.
+    found: HashMap<Hash, Chunk>,
+    requests: Vec<(Vec<Hash>, JsFuture)>,
+}
+
+impl HttpRemote {
+    /// Sends the requests that read `hashes` (in batches of [`GET_REQUEST_HASHES`]), all at
+    /// once, so the server prepares later batches while this side takes in earlier ones.
+    pub fn start_get(&self, hashes: Vec<Hash>) -> Result<PendingGet, Error> {
         let mut found: HashMap<Hash, Chunk> = HashMap::new();
         for chunk in &self.buffer {
             found.insert(chunk.hash(), chunk.clone());
         }
         let wanted: Vec<Hash> = hashes.iter().copied().filter(|h| !found.contains_key(h)).collect();
-        // Every batch is sent before the first answer is read, so the server prepares the next
-        // while this side verifies the last.
-        let batches: Vec<&[Hash]> = wanted.chunks(GET_REQUEST_HASHES).collect();
-        let sent = batches
-            .iter()
-            .map(|batch| self.send("POST", "get", Some(encode_hashes(batch)), None))
-            .collect::<Result<Vec<_>, _>>()?;
-        for (batch, sent) in batches.into_iter().zip(sent) {
+        let requests = wanted
+            .chunks(GET_REQUEST_HASHES)
+            .map(|batch| {
+                let sent = self.send("POST", "get", Some(encode_hashes(batch)), None)?;
+                Ok((batch.to_vec(), sent))
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        Ok(PendingGet { hashes, found, requests })
+    }
+
+    /// The chunks a [`PendingGet`] asked for, in the order asked, each verified against its
+    /// hash; `None` for those the server does not have.
+    pub async fn finish_get(&self, pending: PendingGet) -> Result<Vec<Option<Chunk>>, Error> {
+        let PendingGet { hashes, mut found, requests } = pending;
+        for (batch, sent) in requests {
             let answer = self.answer(sent).await?;
             if HttpRemote::no_database(&answer) {
                 break;
@@ -258,7 +276,7 @@ impl Store for HttpRemote {
             if answer.status != 200 {
                 return Err(self.failed(&answer));
             }
-            let asked: HashSet<Hash> = batch.iter().copied().collect();
+            let asked: HashSet<Hash> = batch.into_iter().collect();
             let chunks = decode_chunks(&answer.body).map_err(|error| {
                 Error::Io(format!("the remote at {} answered: {}", self.base, error.message))
             })?;
@@ -274,6 +292,13 @@ impl Store for HttpRemote {
             }
         }
         Ok(hashes.iter().map(|hash| found.get(hash).cloned()).collect())
+    }
+}
+
+impl Store for HttpRemote {
+    async fn get_many(&self, hashes: &[Hash]) -> Result<Vec<Option<Chunk>>, Error> {
+        let pending = self.start_get(hashes.to_vec())?;
+        self.finish_get(pending).await
     }
 
     async fn has_many(&self, hashes: &[Hash]) -> Result<Vec<bool>, Error> {

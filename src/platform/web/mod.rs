@@ -15,7 +15,7 @@ mod http;
 mod idb;
 
 pub use channel::ManifestChannel;
-pub use http::HttpRemote;
+pub use http::{HttpRemote, PendingGet, GET_REQUEST_HASHES};
 pub use idb::{
     error_from_js, IdbStore, CHUNKS_STORE, DATABASE_PREFIX, DATABASE_VERSION, MANIFEST_KEY,
     MANIFEST_STORE,
