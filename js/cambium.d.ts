@@ -13,6 +13,21 @@ export interface OpenOptions {
   dir?: string;
   /** The most bytes of chunks kept in memory between statements. */
   cacheBytes?: number;
+  /** Called as chunks move during a clone, restore, push, fetch, pull or backup, after each
+   * batch read or written. */
+  onProgress?: (progress: TransferProgress) => void;
+}
+
+/** How far a transfer of chunks between a database and a remote has come. */
+export interface TransferProgress {
+  operation: 'clone' | 'restore' | 'push' | 'fetch' | 'backup';
+  /** Chunks written to the receiving side so far, and their bytes. */
+  chunks: number;
+  bytes: number;
+  /** Chunks read from the sending side so far. */
+  read: number;
+  /** Chunks known to be needed and not written yet (grows as the walk finds more). */
+  pending: number;
 }
 
 /** Options of {@link Database.clone}: where the new database lives, as for `open`, and what

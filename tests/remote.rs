@@ -1,18 +1,20 @@
 //! Push, fetch, pull, clone and backups between databases on files, through a `file://`
 //! remote: the round trip of Dolt's remote workflow, non-fast-forward pushes refused and
 //! resolved by a pull, branch deletion and prune, upstreams, a backup that carries
-//! uncommitted work, a clone cut off part way and finished by cloning again, and the errors
+//! uncommitted work, progress reported by clone and fetch, a clone cut off part way and finished by cloning again, and the errors
 //! that name an unknown remote.
 
 #![cfg(not(target_arch = "wasm32"))]
 
+use std::cell::RefCell;
 use std::path::PathBuf;
+use std::rc::Rc;
 
 use cambium::chunk::ChunkStore;
 use cambium::db::{ready, Database, Options, Storage};
 use cambium::history::RefMap;
 use cambium::platform::files::{FileStore, NativeFiles};
-use cambium::sync::{Limits, Step, Transfer};
+use cambium::sync::{Limits, Progress, Step, Transfer};
 
 /// A directory of its own under the temporary directory, removed when dropped.
 struct TempDir(PathBuf);
@@ -293,4 +295,41 @@ fn a_clone_cut_off_part_way_is_finished_by_cloning_again() {
     assert_eq!(run(&mut b, "SELECT count(*) FROM t"), [["2902"]]);
     let report = ready(b.fsck()).expect("fsck");
     assert!(report.is_clean(), "{report}");
+}
+
+#[test]
+fn clone_and_fetch_report_their_progress() {
+    let dir = TempDir::new("progress");
+    let mut a = pushed(&dir);
+    let values: Vec<String> = (100..2_000).map(|i| format!("({i}, 'row {i}')")).collect();
+    run(&mut a, &format!("INSERT INTO t VALUES {}", values.join(",")));
+    run(&mut a, "CALL dolt_commit('-am', 'more rows')");
+    run(&mut a, "CALL dolt_push('origin', 'main')");
+
+    let heard: Rc<RefCell<Vec<(String, Progress)>>> = Rc::default();
+    let mut options = options(dir.storage("b"));
+    let into = heard.clone();
+    options.progress = Some(Rc::new(move |operation: &str, progress: &Progress| {
+        into.borrow_mut().push((operation.to_string(), *progress));
+    }));
+    let mut b =
+        ready(Database::clone_from(&dir.url("db"), "b", options, "origin", None)).expect("clone");
+    let clone_events = heard.borrow().clone();
+    assert!(clone_events.len() >= 2, "{clone_events:?}");
+    assert!(clone_events.iter().all(|(operation, _)| operation == "clone"));
+    let written: Vec<u64> = clone_events.iter().map(|(_, p)| p.written_chunks).collect();
+    assert!(written.windows(2).all(|w| w[0] <= w[1]), "progress only grows: {written:?}");
+    let (_, last) = clone_events.last().expect("events");
+    assert_eq!(last.pending_chunks, 0);
+    assert!(last.written_chunks > 5 && last.written_bytes > 10_000, "{last:?}");
+
+    heard.borrow_mut().clear();
+    run(&mut a, "UPDATE t SET v = 'new' WHERE id = 150");
+    run(&mut a, "CALL dolt_commit('-am', 'one row')");
+    run(&mut a, "CALL dolt_push('origin', 'main')");
+    run(&mut b, "CALL dolt_fetch('origin')");
+    let fetch_events = heard.borrow().clone();
+    assert!(fetch_events.iter().all(|(operation, _)| operation == "fetch"), "{fetch_events:?}");
+    let total: u64 = fetch_events.first().map_or(0, |(_, p)| p.written_chunks);
+    assert!((1..=10).contains(&total), "the pack of a one-row commit: {fetch_events:?}");
 }

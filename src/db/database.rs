@@ -51,11 +51,22 @@ pub struct Options {
     pub cache_bytes_max: usize,
     /// Milliseconds since the Unix epoch, for commit times and NOW().
     pub clock: Box<dyn Fn() -> i64>,
+    /// Told how chunks move during a clone, restore, push, fetch, pull or backup.
+    pub progress: Option<ProgressListener>,
 }
+
+/// Hears a transfer's progress: the operation (`clone`, `restore`, `push`, `fetch`, `backup`)
+/// and what moved so far, after each batch.
+pub type ProgressListener = std::rc::Rc<dyn Fn(&str, &crate::sync::Progress)>;
 
 impl Options {
     pub fn new(storage: Storage) -> Options {
-        Options { storage, cache_bytes_max: CACHE_BYTES_MAX_DEFAULT, clock: Box::new(now_ms) }
+        Options {
+            storage,
+            cache_bytes_max: CACHE_BYTES_MAX_DEFAULT,
+            clock: Box::new(now_ms),
+            progress: None,
+        }
     }
 }
 
@@ -78,6 +89,7 @@ pub struct Database<B: Backend = AnyStore> {
     engine: Engine<B>,
     session: Session,
     clock: Box<dyn Fn() -> i64>,
+    progress: Option<ProgressListener>,
 }
 
 /// The storage side of a database: the backend, the cache in front of it, and what ties them.
@@ -131,7 +143,13 @@ impl<B: Backend> Database<B> {
         // The session is opened on the cache like any statement: it may need chunks, and it
         // initialises an empty store, which is a write.
         let session = engine.drive(&mut (), |_, cache| Session::open(cache, name)).await?;
-        Ok(Database { name: name.to_string(), engine, session, clock: options.clock })
+        Ok(Database {
+            name: name.to_string(),
+            engine,
+            session,
+            clock: options.clock,
+            progress: options.progress,
+        })
     }
 
     /// The database's name, as SQL sees it.

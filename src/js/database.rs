@@ -14,6 +14,7 @@ use super::error::{coded, to_js};
 use super::values::{js_to_datums, result_to_js_as, RowMode};
 use crate::db::{self, Options, Storage};
 use crate::sql::Datum;
+use crate::sync::Progress;
 
 /// The open database and the queue of calls waiting for it.
 struct Shared {
@@ -115,6 +116,23 @@ fn parse_options(options: &JsValue) -> Result<Options, JsValue> {
             Some(n) if n >= 0.0 && n.fract() == 0.0 => parsed.cache_bytes_max = n as usize,
             _ => return Err(bad("options.cacheBytes must be a whole number of bytes".into())),
         }
+    }
+    if let Some(callback) = option(options, "onProgress") {
+        let function: Function =
+            callback.dyn_into().map_err(|_| bad("options.onProgress must be a function".into()))?;
+        parsed.progress = Some(Rc::new(move |operation: &str, progress: &Progress| {
+            let event = Object::new();
+            let set = |key: &str, value: JsValue| {
+                let _ = Reflect::set(&event, &key.into(), &value);
+            };
+            set("operation", operation.into());
+            set("chunks", (progress.written_chunks as f64).into());
+            set("bytes", (progress.written_bytes as f64).into());
+            set("read", (progress.read_chunks as f64).into());
+            set("pending", (progress.pending_chunks as f64).into());
+            // A listener that throws must not fail the transfer it watches.
+            let _ = function.call1(&JsValue::UNDEFINED, &event);
+        }));
     }
     Ok(parsed)
 }

@@ -19,7 +19,9 @@ use crate::sync::{Limits, PackRequest, Progress, Step, Transfer};
 
 use super::super::remote::{PendingRead, RemoteStore};
 use super::super::{Durability, Error, Store};
-use super::{validate_name, AnyStore, Backend, Cache, Database, Engine, Options, Watch};
+use super::{
+    validate_name, AnyStore, Backend, Cache, Database, Engine, Options, ProgressListener, Watch,
+};
 
 /// Times a push reads the remote again after another writer swapped its manifest first.
 const SWAP_ATTEMPTS_MAX: u32 = 8;
@@ -64,12 +66,28 @@ impl Source for RemoteStore {
     }
 }
 
-/// Runs `transfer` from `source` into `dest`, writing each batch as a flush that moves no ref.
+/// What a copy reports its progress to: the listener, if any, and the operation's name.
+pub struct Report<'a> {
+    pub listener: Option<&'a ProgressListener>,
+    pub operation: &'static str,
+}
+
+impl Report<'_> {
+    fn tell(&self, progress: &Progress) {
+        if let Some(listener) = self.listener {
+            listener(self.operation, progress);
+        }
+    }
+}
+
+/// Runs `transfer` from `source` into `dest`, writing each batch as a flush that moves no ref,
+/// and reports the progress after every batch read or written.
 pub async fn copy<R: Source, D: Store>(
     mut transfer: Transfer,
     source: &R,
     dest: &mut D,
     durability: Durability,
+    report: &Report<'_>,
 ) -> Result<Progress, Error> {
     let mut reads = VecDeque::new();
     loop {
@@ -83,14 +101,20 @@ pub async fn copy<R: Source, D: Store>(
                 let pending = reads.pop_front().expect("a read under way");
                 let chunks = source.finish(pending).await?;
                 transfer.fetched(chunks)?;
+                report.tell(&transfer.progress());
             }
             Step::Put(chunks) => {
                 for chunk in chunks {
                     dest.put(chunk)?;
                 }
                 flush_chunks(dest, durability).await?;
+                report.tell(&transfer.progress());
             }
-            Step::Done => return Ok(transfer.progress()),
+            Step::Done => {
+                let progress = transfer.progress();
+                report.tell(&progress);
+                return Ok(progress);
+            }
         }
     }
 }
@@ -313,13 +337,21 @@ impl<B: Backend> Database<B> {
             .await?;
         match packed {
             Some(chunks) => {
+                let packed = Progress {
+                    written_chunks: chunks.len() as u64,
+                    written_bytes: chunks.iter().map(|chunk| chunk.len() as u64).sum(),
+                    ..Progress::default()
+                };
                 for chunk in chunks {
                     store.put(chunk)?;
                 }
+                Report { listener: self.progress.as_ref(), operation: "push" }.tell(&packed);
             }
             None => {
                 let transfer = Transfer::of_refs(wants.iter().copied(), Limits::default());
-                copy(transfer, &OneByOne(&self.engine.backend), store, Durability::Strict).await?;
+                let report = Report { listener: self.progress.as_ref(), operation: "push" };
+                copy(transfer, &OneByOne(&self.engine.backend), store, Durability::Strict, &report)
+                    .await?;
             }
         }
         Ok(())
@@ -381,6 +413,7 @@ impl<B: Backend> Database<B> {
             .await?;
         let wants = roots.iter().map(|(name, hash)| (name.starts_with("refs/tags/"), *hash));
         let request = PackRequest { wants: wants.collect(), haves };
+        let report = Report { listener: self.progress.as_ref(), operation: "fetch" };
         let mut packed = Progress::default();
         if let Some(chunks) = store.pack(&request).await.map_err(|e| remote_failed(remote, e))? {
             packed.written_chunks = chunks.len() as u64;
@@ -389,12 +422,14 @@ impl<B: Backend> Database<B> {
                 dest.put(chunk)?;
             }
             flush_chunks(&mut dest, Durability::Relaxed).await?;
+            report.tell(&packed);
         }
         let mut progress = copy(
             Transfer::of_refs(roots, store.read_limits()),
             &store,
             &mut dest,
             Durability::Relaxed,
+            &report,
         )
         .await
         .map_err(|e| remote_failed(remote, e))?;
@@ -457,11 +492,13 @@ impl<B: Backend> Database<B> {
         let mut store = RemoteStore::open(url)?;
         let manifest = self.engine.backend.manifest().await?;
         let root = manifest.root.expect("an open database has a ref map");
+        let report = Report { listener: self.progress.as_ref(), operation: "backup" };
         let progress = copy(
             Transfer::of_ref_map(root, Limits::default()),
             &OneByOne(&self.engine.backend),
             &mut store,
             Durability::Strict,
+            &report,
         )
         .await?;
         for _ in 0..SWAP_ATTEMPTS_MAX {
@@ -527,7 +564,12 @@ impl Database {
                 Transfer::of_refs(sql::fetch_roots(&remote_refs, &[]), store.read_limits())
             }
         };
-        copy(transfer, &store, &mut backend.handle(), Durability::Relaxed).await?;
+        let operation = match seed {
+            Seed::Restore => "restore",
+            Seed::Clone { .. } => "clone",
+        };
+        let report = Report { listener: options.progress.as_ref(), operation };
+        copy(transfer, &store, &mut backend.handle(), Durability::Relaxed, &report).await?;
         let mut engine = Engine {
             backend,
             cache: Cache::new(Manifest::EMPTY, options.cache_bytes_max),
