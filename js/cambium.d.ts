@@ -16,6 +16,10 @@ export interface OpenOptions {
   /** Called as chunks move during a clone, restore, push, fetch, pull or backup, after each
    * batch read or written. */
   onProgress?: (progress: TransferProgress) => void;
+  /** The bearer token sent to HTTP remotes whose server checks tokens (`--auth`): one for
+   * every remote, or a function of the remote's URL (undefined for none). Tokens are never
+   * stored in the database. */
+  remoteToken?: string | ((url: string) => string | undefined);
 }
 
 /** How far a transfer of chunks between a database and a remote has come. */

@@ -333,3 +333,27 @@ fn clone_and_fetch_report_their_progress() {
     let total: u64 = fetch_events.first().map_or(0, |(_, p)| p.written_chunks);
     assert!((1..=10).contains(&total), "the pack of a one-row commit: {fetch_events:?}");
 }
+
+#[test]
+fn dolt_clone_and_backup_restore_in_sql_make_a_database_beside_this_one() {
+    let dir = TempDir::new("sqlclone");
+    let mut a = pushed(&dir);
+    let cloned = run(&mut a, &format!("CALL dolt_clone('{}')", dir.url("db")));
+    assert!(cloned[0][1].contains("into database 'db'"), "{cloned:?}");
+    let mut db = open("db", dir.storage("a"));
+    assert_eq!(ids(&mut db), ["1", "2"]);
+    assert_eq!(run(&mut db, "SELECT name FROM dolt_remotes"), [["origin"]]);
+    let (code, _) = fails(&mut a, &format!("CALL dolt_clone('{}', 'db')", dir.url("db")));
+    assert_eq!(code, "database_exists");
+
+    run(&mut a, "INSERT INTO t VALUES (9, 'not committed')");
+    run(&mut a, &format!("CALL dolt_backup('sync-url', '{}')", dir.url("bak")));
+    run(&mut a, &format!("CALL dolt_backup('restore', '{}', 'again')", dir.url("bak")));
+    let mut again = open("again", dir.storage("a"));
+    assert_eq!(ids(&mut again), ["1", "2", "9"]);
+    let (code, _) = fails(
+        &mut a,
+        &format!("CALL dolt_backup('restore', '--force', '{}', 'again')", dir.url("bak")),
+    );
+    assert_eq!(code, "sql_unsupported");
+}

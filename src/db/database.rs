@@ -53,7 +53,13 @@ pub struct Options {
     pub clock: Box<dyn Fn() -> i64>,
     /// Told how chunks move during a clone, restore, push, fetch, pull or backup.
     pub progress: Option<ProgressListener>,
+    /// The bearer token to send to a remote, by its URL; none for remotes without auth.
+    pub credentials: Option<Credentials>,
 }
+
+/// Gives the bearer token for a remote's URL, if it has one. Tokens stay out of the database:
+/// they are never stored with its remotes, so a push or a backup never carries them.
+pub type Credentials = std::rc::Rc<dyn Fn(&str) -> Option<String>>;
 
 /// Hears a transfer's progress: the operation (`clone`, `restore`, `push`, `fetch`, `backup`)
 /// and what moved so far, after each batch.
@@ -66,6 +72,7 @@ impl Options {
             cache_bytes_max: CACHE_BYTES_MAX_DEFAULT,
             clock: Box::new(now_ms),
             progress: None,
+            credentials: None,
         }
     }
 }
@@ -90,6 +97,10 @@ pub struct Database<B: Backend = AnyStore> {
     session: Session,
     clock: Box<dyn Fn() -> i64>,
     progress: Option<ProgressListener>,
+    credentials: Option<Credentials>,
+    /// Where this database lives, so that `dolt_clone` and a backup restore put the new
+    /// database beside it.
+    storage: Storage,
 }
 
 /// The storage side of a database: the backend, the cache in front of it, and what ties them.
@@ -149,6 +160,8 @@ impl<B: Backend> Database<B> {
             session,
             clock: options.clock,
             progress: options.progress,
+            credentials: options.credentials,
+            storage: options.storage,
         })
     }
 

@@ -17,8 +17,8 @@ pub use backend::{AnyStore, Backend, WriteAhead};
 pub use cache::{Cache, Mark, Pending, CACHE_BYTES_MAX_DEFAULT};
 pub use changes::{Listener, LISTENERS_MAX};
 pub use database::{
-    validate_name, Database, Options, ProgressListener, Storage, DATABASE_NAME_BYTES_MAX,
-    STATEMENT_LOADS_MAX, STATEMENT_RETRIES_MAX,
+    validate_name, Credentials, Database, Options, ProgressListener, Storage,
+    DATABASE_NAME_BYTES_MAX, STATEMENT_LOADS_MAX, STATEMENT_RETRIES_MAX,
 };
 pub use error::Error;
 pub use remote::RemoteStore;

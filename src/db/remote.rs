@@ -22,9 +22,10 @@ pub enum RemoteStore {
 }
 
 impl RemoteStore {
-    /// Opens the store `url` names. A `file://` directory is created when missing, so a first
-    /// push creates the remote database, as it does on a server.
-    pub fn open(url: &str) -> Result<RemoteStore, Error> {
+    /// Opens the store `url` names, sending `token` (if any) as the bearer token of every HTTP
+    /// request. A `file://` directory is created when missing, so a first push creates the
+    /// remote database, as it does on a server.
+    pub fn open(url: &str, token: Option<String>) -> Result<RemoteStore, Error> {
         crate::history::remotes::validate_url(url)
             .map_err(|error| Error::new("bad_remote_url", error.to_string()))?;
         if let Some(path) = url.strip_prefix("file://") {
@@ -34,10 +35,11 @@ impl RemoteStore {
         }
         #[cfg(target_arch = "wasm32")]
         {
-            Ok(RemoteStore::Http(crate::platform::web::HttpRemote::new(url)))
+            Ok(RemoteStore::Http(crate::platform::web::HttpRemote::new(url, token)))
         }
         #[cfg(not(target_arch = "wasm32"))]
         {
+            let _ = token;
             Err(Error::new(
                 "remote_unsupported",
                 format!("'{url}': native builds reach file:// remotes only; HTTP remotes need the wasm build"),

@@ -117,6 +117,22 @@ fn parse_options(options: &JsValue) -> Result<Options, JsValue> {
             _ => return Err(bad("options.cacheBytes must be a whole number of bytes".into())),
         }
     }
+    if let Some(token) = option(options, "remoteToken") {
+        parsed.credentials = Some(match token.as_string() {
+            Some(token) => Rc::new(move |_: &str| Some(token.clone())),
+            None => {
+                let function: Function = token.dyn_into().map_err(|_| {
+                    bad("options.remoteToken must be a string or a function of the URL".into())
+                })?;
+                Rc::new(move |url: &str| {
+                    function
+                        .call1(&JsValue::UNDEFINED, &url.into())
+                        .ok()
+                        .and_then(|t| t.as_string())
+                })
+            }
+        });
+    }
     if let Some(callback) = option(options, "onProgress") {
         let function: Function =
             callback.dyn_into().map_err(|_| bad("options.onProgress must be a function".into()))?;

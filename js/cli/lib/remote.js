@@ -10,7 +10,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const { CliError } = require('./errors');
-const { Repo, databaseName, engine } = require('./repo');
+const { Repo, databaseName, engine, remoteToken } = require('./repo');
 
 const FILE_SCHEME = 'file://';
 
@@ -70,7 +70,7 @@ async function createFromRemote(cwd, dir, make) {
   const repo = new Repo(root);
   fs.mkdirSync(repo.dataDir, { recursive: true });
   try {
-    const db = await make(engine().Database, name, { storage: 'fs', dir: repo.dataDir });
+    const db = await make(engine().Database, name, { storage: 'fs', dir: repo.dataDir, ...remoteToken() });
     try {
       const { rows } = await db.query('SELECT active_branch()', [], { rowMode: 'array' });
       repo.writeInitialState(name, rows[0][0]);

@@ -24,6 +24,13 @@ function engine() {
   return require(path.join(__dirname, '..', '..', 'node', 'cambium.js'));
 }
 
+// The token for remote servers that check them, from CAMBIUM_REMOTE_TOKEN: taken from the
+// environment on each run and never written into the database or its configuration.
+function remoteToken() {
+  const token = process.env.CAMBIUM_REMOTE_TOKEN;
+  return token ? { remoteToken: token } : {};
+}
+
 /**
  * The database name for a directory: its base name with every character the engine does not
  * accept in a name (letters, digits, `_`, `-`; no leading `-`) replaced by `_`, so `my notes`
@@ -122,7 +129,7 @@ class Repo {
 
   /** Opens the database on the file store in `.cambium/`, creating it when new. */
   async open() {
-    return engine().Database.open(this.name, { storage: 'fs', dir: this.dataDir });
+    return engine().Database.open(this.name, { storage: 'fs', dir: this.dataDir, ...remoteToken() });
   }
 }
 
@@ -245,6 +252,7 @@ class Session {
 }
 
 module.exports = {
+  remoteToken,
   DATA_DIR,
   Repo,
   Session,

@@ -205,11 +205,42 @@ impl<B: Backend> Database<B> {
                 let progress = self.backup_to(&url).await?;
                 Ok(status(format!("backed up {} chunks", progress.written_chunks)))
             }
-            NetworkCall::Clone { .. } | NetworkCall::BackupRestore { .. } => Err(Error::new(
-                "sql_unsupported",
-                "dolt_clone and dolt_backup('restore') make a new database: use Database.clone or Database.restore (the CLI's clone and backup restore)",
-            )),
+            NetworkCall::Clone { url, name, remote, branch } => {
+                // As in Dolt, the new database is named after the URL's last segment unless
+                // named; it lives beside this one, and this session stays where it is.
+                let name = name.unwrap_or_else(|| {
+                    url.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_string()
+                });
+                let options = self.sibling_options();
+                Database::clone_from(&url, &name, options, &remote, branch.as_deref()).await?;
+                Ok(status(format!("cloned {url} into database '{name}'")))
+            }
+            NetworkCall::BackupRestore { url, name, force } => {
+                if force {
+                    return Err(Error::new(
+                        "sql_unsupported",
+                        "dolt_backup('restore', '--force', ...) is not supported: a restore makes a new database; remove the old one first",
+                    ));
+                }
+                Database::restore(&url, &name, self.sibling_options()).await?;
+                Ok(status(format!("restored {url} into database '{name}'")))
+            }
         }
+    }
+
+    /// Options for a new database beside this one, with the same progress listener and
+    /// credentials.
+    fn sibling_options(&self) -> Options {
+        let mut options = Options::new(self.storage.clone());
+        options.progress = self.progress.clone();
+        options.credentials = self.credentials.clone();
+        options
+    }
+
+    /// The bearer token for the remote at `url`, from the credentials the database was
+    /// opened with.
+    fn token(&self, url: &str) -> Option<String> {
+        self.credentials.as_ref().and_then(|credentials| credentials(url))
     }
 
     async fn configured_url(&mut self, backup: bool, name: &str) -> Result<String, Error> {
@@ -236,7 +267,8 @@ impl<B: Backend> Database<B> {
             })
             .await?;
         let name = plan.remote.clone();
-        let mut store = RemoteStore::open(&plan.url).map_err(|e| remote_failed(&name, e))?;
+        let mut store = RemoteStore::open(&plan.url, self.token(&plan.url))
+            .map_err(|e| remote_failed(&name, e))?;
         let wants: Vec<(&str, Hash)> = plan
             .updates
             .iter()
@@ -377,7 +409,8 @@ impl<B: Backend> Database<B> {
                 ))
             })
             .await?;
-        let store = RemoteStore::open(&url).map_err(|e| remote_failed(remote, e))?;
+        let store =
+            RemoteStore::open(&url, self.token(&url)).map_err(|e| remote_failed(remote, e))?;
         // A fetch of every branch that finds the manifest its last one saw has nothing to do.
         let full = branches.is_empty();
         let seen = seen.filter(|_| full && !prune);
@@ -489,7 +522,7 @@ impl<B: Backend> Database<B> {
     /// Copies the whole store (every ref, working set and configuration) to `url` and makes
     /// the remote's manifest name this database's ref map.
     async fn backup_to(&mut self, url: &str) -> Result<Progress, Error> {
-        let mut store = RemoteStore::open(url)?;
+        let mut store = RemoteStore::open(url, self.token(url))?;
         let manifest = self.engine.backend.manifest().await?;
         let root = manifest.root.expect("an open database has a ref map");
         let report = Report { listener: self.progress.as_ref(), operation: "backup" };
@@ -555,7 +588,8 @@ impl Database {
         if backend.manifest().await?.root.is_some() {
             return Err(Error::new("database_exists", format!("database '{name}' already exists")));
         }
-        let store = RemoteStore::open(url)?;
+        let token = options.credentials.as_ref().and_then(|credentials| credentials(url));
+        let store = RemoteStore::open(url, token)?;
         let (current, remote_refs) = published_refs(&store, url).await?;
         let root = current.root.expect("a ref map was read");
         let transfer = match seed {

@@ -26,6 +26,8 @@ pub const GET_REQUEST_HASHES: usize = GET_HASHES_MAX / 4;
 /// A remote database at a URL (`http://host:port/<db>`).
 pub struct HttpRemote {
     base: String,
+    /// Sent as `Authorization: Bearer` with every request; never written into messages.
+    token: Option<String>,
     buffer: Vec<Chunk>,
     buffered: HashSet<Hash>,
 }
@@ -51,9 +53,10 @@ fn js_text(value: &JsValue) -> String {
 }
 
 impl HttpRemote {
-    pub fn new(url: &str) -> HttpRemote {
+    pub fn new(url: &str, token: Option<String>) -> HttpRemote {
         HttpRemote {
             base: url.trim_end_matches('/').to_string(),
+            token,
             buffer: Vec::new(),
             buffered: HashSet::new(),
         }
@@ -102,6 +105,10 @@ impl HttpRemote {
         let init = Object::new();
         let set = |key: &str, value: &JsValue| Reflect::set(&init, &key.into(), value).map(|_| ());
         let headers = Object::new();
+        if let Some(token) = &self.token {
+            let value = format!("Bearer {token}");
+            let _ = Reflect::set(&headers, &"authorization".into(), &value.into());
+        }
         if let Some(manifest) = unless {
             let etag = format!("\"{}\"", manifest_hex(manifest));
             let _ = Reflect::set(&headers, &"if-none-match".into(), &etag.into());
