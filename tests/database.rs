@@ -587,3 +587,88 @@ fn a_rolled_back_load_leaves_nothing_to_publish() {
     assert!(flushed < 10, "the next write carries none of the rolled-back nodes: {flushed}");
     assert_eq!(one(&mut db, "SELECT COUNT(*) FROM t"), "1");
 }
+
+/// A memory store that counts the batches the database loads through `Store::get_many` (what
+/// a cache does after `Missing`), and offers a reader to read through when `reads_through`.
+struct Counted {
+    store: MemoryStore,
+    loads: Rc<Cell<u32>>,
+    reads_through: bool,
+}
+
+impl Store for Counted {
+    async fn get_many(&self, hashes: &[Hash]) -> Result<Vec<Option<Chunk>>, StoreError> {
+        self.loads.set(self.loads.get() + 1);
+        Store::get_many(&self.store, hashes).await
+    }
+    async fn has_many(&self, hashes: &[Hash]) -> Result<Vec<bool>, StoreError> {
+        Store::has_many(&self.store, hashes).await
+    }
+    fn put(&mut self, chunk: Chunk) -> Result<(), StoreError> {
+        Store::put(&mut self.store, chunk)
+    }
+    async fn manifest(&self) -> Result<Manifest, StoreError> {
+        Store::manifest(&self.store).await
+    }
+    async fn flush(
+        &mut self,
+        expected: &Manifest,
+        new: &Manifest,
+        durability: Durability,
+    ) -> Result<(), StoreError> {
+        Store::flush(&mut self.store, expected, new, durability).await
+    }
+    async fn collect_garbage(
+        &mut self,
+        expected: &Manifest,
+        keep: &HashSet<Hash>,
+    ) -> Result<GcStats, StoreError> {
+        Store::collect_garbage(&mut self.store, expected, keep).await
+    }
+}
+
+impl Backend for Counted {
+    fn handle(&self) -> Counted {
+        Counted {
+            store: self.store.handle(),
+            loads: self.loads.clone(),
+            reads_through: self.reads_through,
+        }
+    }
+
+    fn reader(&self) -> Option<Box<dyn cambium::chunk::ChunkStore>> {
+        self.reads_through
+            .then(|| Box::new(self.store.handle()) as Box<dyn cambium::chunk::ChunkStore>)
+    }
+}
+
+#[test]
+fn a_cold_scan_on_a_store_that_answers_at_once_reads_through_instead_of_running_again() {
+    let store = MemoryStore::new();
+    let loads = Rc::new(Cell::new(0));
+    let backend = Counted { store: store.handle(), loads: loads.clone(), reads_through: true };
+    let mut db =
+        ready(Database::open_on("counted", backend, options(Storage::Memory))).expect("open");
+    rows(&mut db, "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(40))");
+    let values: Vec<String> = (0..20_000).map(|i| format!("({i}, 'value {i}')")).collect();
+    rows(&mut db, &format!("INSERT INTO t VALUES {}", values.join(",")));
+    drop(db);
+
+    for reads_through in [true, false] {
+        loads.set(0);
+        let backend = Counted { store: store.handle(), loads: loads.clone(), reads_through };
+        let mut cold = options(Storage::Memory);
+        cold.cache_bytes_max = 0;
+        let mut db = ready(Database::open_on("counted", backend, cold)).expect("open");
+        let opened = loads.get();
+        assert_eq!(one(&mut db, "SELECT count(*) FROM t"), "20000");
+        let scan_loads = loads.get() - opened;
+        if reads_through {
+            assert_eq!(scan_loads, 0, "the scan read through the reader");
+        } else {
+            // Without a reader the cache answers `Missing` and the statement runs again after
+            // each load: many loads for a scan over many leaves.
+            assert!(scan_loads > 3, "{scan_loads} loads");
+        }
+    }
+}

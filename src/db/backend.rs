@@ -11,7 +11,7 @@ use js_sys::Reflect;
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::chunk::{Chunk, Error as StoreError, GcStats, Hash, Manifest, MemoryStore};
+use crate::chunk::{Chunk, ChunkStore, Error as StoreError, GcStats, Hash, Manifest, MemoryStore};
 use crate::platform::files::FileStore;
 #[cfg(not(target_arch = "wasm32"))]
 use crate::platform::files::NativeFiles;
@@ -42,6 +42,12 @@ pub type WriteAhead = std::pin::Pin<Box<dyn std::future::Future<Output = Result<
 pub trait Backend: Store + Sized {
     /// A new handle on the same store with its own empty write buffer.
     fn handle(&self) -> Self;
+
+    /// A handle that reads at once, for a cache to read through instead of answering
+    /// `Missing` (memory and files); `None` for stores that answer through callbacks.
+    fn reader(&self) -> Option<Box<dyn ChunkStore>> {
+        None
+    }
 
     /// Whether the manifest may have moved since this was last asked. Stores that other
     /// processes write without telling (files) always say yes; IndexedDB says yes after
@@ -76,11 +82,19 @@ impl Backend for MemoryStore {
     fn handle(&self) -> MemoryStore {
         MemoryStore::handle(self)
     }
+
+    fn reader(&self) -> Option<Box<dyn ChunkStore>> {
+        Some(Box::new(MemoryStore::handle(self)))
+    }
 }
 
-impl<F: crate::platform::files::Files> Backend for FileStore<F> {
+impl<F: crate::platform::files::Files + 'static> Backend for FileStore<F> {
     fn handle(&self) -> FileStore<F> {
         FileStore::handle(self)
+    }
+
+    fn reader(&self) -> Option<Box<dyn ChunkStore>> {
+        Some(Box::new(FileStore::handle(self)))
     }
 }
 
@@ -299,6 +313,10 @@ impl Backend for AnyStore {
 
     fn may_have_moved(&self) -> bool {
         each!(self, store => store.may_have_moved())
+    }
+
+    fn reader(&self) -> Option<Box<dyn ChunkStore>> {
+        each!(self, store => store.reader())
     }
 
     fn announce(&self, manifest: &Manifest) {

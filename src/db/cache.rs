@@ -1,12 +1,16 @@
 //! The synchronous face the core runs on, in front of a [`Store`](super::Store) that may wait.
 //!
 //! Reads answer from the chunks loaded so far and report everything else as
-//! [`Error::Missing`], which the database loads in one batch before running the statement again.
+//! [`Error::Missing`], which the database loads in one batch before running the statement again;
+//! in front of a store that answers at once (memory, files) they read it directly instead, so
+//! a scan of a cold table runs once rather than once per batch of readahead.
 //! Flushes are accepted tentatively against the manifest the cache holds and handed to the
 //! database afterwards as one [`Pending`] write, which it publishes in one store transaction; if
 //! the store's manifest moved meanwhile the database rewinds the cache to a [`Mark`] and runs
-//! the statement again on the newer state. Nothing here waits or does IO.
+//! the statement again on the newer state. Nothing here waits; reading through a store that
+//! answers at once is the only IO it does.
 
+use std::cell::RefCell;
 use std::collections::{HashSet, VecDeque};
 
 use crate::chunk::{
@@ -59,6 +63,12 @@ pub struct Cache {
     collect: Option<HashSet<Hash>>,
     /// How many leading chunks of `buffer` were handed to writes ahead of the flush.
     written_ahead: usize,
+    /// A store that answers at once (memory, files), read from directly instead of answering
+    /// `Missing`: a statement on such a store never runs twice to load what it reads.
+    source: Option<Box<dyn ChunkStore>>,
+    /// Chunks read from `source` during the statement under way, kept with the loaded ones
+    /// once it is over (reads take `&self`).
+    read_through: RefCell<AddressMap<Option<Chunk>>>,
 }
 
 impl Cache {
@@ -76,7 +86,46 @@ impl Cache {
             buffered: AddressMap::default(),
             collect: None,
             written_ahead: 0,
+            source: None,
+            read_through: RefCell::default(),
         }
+    }
+
+    /// Reads what is not loaded from `source`, a store that answers at once, instead of
+    /// answering `Missing` (see the module documentation).
+    pub fn read_through(&mut self, source: Box<dyn ChunkStore>) {
+        self.source = Some(source);
+    }
+
+    /// Keeps the chunks read through during the statement with the loaded ones.
+    fn settle_read_through(&mut self) {
+        let read = std::mem::take(self.read_through.get_mut());
+        for (hash, chunk) in read {
+            match chunk {
+                Some(chunk) => self.keep(chunk),
+                None => {
+                    self.absent.insert(hash);
+                }
+            }
+        }
+    }
+
+    /// Answers from `source` what is not loaded, or `Missing` without one.
+    fn read_unknown(&self, hashes: &[Hash]) -> Result<(), Error> {
+        let unknown: Vec<Hash> = {
+            let read = self.read_through.borrow();
+            self.unknown(hashes).into_iter().filter(|h| !read.contains_key(h)).collect()
+        };
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        let Some(source) = &self.source else { return Err(Error::Missing(unknown)) };
+        let chunks = source.get_many(&unknown)?;
+        let mut read = self.read_through.borrow_mut();
+        for (hash, chunk) in unknown.into_iter().zip(chunks) {
+            read.insert(hash, chunk);
+        }
+        Ok(())
     }
 
     /// Keeps chunks read from the store (already verified by it) and records the hashes it
@@ -105,6 +154,7 @@ impl Cache {
     /// Drops the oldest loaded chunks until the cache is within its budget. Called between
     /// statements only, so a statement that needs more than the budget still makes progress.
     pub fn evict(&mut self) {
+        self.settle_read_through();
         while self.loaded_bytes > self.loaded_bytes_max {
             let Some(hash) = self.order.pop_front() else { break };
             if let Some(chunk) = self.loaded.remove(&hash) {
@@ -249,19 +299,21 @@ impl Cache {
 
 impl ChunkStore for Cache {
     fn get_many(&self, hashes: &[Hash]) -> Result<Vec<Option<Chunk>>, Error> {
-        let unknown = self.unknown(hashes);
-        if !unknown.is_empty() {
-            return Err(Error::Missing(unknown));
-        }
-        Ok(hashes.iter().map(|h| self.lookup(h).cloned()).collect())
+        self.read_unknown(hashes)?;
+        let read = self.read_through.borrow();
+        Ok(hashes
+            .iter()
+            .map(|h| self.lookup(h).cloned().or_else(|| read.get(h).cloned().flatten()))
+            .collect())
     }
 
     fn has_many(&self, hashes: &[Hash]) -> Result<Vec<bool>, Error> {
-        let unknown = self.unknown(hashes);
-        if !unknown.is_empty() {
-            return Err(Error::Missing(unknown));
-        }
-        Ok(hashes.iter().map(|h| self.lookup(h).is_some()).collect())
+        self.read_unknown(hashes)?;
+        let read = self.read_through.borrow();
+        Ok(hashes
+            .iter()
+            .map(|h| self.lookup(h).is_some() || read.get(h).is_some_and(Option::is_some))
+            .collect())
     }
 
     fn put(&mut self, chunk: Chunk) -> Result<(), Error> {

@@ -149,7 +149,10 @@ impl<B: Backend> Database<B> {
         watch: Watch,
     ) -> Result<Database<B>, Error> {
         let manifest = backend.manifest().await?;
-        let cache = Cache::new(manifest, options.cache_bytes_max);
+        let mut cache = Cache::new(manifest, options.cache_bytes_max);
+        if let Some(reader) = backend.reader() {
+            cache.read_through(reader);
+        }
         let mut engine = Engine { backend, cache, watch, writes_ahead: VecDeque::new() };
         // The session is opened on the cache like any statement: it may need chunks, and it
         // initialises an empty store, which is a write.
