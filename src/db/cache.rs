@@ -10,7 +10,7 @@
 //! the statement again on the newer state. Nothing here waits; reading through a store that
 //! answers at once is the only IO it does.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashSet, VecDeque};
 
 use crate::chunk::{
@@ -67,8 +67,9 @@ pub struct Cache {
     /// `Missing`: a statement on such a store never runs twice to load what it reads.
     source: Option<Box<dyn ChunkStore>>,
     /// Chunks read from `source` during the statement under way, kept with the loaded ones
-    /// once it is over (reads take `&self`).
+    /// once it is over (reads take `&self`), and their bytes.
     read_through: RefCell<AddressMap<Option<Chunk>>>,
+    read_through_bytes: Cell<usize>,
 }
 
 impl Cache {
@@ -88,6 +89,7 @@ impl Cache {
             written_ahead: 0,
             source: None,
             read_through: RefCell::default(),
+            read_through_bytes: Cell::new(0),
         }
     }
 
@@ -100,6 +102,7 @@ impl Cache {
     /// Keeps the chunks read through during the statement with the loaded ones.
     fn settle_read_through(&mut self) {
         let read = std::mem::take(self.read_through.get_mut());
+        self.read_through_bytes.set(0);
         for (hash, chunk) in read {
             match chunk {
                 Some(chunk) => self.keep(chunk),
@@ -110,22 +113,28 @@ impl Cache {
         }
     }
 
-    /// Answers from `source` what is not loaded, or `Missing` without one.
-    fn read_unknown(&self, hashes: &[Hash]) -> Result<(), Error> {
+    /// Reads from `source` what is neither loaded nor read through already, or answers
+    /// `Missing` without one. What it read is kept for the cache while the statement's reads
+    /// stay within the cache's budget, and only handed back past it: a scan larger than the
+    /// budget would otherwise hold all of its table in memory until it ends.
+    fn read_unknown(&self, hashes: &[Hash]) -> Result<Vec<(Hash, Option<Chunk>)>, Error> {
         let unknown: Vec<Hash> = {
             let read = self.read_through.borrow();
             self.unknown(hashes).into_iter().filter(|h| !read.contains_key(h)).collect()
         };
         if unknown.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let Some(source) = &self.source else { return Err(Error::Missing(unknown)) };
         let chunks = source.get_many(&unknown)?;
-        let mut read = self.read_through.borrow_mut();
-        for (hash, chunk) in unknown.into_iter().zip(chunks) {
-            read.insert(hash, chunk);
+        let read: Vec<(Hash, Option<Chunk>)> = unknown.into_iter().zip(chunks).collect();
+        let bytes: usize = read.iter().flat_map(|(_, chunk)| chunk).map(Chunk::len).sum();
+        let kept = self.read_through_bytes.get();
+        if self.loaded_bytes + kept + bytes <= self.loaded_bytes_max {
+            self.read_through_bytes.set(kept + bytes);
+            self.read_through.borrow_mut().extend(read.iter().cloned());
         }
-        Ok(())
+        Ok(read)
     }
 
     /// Keeps chunks read from the store (already verified by it) and records the hashes it
@@ -299,20 +308,31 @@ impl Cache {
 
 impl ChunkStore for Cache {
     fn get_many(&self, hashes: &[Hash]) -> Result<Vec<Option<Chunk>>, Error> {
-        self.read_unknown(hashes)?;
-        let read = self.read_through.borrow();
+        let just_read = self.read_unknown(hashes)?;
+        let kept = self.read_through.borrow();
         Ok(hashes
             .iter()
-            .map(|h| self.lookup(h).cloned().or_else(|| read.get(h).cloned().flatten()))
+            .map(|h| {
+                self.lookup(h).cloned().or_else(|| match kept.get(h) {
+                    Some(chunk) => chunk.clone(),
+                    None => just_read.iter().find(|(hash, _)| hash == h)?.1.clone(),
+                })
+            })
             .collect())
     }
 
     fn has_many(&self, hashes: &[Hash]) -> Result<Vec<bool>, Error> {
-        self.read_unknown(hashes)?;
-        let read = self.read_through.borrow();
+        let just_read = self.read_unknown(hashes)?;
+        let kept = self.read_through.borrow();
         Ok(hashes
             .iter()
-            .map(|h| self.lookup(h).is_some() || read.get(h).is_some_and(Option::is_some))
+            .map(|h| {
+                self.lookup(h).is_some()
+                    || match kept.get(h) {
+                        Some(chunk) => chunk.is_some(),
+                        None => just_read.iter().any(|(hash, chunk)| hash == h && chunk.is_some()),
+                    }
+            })
             .collect())
     }
 
