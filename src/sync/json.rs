@@ -2,8 +2,6 @@
 //! The reader is strict (RFC 8259, no comments, no trailing commas, no duplicate keys) and says
 //! where a text goes wrong by line and column, since people write these files by hand.
 
-use std::fmt::Write;
-
 /// Arrays and objects nested in one another, at most. Deeper texts are refused, so a hostile or
 /// broken file cannot exhaust the stack.
 pub const JSON_DEPTH_MAX: usize = 32;
@@ -34,24 +32,8 @@ impl Json {
     }
 }
 
-/// Appends `text` as a JSON string, quoted and escaped.
-pub fn write_string(out: &mut String, text: &str) {
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if u32::from(c) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
+/// Appends `text` as a JSON string, quoted and escaped, as SQL's JSON functions write it.
+pub use crate::sql::functions::write_json_string as write_string;
 
 /// Reads one JSON text. The error says what is wrong and at which line and column.
 pub fn parse(text: &str) -> Result<Json, String> {

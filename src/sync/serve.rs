@@ -292,17 +292,23 @@ fn answer(store: &mut dyn ChunkStore, request: &Request) -> Result<Response, Ref
     }
 }
 
+/// `304 Not Modified` when `If-None-Match` names the manifest's `etag`.
+fn not_modified(if_none_match: Option<&str>, etag: &str) -> Option<Response> {
+    let unchanged = if_none_match.is_some_and(|header| none_match(header, etag));
+    unchanged.then(|| Response {
+        status: 304,
+        content_type: CONTENT_BINARY,
+        etag: Some(etag.to_string()),
+        body: Vec::new(),
+        swapped: None,
+    })
+}
+
 fn read_manifest(store: &dyn ChunkStore, if_none_match: Option<&str>) -> Result<Response, Refusal> {
     let manifest = store.manifest()?;
     let etag = manifest_etag(&manifest);
-    if if_none_match.is_some_and(|header| none_match(header, &etag)) {
-        return Ok(Response {
-            status: 304,
-            content_type: CONTENT_BINARY,
-            etag: Some(etag),
-            body: Vec::new(),
-            swapped: None,
-        });
+    if let Some(unchanged) = not_modified(if_none_match, &etag) {
+        return Ok(unchanged);
     }
     Ok(Response { etag: Some(etag), ..Response::ok(CONTENT_BINARY, manifest.encode().to_vec()) })
 }
@@ -312,14 +318,8 @@ fn read_manifest(store: &dyn ChunkStore, if_none_match: Option<&str>) -> Result<
 fn refs(store: &dyn ChunkStore, if_none_match: Option<&str>) -> Result<Response, Refusal> {
     let manifest = store.manifest()?;
     let etag = manifest_etag(&manifest);
-    if if_none_match.is_some_and(|header| none_match(header, &etag)) {
-        return Ok(Response {
-            status: 304,
-            content_type: CONTENT_BINARY,
-            etag: Some(etag),
-            body: Vec::new(),
-            swapped: None,
-        });
+    if let Some(unchanged) = not_modified(if_none_match, &etag) {
+        return Ok(unchanged);
     }
     let ref_map = match manifest.root {
         Some(root) => Some(store.get(root)?),

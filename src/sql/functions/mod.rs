@@ -7,6 +7,9 @@ mod json;
 mod math;
 mod string;
 
+/// JSON text as SQL writes it, which the remote server's error bodies also use.
+pub use json::write_string as write_json_string;
+
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
