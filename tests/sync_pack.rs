@@ -8,7 +8,9 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 
 mod support;
 
-use cambium::chunk::{ChunkStore, Hash, Manifest, MemoryStore};
+use cambium::chunk::{
+    Chunk, ChunkStore, Error as StoreError, GcStats, Hash, Manifest, MemoryStore,
+};
 use cambium::history::{fsck, RefMap};
 use cambium::sql::Session;
 use cambium::sync::{
@@ -266,4 +268,56 @@ fn the_refs_and_pack_endpoints_answer_a_pull_in_two_requests() {
     let answer = serve(&mut store, &request("POST", "pack", &body));
     assert_eq!(answer.status, 422, "{}", String::from_utf8_lossy(&answer.body));
     assert!(String::from_utf8_lossy(&answer.body).contains("bad_pack_request"));
+}
+
+/// A store that hands back other bytes for one chunk, as a server relaying a damaged chunk
+/// from its disk unchecked would.
+struct Damaged {
+    store: MemoryStore,
+    damaged: Hash,
+}
+
+impl ChunkStore for Damaged {
+    fn get_many(&self, hashes: &[Hash]) -> Result<Vec<Option<Chunk>>, StoreError> {
+        let mut chunks = self.store.get_many(hashes)?;
+        for (hash, chunk) in hashes.iter().zip(chunks.iter_mut()) {
+            if *hash == self.damaged {
+                *chunk = Some(Chunk::new(b"damaged bytes".to_vec()));
+            }
+        }
+        Ok(chunks)
+    }
+    fn has_many(&self, hashes: &[Hash]) -> Result<Vec<bool>, StoreError> {
+        self.store.has_many(hashes)
+    }
+    fn put(&mut self, chunk: Chunk) -> Result<(), StoreError> {
+        self.store.put(chunk)
+    }
+    fn manifest(&self) -> Result<Manifest, StoreError> {
+        self.store.manifest()
+    }
+    fn flush(&mut self, expected: &Manifest, new: &Manifest) -> Result<(), StoreError> {
+        self.store.flush(expected, new)
+    }
+    fn collect_garbage(
+        &mut self,
+        expected: &Manifest,
+        keep: &std::collections::HashSet<Hash>,
+    ) -> Result<GcStats, StoreError> {
+        self.store.collect_garbage(expected, keep)
+    }
+}
+
+#[test]
+fn a_pack_over_a_store_relaying_a_damaged_chunk_fails_instead_of_leaving_chunks_out() {
+    let (mut store, mut session) = source();
+    let old = head(&store, "main");
+    sql(&mut session, &mut store, "UPDATE t SET v = 'damaged' WHERE id = 99");
+    sql(&mut session, &mut store, "CALL dolt_commit('-am', 'one row')");
+    let new = head(&store, "main");
+    // The old side's root value: read only to compare, never sent.
+    let old_root = cambium::history::Commit::read(&store, old).expect("commit").root;
+    let damaged = Damaged { store: store.handle(), damaged: old_root };
+    let error = pack(&damaged, &[("refs/heads/main", new)], &[old], 1 << 20).expect_err("refused");
+    assert!(error.to_string().contains("corrupt"), "{error}");
 }

@@ -60,6 +60,10 @@ pub fn pack(
     haves: &[Hash],
     bytes_max: usize,
 ) -> Result<Option<Vec<Chunk>>, Error> {
+    // A store that relays chunks unchecked (the remote server's) still has every chunk a pack
+    // decodes checked: a damaged one must fail the pack, not steer which chunks it leaves out.
+    let verifying = Verifying(store);
+    let store: &dyn ChunkStore = &verifying;
     let mut tags = Vec::new();
     let mut want_commits = Vec::new();
     for (name, hash) in wants {
@@ -216,4 +220,54 @@ fn diff_tree(
         old_level = next_old;
     }
     Ok(levels.into_iter().rev().flatten().collect())
+}
+
+/// A store whose reads are checked against their hashes, for decoding chunks from a store that
+/// relays them unchecked. It takes no writes.
+struct Verifying<'a>(&'a dyn ChunkStore);
+
+fn read_only() -> chunk::Error {
+    chunk::Error::Io("a pack reads its store and writes nothing".to_string())
+}
+
+impl ChunkStore for Verifying<'_> {
+    fn get_many(&self, hashes: &[Hash]) -> Result<Vec<Option<Chunk>>, chunk::Error> {
+        let chunks = self.0.get_many(hashes)?;
+        hashes
+            .iter()
+            .zip(chunks)
+            .map(|(hash, chunk)| match chunk {
+                Some(chunk) => Chunk::verified(*hash, chunk.shared_data()).map(Some),
+                None => Ok(None),
+            })
+            .collect()
+    }
+
+    fn has_many(&self, hashes: &[Hash]) -> Result<Vec<bool>, chunk::Error> {
+        self.0.has_many(hashes)
+    }
+
+    fn put(&mut self, _: Chunk) -> Result<(), chunk::Error> {
+        Err(read_only())
+    }
+
+    fn manifest(&self) -> Result<crate::chunk::Manifest, chunk::Error> {
+        self.0.manifest()
+    }
+
+    fn flush(
+        &mut self,
+        _: &crate::chunk::Manifest,
+        _: &crate::chunk::Manifest,
+    ) -> Result<(), chunk::Error> {
+        Err(read_only())
+    }
+
+    fn collect_garbage(
+        &mut self,
+        _: &crate::chunk::Manifest,
+        _: &HashSet<Hash>,
+    ) -> Result<crate::chunk::GcStats, chunk::Error> {
+        Err(read_only())
+    }
 }
