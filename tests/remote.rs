@@ -130,8 +130,10 @@ fn a_push_behind_the_remote_is_refused_until_pulled_and_merged() {
     assert_eq!(code, "non_fast_forward");
     assert!(message.contains("[rejected]") && message.contains("non-fast-forward"), "{message}");
 
-    run(&mut a, "CALL dolt_pull('origin', 'main')");
+    run(&mut a, "CALL dolt_pull('--author', 'Ada <ada@example.com>', 'origin', 'main')");
     assert_eq!(ids(&mut a), ["1", "2", "10", "20"], "merged");
+    let merge = run(&mut a, "SELECT committer, email FROM dolt_log LIMIT 1");
+    assert_eq!(merge, [["Ada", "ada@example.com"]], "the merge commit is signed as asked");
     run(&mut a, "CALL dolt_push('origin', 'main')");
     run(&mut b, "CALL dolt_pull('origin')");
     assert_eq!(ids(&mut b), ["1", "2", "10", "20"]);

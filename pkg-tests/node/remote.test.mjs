@@ -198,6 +198,8 @@ describe('cambium with a remote server', () => {
     const merged = ok(b, ['pull', 'origin', 'main']);
     assert.match(merged, /^commit [0-9a-v]{32}/);
     assert.match(merged, /Merge: /);
+    // Signed by the configured user, as commit and merge sign theirs.
+    assert.match(merged, /Author: Remote Tester <remote@example\.com>/);
     assert.deepEqual(rowsOf(b), ['1,one', '2,two', '10,from a', '20,from b']);
     assert.match(ok(b, ['push', 'origin', 'main']), / \* main -> main/);
 

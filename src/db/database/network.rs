@@ -193,8 +193,8 @@ impl<B: Backend> Database<B> {
                 let progress = self.fetch(&remote, &branches, prune).await?;
                 Ok(status(format!("fetched {} chunks", progress.written_chunks)))
             }
-            NetworkCall::Pull { remote, branch, no_ff, squash } => {
-                self.pull(remote.as_deref(), branch.as_deref(), no_ff, squash).await
+            NetworkCall::Pull { remote, branch, merge_flags } => {
+                self.pull(remote.as_deref(), branch.as_deref(), &merge_flags).await
             }
             NetworkCall::BackupSync { name } => {
                 let url = self.configured_url(true, &name).await?;
@@ -483,13 +483,12 @@ impl<B: Backend> Database<B> {
     }
 
     /// `dolt_pull`: fetches the branch, then merges its remote-tracking branch into the
-    /// current one (a fast-forward when it can be), as `dolt_merge` does.
+    /// current one (a fast-forward when it can be), as `dolt_merge` does with `merge_flags`.
     async fn pull(
         &mut self,
         remote: Option<&str>,
         branch: Option<&str>,
-        no_ff: bool,
-        squash: bool,
+        merge_flags: &[String],
     ) -> Result<QueryResult, Error> {
         let current = self.session.branch().to_string();
         let (remote, branch) = self
@@ -500,13 +499,9 @@ impl<B: Backend> Database<B> {
             .await?;
         // Every branch is fetched, so a pull when nothing changed is one conditional request.
         self.fetch(&remote, &[], false).await?;
-        let mut args = vec![Expr::Literal(Datum::Text(format!("{remote}/{branch}")))];
-        if no_ff {
-            args.insert(0, Expr::Literal(Datum::Text("--no-ff".into())));
-        }
-        if squash {
-            args.insert(0, Expr::Literal(Datum::Text("--squash".into())));
-        }
+        let mut args: Vec<Expr> =
+            merge_flags.iter().map(|flag| Expr::Literal(Datum::Text(flag.clone()))).collect();
+        args.push(Expr::Literal(Datum::Text(format!("{remote}/{branch}"))));
         let merge = Statement::Call { name: "dolt_merge".into(), args };
         let mut result = self.statement(&merge, &[], false).await?;
         // dolt_pull answers as dolt_merge does, without the merge commit's hash.

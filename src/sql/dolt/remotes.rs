@@ -27,8 +27,9 @@ pub enum NetworkCall {
     Push { remote: Option<String>, refspecs: Vec<String>, force: bool, set_upstream: bool },
     /// `dolt_fetch [--prune] [REMOTE [BRANCH...]]`.
     Fetch { remote: Option<String>, branches: Vec<String>, prune: bool },
-    /// `dolt_pull [--no-ff] [--squash] [REMOTE [BRANCH]]`.
-    Pull { remote: Option<String>, branch: Option<String>, no_ff: bool, squash: bool },
+    /// `dolt_pull [--no-ff] [--squash] [--author AUTHOR] [REMOTE [BRANCH]]`; `merge_flags` are
+    /// the flags handed on to the merge.
+    Pull { remote: Option<String>, branch: Option<String>, merge_flags: Vec<String> },
     /// `dolt_clone [--remote NAME] [-b BRANCH] URL [NAME]`.
     Clone { url: String, name: Option<String>, remote: String, branch: Option<String> },
     /// `dolt_backup('sync', NAME)`: the whole store to a configured backup.
@@ -86,18 +87,23 @@ pub fn network_call(procedure: &str, args: &[String]) -> Result<Option<NetworkCa
             }
         }
         "dolt_pull" => {
-            const FLAGS: &[Flag] = &[switch("no-ff", None), switch("squash", None)];
+            const FLAGS: &[Flag] =
+                &[switch("no-ff", None), switch("squash", None), option("author", None)];
             let mut parsed = parse(procedure, FLAGS, args)?;
             if parsed.positional.len() > 2 {
                 return Err(usage("dolt_pull takes at most a remote and a branch"));
             }
-            let mut positional = std::mem::take(&mut parsed.positional).into_iter();
-            NetworkCall::Pull {
-                remote: positional.next(),
-                branch: positional.next(),
-                no_ff: parsed.has("no-ff"),
-                squash: parsed.has("squash"),
+            let mut merge_flags = Vec::new();
+            for switch in ["no-ff", "squash"] {
+                if parsed.has(switch) {
+                    merge_flags.push(format!("--{switch}"));
+                }
             }
+            if let Some(author) = parsed.value("author") {
+                merge_flags.extend(["--author".to_string(), author.to_string()]);
+            }
+            let mut positional = std::mem::take(&mut parsed.positional).into_iter();
+            NetworkCall::Pull { remote: positional.next(), branch: positional.next(), merge_flags }
         }
         "dolt_clone" => {
             const FLAGS: &[Flag] = &[option("remote", None), option("branch", Some('b'))];

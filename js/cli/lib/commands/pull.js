@@ -4,16 +4,20 @@
 
 const { CliError } = require('../errors');
 const history = require('../history');
+const { author } = require('../repo');
 
 module.exports = {
   name: 'pull',
   summary: 'Fetch a remote branch and merge it into the current branch.',
   usage: '[<remote> [<branch>]]',
   options: [],
-  async run({ session, args, out }) {
+  async run({ session, repo, args, out }) {
     if (args.length > 2) throw new CliError('error: pull takes at most <remote> and <branch>');
     const before = await session.value("SELECT dolt_hashof('HEAD')");
-    const result = await session.call('dolt_pull', args);
+    // A merge commit the pull makes is signed by user.name and user.email, as commit and merge
+    // sign theirs.
+    const signer = author(repo);
+    const result = await session.call('dolt_pull', signer ? ['--author', signer, ...args] : args);
     const row = Object.fromEntries(result.columns.map((c, i) => [c, result.rows[0] && result.rows[0][i]]));
     if (Number(row.conflicts) > 0) {
       const tables = await session.records('SELECT `table` FROM dolt_conflicts ORDER BY `table`');
