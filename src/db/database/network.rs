@@ -73,6 +73,13 @@ pub struct Report<'a> {
 }
 
 impl Report<'_> {
+    /// Tells the listener what `transfer` has done, working it out only when someone listens.
+    fn tell_of(&self, transfer: &Transfer) {
+        if self.listener.is_some() {
+            self.tell(&transfer.progress());
+        }
+    }
+
     fn tell(&self, progress: &Progress) {
         if let Some(listener) = self.listener {
             listener(self.operation, progress);
@@ -101,14 +108,14 @@ pub async fn copy<R: Source, D: Store>(
                 let pending = reads.pop_front().expect("a read under way");
                 let chunks = source.finish(pending).await?;
                 transfer.fetched(chunks)?;
-                report.tell(&transfer.progress());
+                report.tell_of(&transfer);
             }
             Step::Put(chunks) => {
                 for chunk in chunks {
                     dest.put(chunk)?;
                 }
                 flush_chunks(dest, durability).await?;
-                report.tell(&transfer.progress());
+                report.tell_of(&transfer);
             }
             Step::Done => {
                 let progress = transfer.progress();
