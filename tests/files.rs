@@ -207,6 +207,27 @@ fn reopening_keeps_every_flush() {
     assert!(has_none(&store, &[chunk("never flushed")]));
 }
 
+/// Chunks are written in the order they were put (trees are put children first, leaves in key
+/// order), so the leaves a scan or a clone reads lie side by side; a repeated put adds nothing.
+#[test]
+fn a_flush_writes_chunks_in_the_order_they_were_put() {
+    let dir = TempDir::new("order");
+    let mut put = chunks("ordered", 40);
+    put.reverse();
+    let mut store = open(dir.path()).expect("open");
+    put_all(&mut store, &put);
+    put_all(&mut store, &put[..10]);
+    store.flush(&Manifest::EMPTY, &manifest(&put[0], 1)).expect("flush");
+    let journal = only_journal(dir.path());
+    let offsets: Vec<usize> = put.iter().map(|c| record_offset(&journal, c.hash())).collect();
+    assert!(offsets.windows(2).all(|pair| pair[0] < pair[1]), "journal order {offsets:?}");
+    let record_bytes_sum: usize = put.iter().map(|c| RECORD_HEADER_BYTES + c.len()).sum();
+    assert_eq!(
+        fs::metadata(&journal).expect("journal").len() as usize,
+        offsets[0] + record_bytes_sum
+    );
+}
+
 #[test]
 fn a_torn_tail_is_cut_off_at_open() {
     let dir = TempDir::new("torn");

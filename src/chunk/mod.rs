@@ -6,12 +6,14 @@
 //! writes through [`ChunkStore`], so a backend is correct exactly when it passes
 //! [`crate::db::conformance`].
 
+mod buffer;
 mod error;
 mod hash;
 mod manifest;
 mod memory;
 mod store;
 
+pub use buffer::ChunkBuffer;
 pub use error::Error;
 pub use hash::{
     AddressHasher, AddressMap, AddressSet, Hash, ParseHashError, HASH_BYTES, HASH_TEXT_CHARS,

@@ -14,7 +14,8 @@ use std::cell::{Cell, RefCell};
 use std::collections::{HashSet, VecDeque};
 
 use crate::chunk::{
-    AddressMap, AddressSet, Chunk, ChunkStore, Error, GcStats, Hash, Manifest, CHUNK_BYTES_MAX,
+    AddressMap, AddressSet, Chunk, ChunkBuffer, ChunkStore, Error, GcStats, Hash, Manifest,
+    CHUNK_BYTES_MAX,
 };
 
 /// Loaded chunks kept by default before the oldest are dropped (they can be loaded again).
@@ -58,8 +59,7 @@ pub struct Cache {
     manifest: Manifest,
     /// The manifest the first tentative flush since the last hand-over expected.
     pending_from: Option<Manifest>,
-    buffer: Vec<Chunk>,
-    buffered: AddressMap<usize>,
+    buffer: ChunkBuffer,
     collect: Option<HashSet<Hash>>,
     /// How many leading chunks of `buffer` were handed to writes ahead of the flush.
     written_ahead: usize,
@@ -83,8 +83,7 @@ impl Cache {
             absent: AddressSet::default(),
             manifest,
             pending_from: None,
-            buffer: Vec::new(),
-            buffered: AddressMap::default(),
+            buffer: ChunkBuffer::default(),
             collect: None,
             written_ahead: 0,
             source: None,
@@ -208,9 +207,7 @@ impl Cache {
     pub fn rewind(&mut self, mark: Mark) {
         self.manifest = mark.manifest;
         self.pending_from = mark.pending_from;
-        for chunk in self.buffer.drain(mark.buffered..) {
-            self.buffered.remove(&chunk.hash());
-        }
+        self.buffer.truncate(mark.buffered);
         self.written_ahead = self.written_ahead.min(self.buffer.len());
         if !mark.collect {
             self.collect = None;
@@ -225,7 +222,7 @@ impl Cache {
         Some(Pending {
             expected,
             new: self.manifest,
-            chunks: self.buffer.clone(),
+            chunks: self.buffer.chunks().to_vec(),
             collect: self.collect.clone(),
             written_ahead: self.written_ahead,
         })
@@ -243,7 +240,7 @@ impl Cache {
         if self.pending_from.is_some() {
             return None;
         }
-        let chunks = &self.buffer[self.written_ahead..];
+        let chunks = &self.buffer.chunks()[self.written_ahead..];
         (chunks.iter().map(Chunk::len).sum::<usize>() >= bytes_min).then_some(chunks)
     }
 
@@ -263,7 +260,6 @@ impl Cache {
     pub fn discard_unpublished(&mut self) {
         if self.pending_from.is_none() {
             self.buffer.clear();
-            self.buffered.clear();
             self.written_ahead = 0;
         }
     }
@@ -272,9 +268,8 @@ impl Cache {
     pub fn published(&mut self) {
         self.pending_from = None;
         self.collect = None;
-        self.buffered.clear();
         self.written_ahead = 0;
-        for chunk in std::mem::take(&mut self.buffer) {
+        for chunk in self.buffer.take() {
             self.keep(chunk);
         }
     }
@@ -289,10 +284,7 @@ impl Cache {
     }
 
     fn lookup(&self, hash: &Hash) -> Option<&Chunk> {
-        match self.buffered.get(hash) {
-            Some(&index) => Some(&self.buffer[index]),
-            None => self.loaded.get(hash),
-        }
+        self.buffer.get(hash).or_else(|| self.loaded.get(hash))
     }
 
     /// The asked hashes that are neither loaded nor known absent, without repeats.
@@ -342,10 +334,7 @@ impl ChunkStore for Cache {
         }
         // Buffered even when loaded: only the store, when the write is published, knows
         // whether it still has the chunk (a collection elsewhere may have removed it).
-        if !self.buffered.contains_key(&chunk.hash()) {
-            self.buffered.insert(chunk.hash(), self.buffer.len());
-            self.buffer.push(chunk);
-        }
+        self.buffer.insert(chunk);
         Ok(())
     }
 

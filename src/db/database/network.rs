@@ -87,15 +87,36 @@ impl Report<'_> {
     }
 }
 
-/// Runs `transfer` from `source` into `dest`, writing each batch as a flush that moves no ref,
+/// Where a copy writes, which decides how it batches its flushes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Destination {
+    /// A remote: each batch the transfer hands out is one request, flushed at once and
+    /// durably, so the remote never holds more than one request's chunks unflushed.
+    Remote,
+    /// This machine's store: batches are gathered into flushes of at least
+    /// [`LOCAL_FLUSH_BYTES_MIN`], since every flush costs the file store three fsyncs, and
+    /// flushed relaxed, as what they hold can be fetched again.
+    Local,
+}
+
+/// Bytes of chunks a copy into a local store gathers before it flushes them. A copy cut off
+/// loses at most this much of its work (plus one batch), which the next run fetches again.
+pub const LOCAL_FLUSH_BYTES_MIN: usize = 16 << 20;
+
+/// Runs `transfer` from `source` into `dest`, writing the batches as flushes that move no ref,
 /// and reports the progress after every batch read or written.
 pub async fn copy<R: Source, D: Store>(
     mut transfer: Transfer,
     source: &R,
     dest: &mut D,
-    durability: Durability,
+    destination: Destination,
     report: &Report<'_>,
 ) -> Result<Progress, Error> {
+    let (flush_bytes_min, durability) = match destination {
+        Destination::Remote => (0, Durability::Strict),
+        Destination::Local => (LOCAL_FLUSH_BYTES_MIN, Durability::Relaxed),
+    };
+    let mut unflushed_bytes = 0;
     let mut reads = VecDeque::new();
     loop {
         match transfer.step() {
@@ -112,12 +133,19 @@ pub async fn copy<R: Source, D: Store>(
             }
             Step::Put(chunks) => {
                 for chunk in chunks {
+                    unflushed_bytes += chunk.len();
                     dest.put(chunk)?;
                 }
-                flush_chunks(dest, durability).await?;
+                if unflushed_bytes >= flush_bytes_min {
+                    flush_chunks(dest, durability).await?;
+                    unflushed_bytes = 0;
+                }
                 report.tell_of(&transfer);
             }
             Step::Done => {
+                if unflushed_bytes > 0 {
+                    flush_chunks(dest, durability).await?;
+                }
                 let progress = transfer.progress();
                 report.tell(&progress);
                 return Ok(progress);
@@ -389,8 +417,14 @@ impl<B: Backend> Database<B> {
             None => {
                 let transfer = Transfer::of_refs(wants.iter().copied(), Limits::default());
                 let report = Report { listener: self.progress.as_ref(), operation: "push" };
-                copy(transfer, &OneByOne(&self.engine.backend), store, Durability::Strict, &report)
-                    .await?;
+                copy(
+                    transfer,
+                    &OneByOne(&self.engine.backend),
+                    store,
+                    Destination::Remote,
+                    &report,
+                )
+                .await?;
             }
         }
         Ok(())
@@ -468,7 +502,7 @@ impl<B: Backend> Database<B> {
             Transfer::of_refs(roots, store.read_limits()),
             &store,
             &mut dest,
-            Durability::Relaxed,
+            Destination::Local,
             &report,
         )
         .await
@@ -532,7 +566,7 @@ impl<B: Backend> Database<B> {
             Transfer::of_ref_map(root, Limits::default()),
             &OneByOne(&self.engine.backend),
             &mut store,
-            Durability::Strict,
+            Destination::Remote,
             &report,
         )
         .await?;
@@ -605,7 +639,7 @@ impl Database {
             Seed::Clone { .. } => "clone",
         };
         let report = Report { listener: options.progress.as_ref(), operation };
-        copy(transfer, &store, &mut backend.handle(), Durability::Relaxed, &report).await?;
+        copy(transfer, &store, &mut backend.handle(), Destination::Local, &report).await?;
         let mut engine = Engine {
             backend,
             cache: Cache::new(Manifest::EMPTY, options.cache_bytes_max),

@@ -27,7 +27,7 @@ use super::format::{
 };
 use super::Files;
 use crate::chunk::{
-    AddressMap, Chunk, ChunkStore, Error, GcStats, Hash, Manifest, CHUNK_BYTES_MAX,
+    AddressMap, Chunk, ChunkBuffer, ChunkStore, Error, GcStats, Hash, Manifest, CHUNK_BYTES_MAX,
 };
 
 /// How long a flush waits for another process to release `LOCK` before failing.
@@ -310,7 +310,7 @@ impl<F: Files> Shared<F> {
     /// The compare-and-swap and the write of a flush. Holding `LOCK` only.
     fn publish(
         &mut self,
-        buffer: &AddressMap<Chunk>,
+        buffer: &ChunkBuffer,
         expected: &Manifest,
         new: &Manifest,
     ) -> Result<(), Error> {
@@ -325,9 +325,9 @@ impl<F: Files> Shared<F> {
             appender.header(generation);
         }
         let mut added = Vec::new();
-        for (hash, chunk) in buffer {
-            if !self.published.index.contains_key(hash) {
-                added.push((*hash, appender.record(&mut self.files, chunk)?));
+        for chunk in buffer.chunks() {
+            if !self.published.index.contains_key(&chunk.hash()) {
+                added.push((chunk.hash(), appender.record(&mut self.files, chunk)?));
             }
         }
         let covered = if appender.end == self.published.covered {
@@ -440,7 +440,7 @@ impl<F: Files> Shared<F> {
 /// [`FileStore::handle`] opens another handle onto the same open store.
 pub struct FileStore<F: Files> {
     shared: Arc<Mutex<Shared<F>>>,
-    buffer: AddressMap<Chunk>,
+    buffer: ChunkBuffer,
 }
 
 impl<F: Files> FileStore<F> {
@@ -466,12 +466,12 @@ impl<F: Files> FileStore<F> {
         let mut shared = Shared { files, published, verify_reads: true };
         shared.refresh()?;
         shared.repair()?;
-        Ok(FileStore { shared: Arc::new(Mutex::new(shared)), buffer: AddressMap::default() })
+        Ok(FileStore { shared: Arc::new(Mutex::new(shared)), buffer: ChunkBuffer::default() })
     }
 
     /// Another handle onto the same store, with an empty write buffer of its own.
     pub fn handle(&self) -> FileStore<F> {
-        FileStore { shared: self.shared.clone(), buffer: AddressMap::default() }
+        FileStore { shared: self.shared.clone(), buffer: ChunkBuffer::default() }
     }
 
     fn lock(&self) -> MutexGuard<'_, Shared<F>> {
@@ -483,7 +483,7 @@ impl<F: Files> ChunkStore for FileStore<F> {
     fn get_many(&self, hashes: &[Hash]) -> Result<Vec<Option<Chunk>>, Error> {
         let mut shared = self.lock();
         let unbuffered: Vec<Hash> =
-            hashes.iter().copied().filter(|hash| !self.buffer.contains_key(hash)).collect();
+            hashes.iter().copied().filter(|hash| !self.buffer.contains(hash)).collect();
         let mut refreshed = false;
         if unbuffered.iter().any(|hash| !shared.published.index.contains_key(hash)) {
             // Another process may have published them since this store last looked.
@@ -516,7 +516,7 @@ impl<F: Files> ChunkStore for FileStore<F> {
         let index = &shared.published.index;
         Ok(hashes
             .iter()
-            .map(|hash| self.buffer.contains_key(hash) || index.contains_key(hash))
+            .map(|hash| self.buffer.contains(hash) || index.contains_key(hash))
             .collect())
     }
 
@@ -526,7 +526,7 @@ impl<F: Files> ChunkStore for FileStore<F> {
         }
         // Buffered even when the store seems to have it: a collection in another process may
         // remove it before the flush, which decides under the lock what to write.
-        self.buffer.insert(chunk.hash(), chunk);
+        self.buffer.insert(chunk);
         Ok(())
     }
 
