@@ -1,5 +1,5 @@
 //! Cambium's own statement tree: the part of SQL the engine implements, with names already
-//! folded and parameters already bound. `parse` builds it from `sqlparser`'s tree and refuses
+//! folded and parameters already bound. `parse` builds it straight from the text and refuses
 //! everything else by name, so the planner and executor only meet constructs they handle.
 
 use super::types::{CastType, Datum, SqlType};

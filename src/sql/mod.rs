@@ -1,5 +1,5 @@
-//! SQL: MySQL-flavoured statements parsed with `sqlparser`, translated into Cambium's own small
-//! AST, planned and executed over the history layer's root values, within sessions that hold
+//! SQL: MySQL-flavoured statements read by Cambium's own parser into its own small AST,
+//! planned and executed over the history layer's root values, within sessions that hold
 //! variables and transactions.
 
 pub mod ast;
