@@ -18,6 +18,9 @@
 //! `connection NAME` (a record of one line) makes the following records run in session NAME,
 //! opened on first use on the same database; the first session is called `default`. Each
 //! session has its own current branch, variables and transaction. The database is `mydb`.
+//!
+//! `read_only REASON` (one line) makes the current session read-only with that reason, as a
+//! read replica's is; `read_write` makes it writable again.
 #![cfg(not(target_arch = "wasm32"))]
 
 use cambium::chunk::MemoryStore;
@@ -27,6 +30,8 @@ use cambium::sql::{Datum, Session};
 
 enum Expect {
     Connection(String),
+    /// Makes the session read-only with this reason, or writable for `None`.
+    ReadOnly(Option<String>),
     Ok,
     Error(String),
     Rows(Vec<String>),
@@ -58,6 +63,10 @@ fn parse(text: &str) -> Vec<Record> {
         }
         let expect = match header.as_slice() {
             ["connection", name] => Expect::Connection(name.to_string()),
+            ["read_only", reason @ ..] if !reason.is_empty() => {
+                Expect::ReadOnly(Some(reason.join(" ")))
+            }
+            ["read_write"] => Expect::ReadOnly(None),
             ["statement", "ok"] => Expect::Ok,
             ["statement", "error", code] => Expect::Error(code.to_string()),
             ["query"] => {
@@ -126,12 +135,16 @@ fn sql_fixture_files() {
                 current = connection.clone();
                 continue;
             }
-            total += 1;
             let session = sessions.entry(current.clone()).or_insert_with(|| {
                 let mut session = Session::open(&mut store, "mydb").expect("session");
                 session.set_time(1_700_000_000_000);
                 session
             });
+            if let Expect::ReadOnly(reason) = &record.expect {
+                session.set_read_only(reason.clone());
+                continue;
+            }
+            total += 1;
             let outcome = session.execute(&mut store, &record.sql);
             match (&record.expect, outcome) {
                 (Expect::Ok, Ok(_)) => {}
@@ -162,7 +175,9 @@ fn sql_fixture_files() {
                 }
                 (expect, outcome) => {
                     let wanted = match expect {
-                        Expect::Connection(_) => unreachable!("handled above"),
+                        Expect::Connection(_) | Expect::ReadOnly(_) => {
+                            unreachable!("handled above")
+                        }
                         Expect::Ok => "success".to_string(),
                         Expect::Error(code) => format!("error {code}"),
                         Expect::Rows(_) => "rows".to_string(),

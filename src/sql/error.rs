@@ -66,6 +66,9 @@ pub enum ErrorKind {
     History,
     /// Reading or writing chunks failed; `Missing` chunks can be loaded and the statement retried.
     Storage,
+    /// A statement that would write, in a session made read-only (a read replica); the message
+    /// is the reason the session was given.
+    ReadOnly,
 }
 
 impl ErrorKind {
@@ -108,6 +111,7 @@ impl ErrorKind {
             ErrorKind::Parameters => "sql_parameters",
             ErrorKind::History => "sql_history",
             ErrorKind::Storage => "sql_storage",
+            ErrorKind::ReadOnly => "sql_read_only",
         }
     }
 
@@ -150,6 +154,7 @@ impl ErrorKind {
             ErrorKind::Parameters => 1210,
             ErrorKind::History => 1105,
             ErrorKind::Storage => 1105,
+            ErrorKind::ReadOnly => 1290,
         }
     }
 
@@ -184,7 +189,7 @@ impl ErrorKind {
             ErrorKind::BadArgument => "HY000",
             ErrorKind::SerializationFailure => "40001",
             ErrorKind::LimitExceeded | ErrorKind::Parameters => "HY000",
-            ErrorKind::History | ErrorKind::Storage => "HY000",
+            ErrorKind::History | ErrorKind::Storage | ErrorKind::ReadOnly => "HY000",
         }
     }
 

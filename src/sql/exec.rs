@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Bound;
 
 use crate::chunk::{ChunkStore, Hash};
-use crate::history::{Repo, RootValue, Table};
+use crate::history::{CommitOptions, Repo, RootValue, Table};
 
 use super::ast::*;
 use super::data::{TableData, TableMeta, Undo, UndoLog};
@@ -57,10 +57,28 @@ impl Tx {
     }
 
     /// Writes the transaction's changes and makes them `branch`'s working root (merged with
-    /// what others committed since it began).
-    pub fn commit(&mut self, store: &mut dyn ChunkStore, branch: &str) -> Result<(), Error> {
+    /// what others committed since it began); with `dolt_commit`, a transaction that changed
+    /// the working root also commits every change on the branch, in the same publish.
+    pub fn commit(
+        &mut self,
+        store: &mut dyn ChunkStore,
+        branch: &str,
+        dolt_commit: Option<&CommitOptions>,
+    ) -> Result<(), Error> {
         let ours = self.flush(store)?;
-        super::workspace::publish_working_root(store, branch, &self.base, &ours, self.gc_marker)
+        super::workspace::publish_working_root(
+            store,
+            branch,
+            &self.base,
+            &ours,
+            self.gc_marker,
+            dolt_commit,
+        )
+    }
+
+    /// Whether a table holds row changes not yet written.
+    pub fn dirty(&self) -> bool {
+        self.tables.values().any(|t| t.dirty)
     }
 
     /// The stored name of a table, matched ignoring ASCII case.

@@ -11,6 +11,7 @@ mod error;
 mod exec;
 pub mod functions;
 pub mod parse;
+pub mod replication;
 mod session;
 pub mod types;
 mod workspace;
@@ -20,6 +21,7 @@ pub use dolt::{
     NetworkCall, PushPlan, PushUpdate, Rejection,
 };
 pub use error::{Error, ErrorKind};
+pub use replication::{head_matches, ConflictPolicy, Heads, Replication};
 pub use session::{QueryResult, Saved, Session};
 pub use types::{CastType, Datum, Decimal, SqlType};
 pub use workspace::Workspace;

@@ -4,11 +4,12 @@
 //! new working root, three-way merging it with what other sessions committed meanwhile (as Dolt
 //! does) or failing with a retryable serialization error on a real conflict.
 
-use std::collections::{BTreeMap, HashMap};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
-use crate::chunk::ChunkStore;
-use crate::history::{self, Repo, Signature};
+use crate::chunk::{ChunkStore, Hash};
+use crate::history::{self, CommitOptions, Repo, Signature};
 
 use super::ast::{
     Expr, ReferentialAction, Revision, ShowKind, Statement, VariableScope, VariableTarget,
@@ -19,11 +20,15 @@ use super::error::{Error, ErrorKind};
 use super::exec::{like, Exec, Rows, Tx};
 use super::functions::FunctionContext;
 use super::parse::{Bound, ParseCache};
+use super::replication::{self, Replication};
 use super::types::Datum;
 use super::workspace::{publish_retrying, Workspace};
 
 /// The ref-map key under which persisted system variables are kept.
 const PERSISTED_VARIABLES_TABLE: &str = "dolt_persisted_variables";
+
+/// The message of the Dolt commit `dolt_transaction_commit` makes, as Dolt writes it.
+const TRANSACTION_COMMIT_MESSAGE: &str = "Transaction commit";
 
 /// The outcome of one statement.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -56,6 +61,13 @@ pub struct Session {
     user_variables: HashMap<String, Datum>,
     session_variables: BTreeMap<String, Datum>,
     global_variables: BTreeMap<String, Datum>,
+    /// Variables this session SET in its own scope: they no longer follow the globals.
+    pinned: BTreeSet<String>,
+    /// The persisted variables as last read, and the hash of the chunk they were read from, so
+    /// a transaction start can tell with one comparison whether another writer changed them.
+    persisted: Persisted,
+    /// While set, statements that would write are refused with this reason.
+    read_only: Option<String>,
     last_insert_id: u64,
     /// Parsed table schemas handed from one transaction to the next.
     metas: HashMap<String, TableMeta>,
@@ -65,6 +77,13 @@ pub struct Session {
     /// Scripts parsed before, shared by the copies [`Session::save`] makes: parsing depends
     /// on nothing a statement changes.
     parses: Arc<Mutex<ParseCache>>,
+}
+
+/// Persisted system variables as one chunk of the ref map holds them.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Persisted {
+    hash: Option<Hash>,
+    values: BTreeMap<String, Datum>,
 }
 
 /// A session's state before a statement, to go back to if the statement must run again.
@@ -100,6 +119,7 @@ fn default_variables() -> BTreeMap<String, Datum> {
         ("dolt_force_transaction_commit", Datum::Int(0)),
     ]
     .into_iter()
+    .chain(replication::default_variables())
     .map(|(k, v)| (k.to_string(), v))
     .collect()
 }
@@ -121,8 +141,9 @@ impl Session {
             repo.current_branch().to_string()
         };
         let mut global_variables = default_variables();
-        for (name, value) in load_persisted(store)? {
-            global_variables.insert(name, value);
+        let persisted = load_persisted(&Repo::open(store)?)?;
+        for (name, value) in &persisted.values {
+            global_variables.insert(name.clone(), value.clone());
         }
         Ok(Session {
             now_ms: 0,
@@ -131,6 +152,9 @@ impl Session {
             user_variables: HashMap::new(),
             session_variables: global_variables.clone(),
             global_variables,
+            pinned: BTreeSet::new(),
+            persisted,
+            read_only: None,
             last_insert_id: 0,
             metas: HashMap::new(),
             transactions: 0,
@@ -153,6 +177,25 @@ impl Session {
     pub fn set_user(&mut self, name: &str, email: &str) {
         self.workspace.user_name = name.to_string();
         self.workspace.user_email = email.to_string();
+    }
+
+    /// Makes the session read-only (`Some(reason)`) or writable again (`None`). While read-only,
+    /// every statement that would write (row changes, DDL, version-control procedures that
+    /// change the database, `COMMIT()`) fails with [`ErrorKind::ReadOnly`] and `reason` as its
+    /// message, decided before it runs; reads, SET (SET PERSIST included), USE, checking out an
+    /// existing branch and transactions that wrote nothing go on.
+    pub fn set_read_only(&mut self, reason: Option<String>) {
+        self.read_only = reason;
+    }
+
+    /// Why the session is read-only, if it is.
+    pub fn read_only(&self) -> Option<&str> {
+        self.read_only.as_deref()
+    }
+
+    /// The replication settings the session's variables hold now.
+    pub fn replication(&self) -> Replication {
+        Replication::from_variables(&self.session_variables)
     }
 
     /// Whether a transaction is open, explicit or (with autocommit off) implicit.
@@ -219,6 +262,9 @@ impl Session {
             user_variables: self.user_variables.clone(),
             session_variables: self.session_variables.clone(),
             global_variables: self.global_variables.clone(),
+            pinned: self.pinned.clone(),
+            persisted: self.persisted.clone(),
+            read_only: self.read_only.clone(),
             last_insert_id: self.last_insert_id,
             metas: self.metas.clone(),
             transactions: self.transactions,
@@ -286,21 +332,12 @@ impl Session {
         }
         let mut texts = Vec::with_capacity(args.len());
         for arg in args {
-            let value = match arg {
-                Expr::Literal(value) => value.clone(),
-                Expr::Param(n) => params[*n].clone(),
-                Expr::UserVariable(name) => self
-                    .user_variables
-                    .get(&name.to_ascii_lowercase())
-                    .cloned()
-                    .unwrap_or(Datum::Null),
-                _ => {
-                    return Err(Error::new(
-                        ErrorKind::Unsupported,
-                        format!("{lower} takes literal arguments, parameters or user variables"),
-                    ))
-                }
-            };
+            let value = self.known_argument(arg, params).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Unsupported,
+                    format!("{lower} takes literal arguments, parameters or user variables"),
+                )
+            })?;
             match value {
                 Datum::Null => {
                     return Err(Error::new(
@@ -311,19 +348,113 @@ impl Session {
                 value => texts.push(value.to_text().unwrap_or_default()),
             }
         }
+        // The procedures that reach a remote never meet the statement loop's check.
+        if super::dolt::changes_repository(&lower, Some(&texts), &|_| false) {
+            self.refuse_if_read_only()?;
+        }
         super::dolt::network_call(&lower, &texts)
     }
 
+    /// The value of a procedure argument known before the statement runs: a literal, a
+    /// parameter or a user variable; `None` for an expression.
+    fn known_argument(&self, arg: &Expr, params: &[Datum]) -> Option<Datum> {
+        match arg {
+            Expr::Literal(value) => Some(value.clone()),
+            Expr::Param(n) => Some(params[*n].clone()),
+            Expr::UserVariable(name) => Some(
+                self.user_variables.get(&name.to_ascii_lowercase()).cloned().unwrap_or(Datum::Null),
+            ),
+            _ => None,
+        }
+    }
+
+    /// Fails with the read-only reason when the session is read-only.
+    fn refuse_if_read_only(&self) -> Result<(), Error> {
+        match &self.read_only {
+            Some(reason) => Err(Error::new(ErrorKind::ReadOnly, reason.clone())),
+            None => Ok(()),
+        }
+    }
+
+    /// Refuses `statement` when the session is read-only and the statement could write.
+    fn check_writable(
+        &self,
+        store: &mut dyn ChunkStore,
+        statement: &Statement,
+        params: &[Datum],
+    ) -> Result<(), Error> {
+        if self.read_only.is_none() {
+            return Ok(());
+        }
+        // Only a checkout asks whether a name is a branch, so the repository is read then; a
+        // failed read (chunks to load first) is the statement's failure.
+        let store = RefCell::new(store);
+        let failure = RefCell::new(None);
+        let is_branch = |name: &str| match Repo::open(&mut **store.borrow_mut()) {
+            Ok(repo) => repo.branch_head(name).is_ok(),
+            Err(error) => {
+                *failure.borrow_mut() = Some(error);
+                false
+            }
+        };
+        let mut call_writes = |name: &str, args: &[Expr]| {
+            let texts: Option<Vec<String>> = args
+                .iter()
+                .map(|arg| self.known_argument(arg, params).and_then(|value| value.to_text()))
+                .collect();
+            super::dolt::changes_repository(name, texts.as_deref(), &is_branch)
+        };
+        let writes = replication::writes(statement, &mut call_writes);
+        if let Some(error) = failure.into_inner() {
+            return Err(error.into());
+        }
+        if writes {
+            self.refuse_if_read_only()?;
+        }
+        Ok(())
+    }
+
     fn autocommit(&self) -> bool {
-        self.session_variables.get("autocommit").and_then(Datum::truth) == Some(true)
+        self.switch_on("autocommit")
     }
 
     fn begin(&mut self, store: &mut dyn ChunkStore, explicit: bool) -> Result<(), Error> {
+        let repo = Repo::open(store)?;
+        if repo.config_ref(PERSISTED_VARIABLES_TABLE) != self.persisted.hash {
+            let persisted = load_persisted(&repo)?;
+            self.adopt_persisted(persisted);
+        }
         let metas = std::mem::take(&mut self.metas);
-        let tx = Tx::begin(&Repo::open(store)?, &self.workspace.branch, metas)?;
+        let tx = Tx::begin(&repo, &self.workspace.branch, metas)?;
         self.open = Some(Open { tx, explicit });
         self.transactions += 1;
         Ok(())
+    }
+
+    /// Takes on persisted variables another session or process wrote: each one that changed
+    /// since the session last read them gets its new global value (its default when it is no
+    /// longer persisted), and so does its session value unless the session SET that itself.
+    fn adopt_persisted(&mut self, persisted: Persisted) {
+        let defaults = default_variables();
+        let gone =
+            self.persisted.values.keys().filter(|name| !persisted.values.contains_key(*name));
+        let changed = persisted
+            .values
+            .iter()
+            .filter(|(name, value)| self.persisted.values.get(*name) != Some(value))
+            .map(|(name, value)| (name, Some(value)));
+        let updates: Vec<(String, Datum)> = gone
+            .map(|name| (name, defaults.get(name)))
+            .chain(changed)
+            .filter_map(|(name, value)| Some((name.clone(), value?.clone())))
+            .collect();
+        for (name, value) in updates {
+            if !self.pinned.contains(&name) {
+                self.session_variables.insert(name.clone(), value.clone());
+            }
+            self.global_variables.insert(name, value);
+        }
+        self.persisted = persisted;
     }
 
     /// Ends the open transaction without committing it, keeping its parsed schemas.
@@ -334,10 +465,24 @@ impl Session {
         Some(open)
     }
 
-    /// Commits the open transaction, if any.
+    /// Commits the open transaction, if any. With `dolt_transaction_commit` on, a transaction
+    /// that changed the working set also makes a Dolt commit of every change on the branch, as
+    /// Dolt does. A read-only session commits only transactions that wrote nothing (which one
+    /// made read-only while it had writes pending may hold).
     fn commit(&mut self, store: &mut dyn ChunkStore) -> Result<(), Error> {
+        if self.open.as_ref().is_some_and(|open| open.tx.root != open.tx.base || open.tx.dirty()) {
+            self.refuse_if_read_only()?;
+        }
+        let transaction_commit = self.switch_on("dolt_transaction_commit").then(|| {
+            CommitOptions::new(TRANSACTION_COMMIT_MESSAGE, self.workspace.signature(self.now_ms))
+        });
         let Some(mut open) = self.close() else { return Ok(()) };
-        open.tx.commit(store, &self.workspace.branch)
+        open.tx.commit(store, &self.workspace.branch, transaction_commit.as_ref())
+    }
+
+    /// Whether a switch among the session's variables is on.
+    fn switch_on(&self, name: &str) -> bool {
+        self.session_variables.get(name).and_then(Datum::truth) == Some(true)
     }
 
     fn statement(
@@ -346,6 +491,7 @@ impl Session {
         statement: &Statement,
         params: &[Datum],
     ) -> Result<QueryResult, Error> {
+        self.check_writable(store, statement, params)?;
         match statement {
             Statement::Begin => {
                 self.commit(store)?;
@@ -445,48 +591,43 @@ impl Session {
         store: &mut dyn ChunkStore,
         assignments: &[(VariableTarget, super::ast::Expr)],
     ) -> Result<QueryResult, Error> {
-        // Values are computed first, so a failing assignment changes no variable.
-        let mut values = Vec::with_capacity(assignments.len());
-        for (target, expr) in assignments {
-            let query = super::ast::Query {
-                with: Vec::new(),
-                body: super::ast::SetExpr::Values(vec![vec![expr.clone()]]),
-                order_by: Vec::new(),
-                limit: None,
-                offset: None,
+        // Values are computed and checked first, so a failing assignment changes no variable.
+        // A check that looks at another variable sees the statement's earlier assignments to
+        // the same scope (`global` for GLOBAL and PERSIST).
+        let mut values: Vec<Datum> = Vec::with_capacity(assignments.len());
+        let defaults = default_variables();
+        for (index, (target, expr)) in assignments.iter().enumerate() {
+            let VariableTarget::System { name, scope } = target else {
+                values.push(self.evaluate(store, expr)?);
+                continue;
             };
-            let rows = self.query_rows(store, &query)?;
-            let value = rows
-                .rows
-                .into_iter()
-                .next()
-                .and_then(|r| r.into_iter().next())
-                .unwrap_or(Datum::Null);
-            if let VariableTarget::System { name, .. } = target {
-                let revision = self.revision_variable(name);
-                if revision.is_some_and(|suffix| suffix != "head_ref") {
-                    return Err(Error::new(
+            self.check_settable(name)?;
+            let value = match expr {
+                expr if is_default(expr) => defaults.get(name).cloned().ok_or_else(|| {
+                    Error::new(
                         ErrorKind::BadVariable,
-                        format!("Variable '{name}' is a read only variable"),
-                    ));
+                        format!("Variable '{name}' doesn't have a default value"),
+                    )
+                })?,
+                expr => normalise_variable(name, self.evaluate(store, expr)?)?,
+            };
+            let global = *scope != VariableScope::Session;
+            let current = |other: &str| {
+                let earlier = assignments[..index].iter().zip(&values).rev().find(|((t, _), _)| {
+                    matches!(t, VariableTarget::System { name, scope }
+                        if name == other && (*scope != VariableScope::Session) == global)
+                });
+                match earlier {
+                    Some((_, value)) => Some(value.clone()),
+                    None if global => self.global_variables.get(other).cloned(),
+                    None => self.session_variables.get(other).cloned(),
                 }
-                if revision.is_none() && !self.global_variables.contains_key(name) {
-                    return Err(Error::new(
-                        ErrorKind::UnknownVariable,
-                        format!("Unknown system variable '{name}'"),
-                    ));
-                }
-                if READ_ONLY_VARIABLES.contains(&name.as_str()) {
-                    return Err(Error::new(
-                        ErrorKind::BadVariable,
-                        format!("Variable '{name}' is a read only variable"),
-                    ));
-                }
-            }
-            values.push(normalise_variable(target, value)?);
+            };
+            let value = replication::check_variable(name, value, &current)?;
+            values.push(value);
         }
-        let mut persist = false;
-        for ((target, _), value) in assignments.iter().zip(values) {
+        let mut persisted = Vec::new();
+        for ((target, expr), value) in assignments.iter().zip(values) {
             let autocommit_before = self.autocommit();
             match target {
                 VariableTarget::User(name) => {
@@ -505,14 +646,28 @@ impl Session {
                     )?;
                 }
                 VariableTarget::System { name, scope } => {
+                    let reset = is_default(expr);
                     match scope {
+                        // A session value set to DEFAULT takes the global one and follows it
+                        // again, as in MySQL.
+                        VariableScope::Session if reset => {
+                            self.pinned.remove(name);
+                            self.session_variables
+                                .insert(name.clone(), self.global_variables[name].clone());
+                        }
                         VariableScope::Session => {
+                            self.pinned.insert(name.clone());
                             self.session_variables.insert(name.clone(), value);
                         }
                         VariableScope::Global | VariableScope::Persist => {
                             self.global_variables.insert(name.clone(), value.clone());
-                            self.session_variables.insert(name.clone(), value);
-                            persist |= *scope == VariableScope::Persist;
+                            if !self.pinned.contains(name) {
+                                self.session_variables.insert(name.clone(), value.clone());
+                            }
+                            if *scope == VariableScope::Persist {
+                                // Persisting DEFAULT removes the persisted value.
+                                persisted.push((name.clone(), (!reset).then_some(value)));
+                            }
                         }
                     }
                     if name == "autocommit" && self.autocommit() && !autocommit_before {
@@ -522,10 +677,43 @@ impl Session {
                 }
             }
         }
-        if persist {
-            self.persist_variables(store, assignments)?;
+        if !persisted.is_empty() {
+            self.persist_variables(store, &persisted)?;
         }
         Ok(QueryResult::default())
+    }
+
+    /// The value of a SET's expression, read as a one-row query.
+    fn evaluate(&mut self, store: &mut dyn ChunkStore, expr: &Expr) -> Result<Datum, Error> {
+        let query = super::ast::Query {
+            with: Vec::new(),
+            body: super::ast::SetExpr::Values(vec![vec![expr.clone()]]),
+            order_by: Vec::new(),
+            limit: None,
+            offset: None,
+        };
+        let rows = self.query_rows(store, &query)?;
+        Ok(rows.rows.into_iter().next().and_then(|r| r.into_iter().next()).unwrap_or(Datum::Null))
+    }
+
+    /// Refuses to set a system variable that does not exist or is read-only.
+    fn check_settable(&self, name: &str) -> Result<(), Error> {
+        let revision = self.revision_variable(name);
+        if revision.is_some_and(|suffix| suffix != "head_ref")
+            || READ_ONLY_VARIABLES.contains(&name)
+        {
+            return Err(Error::new(
+                ErrorKind::BadVariable,
+                format!("Variable '{name}' is a read only variable"),
+            ));
+        }
+        if revision.is_none() && !self.global_variables.contains_key(name) {
+            return Err(Error::new(
+                ErrorKind::UnknownVariable,
+                format!("Unknown system variable '{name}'"),
+            ));
+        }
+        Ok(())
     }
 
     /// `USE db` (the session's own database) and `USE db/branch`, which moves the session to
@@ -591,24 +779,30 @@ impl Session {
         exec.query(query, None)
     }
 
-    /// Writes the persisted variables into the repository's ref map, so they survive reopen.
+    /// Writes persisted variables into the repository's ref map, so they survive reopen and
+    /// reach other sessions: each name with its value, or removed for `None`. The values others
+    /// persisted meanwhile are kept; this session takes them on at its next transaction, since
+    /// what it last read no longer matches.
     fn persist_variables(
         &mut self,
         store: &mut dyn ChunkStore,
-        assignments: &[(VariableTarget, super::ast::Expr)],
+        changes: &[(String, Option<Datum>)],
     ) -> Result<(), Error> {
-        let mut persisted = load_persisted(store)?;
-        for (target, _) in assignments {
-            if let VariableTarget::System { name, scope: VariableScope::Persist } = target {
-                persisted.insert(name.clone(), self.global_variables[name].clone());
-            }
-        }
-        let text: String = persisted
-            .iter()
-            .map(|(k, v)| format!("{k}={}\n", v.to_text().unwrap_or_default().replace('\n', " ")))
-            .collect();
         publish_retrying(store, "the repository kept moving while persisting variables", |repo| {
-            let blob = crate::chunk::Chunk::new(text.clone().into_bytes());
+            let mut values = load_persisted(repo)?.values;
+            for (name, value) in changes {
+                match value {
+                    Some(value) => values.insert(name.clone(), value.clone()),
+                    None => values.remove(name),
+                };
+            }
+            let text: String = values
+                .iter()
+                .map(|(k, v)| {
+                    format!("{k}={}\n", v.to_text().unwrap_or_default().replace('\n', " "))
+                })
+                .collect();
+            let blob = crate::chunk::Chunk::new(text.into_bytes());
             let hash = blob.hash();
             repo.store_mut().put(blob).map_err(history::Error::from)?;
             repo.set_config_ref(PERSISTED_VARIABLES_TABLE, Some(hash));
@@ -617,40 +811,46 @@ impl Session {
     }
 }
 
-fn load_persisted(store: &mut dyn ChunkStore) -> Result<BTreeMap<String, Datum>, Error> {
-    let mut out = BTreeMap::new();
-    if store.manifest().map_err(history::Error::from)?.root.is_none() {
-        return Ok(out);
+/// Whether a SET assigns `DEFAULT`. The parser reads an unquoted word on the right of a system
+/// variable as text (`ON`), so the keyword also arrives as the text `DEFAULT`; until it arrives
+/// as [`Expr::Default`] alone, a variable cannot be set to that text.
+fn is_default(expr: &Expr) -> bool {
+    match expr {
+        Expr::Default => true,
+        Expr::Literal(Datum::Text(text)) => text.eq_ignore_ascii_case("default"),
+        _ => false,
     }
-    let repo = Repo::open(store)?;
-    let Some(hash) = repo.config_ref(PERSISTED_VARIABLES_TABLE) else { return Ok(out) };
-    let chunk = repo.store().get(hash).map_err(history::Error::from)?;
-    let text = String::from_utf8_lossy(chunk.data()).into_owned();
-    for line in text.lines() {
-        if let Some((k, v)) = line.split_once('=') {
-            let value = match v.parse::<i64>() {
-                Ok(n) => Datum::Int(n),
-                Err(_) => Datum::Text(v.to_string()),
-            };
-            out.insert(k.to_string(), value);
+}
+
+/// The persisted variables `repo` holds.
+fn load_persisted(repo: &Repo) -> Result<Persisted, Error> {
+    let mut values = BTreeMap::new();
+    let hash = repo.config_ref(PERSISTED_VARIABLES_TABLE);
+    if let Some(hash) = hash {
+        let chunk = repo.store().get(hash).map_err(history::Error::from)?;
+        for line in String::from_utf8_lossy(chunk.data()).lines() {
+            if let Some((k, v)) = line.split_once('=') {
+                let value = match v.parse::<i64>() {
+                    Ok(n) => Datum::Int(n),
+                    Err(_) => Datum::Text(v.to_string()),
+                };
+                values.insert(k.to_string(), value);
+            }
         }
     }
-    Ok(out)
+    Ok(Persisted { hash, values })
 }
 
 /// System variables that are switches take ON/OFF/TRUE/FALSE/1/0.
-fn normalise_variable(target: &VariableTarget, value: Datum) -> Result<Datum, Error> {
-    let VariableTarget::System { name, .. } = target else { return Ok(value) };
-    let switch = matches!(
-        name.as_str(),
-        "autocommit"
-            | "dolt_transaction_commit"
-            | "dolt_replicate_all_heads"
-            | "dolt_async_replication"
-            | "dolt_skip_replication_errors"
-            | "dolt_allow_commit_conflicts"
-            | "dolt_force_transaction_commit"
-    );
+fn normalise_variable(name: &str, value: Datum) -> Result<Datum, Error> {
+    let switch = [
+        "autocommit",
+        "dolt_transaction_commit",
+        "dolt_allow_commit_conflicts",
+        "dolt_force_transaction_commit",
+    ]
+    .contains(&name)
+        || replication::SWITCHES.contains(&name);
     if !switch {
         return Ok(value);
     }

@@ -4,7 +4,7 @@
 //! retried when another writer won the race.
 
 use crate::chunk::{ChunkStore, Hash};
-use crate::history::{self, Repo, RootValue, Signature};
+use crate::history::{self, CommitOptions, Repo, RootValue, Signature};
 
 use super::error::{Error, ErrorKind};
 
@@ -62,13 +62,16 @@ pub(super) fn publish_retrying<T>(
 }
 
 /// Makes `ours` (a transaction's root, begun from `base`) the branch's working root, merging
-/// it with whatever other transactions committed to the branch since `base`.
+/// it with whatever other transactions committed to the branch since `base`; with
+/// `dolt_commit`, also stages and commits every change on the branch in the same publish
+/// (`dolt_transaction_commit`), unless that leaves nothing to commit.
 pub(super) fn publish_working_root(
     store: &mut dyn ChunkStore,
     branch: &str,
     base: &RootValue,
     ours: &RootValue,
     gc_marker: Option<Hash>,
+    dolt_commit: Option<&CommitOptions>,
 ) -> Result<(), Error> {
     if ours == base {
         return Ok(());
@@ -100,6 +103,13 @@ pub(super) fn publish_working_root(
                 merge.root
             };
             repo.set_working_root(branch, &merged)?;
+            if let Some(options) = dolt_commit {
+                repo.add(branch, None)?;
+                match repo.commit_staged(branch, options) {
+                    Ok(_) | Err(history::Error::NothingToCommit) => {}
+                    Err(error) => return Err(error.into()),
+                }
+            }
             Ok(())
         },
     )

@@ -53,6 +53,27 @@ pub(super) fn is_function(name: &str) -> bool {
     ) || procedures::is_procedure(name)
 }
 
+/// Whether calling the procedure or function `name` with `args` (`None` when they are known
+/// only as it runs) would change this database. Checking out an existing branch only moves the
+/// session; copying to a backup, restoring one or cloning makes or changes another database.
+/// The read-only functions and unknown names change nothing (an unknown one fails as it runs).
+pub(super) fn changes_repository(
+    name: &str,
+    args: Option<&[String]>,
+    is_branch: &dyn Fn(&str) -> bool,
+) -> bool {
+    let verb = || args.map(|args| args.iter().find(|a| !a.starts_with('-')).map(String::as_str));
+    match name {
+        "commit" => true,
+        "dolt_checkout" => {
+            !matches!(args, Some([branch]) if !branch.starts_with('-') && is_branch(branch))
+        }
+        "dolt_backup" => !matches!(verb(), Some(Some("sync" | "sync-url" | "restore"))),
+        "dolt_clone" => false,
+        _ => procedures::is_procedure(name),
+    }
+}
+
 /// Evaluates one of the functions [`is_function`] names.
 pub(super) fn function(exec: &mut Exec, name: &str, args: Vec<Datum>) -> Result<Datum, Error> {
     if procedures::is_procedure(name) {
@@ -81,7 +102,7 @@ fn text_arg(function: &str, value: &Datum) -> Result<String, Error> {
 
 /// The transaction's working root as it stands, its uncommitted changes included.
 fn working_root(exec: &mut Exec) -> Result<RootValue, Error> {
-    if !exec.tx.tables.values().any(|t| t.dirty) {
+    if !exec.tx.dirty() {
         return Ok(exec.tx.root.clone());
     }
     let mut copy = exec.tx.clone();
@@ -95,7 +116,7 @@ fn change_history<T>(
     exec: &mut Exec,
     mut change: impl FnMut(&mut Repo, &mut super::Workspace) -> Result<T, Error>,
 ) -> Result<T, Error> {
-    exec.tx.commit(&mut *exec.store, &exec.workspace.branch)?;
+    exec.tx.commit(&mut *exec.store, &exec.workspace.branch, None)?;
     exec.undo.clear();
     let mut workspace = exec.workspace.clone();
     let value = publish_retrying(

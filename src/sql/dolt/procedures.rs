@@ -810,7 +810,7 @@ fn gc(exec: &mut Exec, args: &[String]) -> Result<Rows, Error> {
             "cannot supply both --shallow and --full to dolt_gc: error: invalid usage",
         ));
     }
-    exec.tx.commit(&mut *exec.store, &exec.workspace.branch)?;
+    exec.tx.commit(&mut *exec.store, &exec.workspace.branch, None)?;
     let mut collected = false;
     for _ in 0..GC_ATTEMPTS_MAX {
         match Repo::open(&mut *exec.store)?.gc() {
