@@ -7,52 +7,15 @@
 
 use std::cell::Cell;
 use std::collections::HashSet;
-use std::path::PathBuf;
 use std::rc::Rc;
 
 use cambium::chunk::{Chunk, Error as StoreError, GcStats, Hash, Manifest, MemoryStore};
-use cambium::db::{ready, Backend, Database, Durability, Options, Storage, Store};
+use cambium::db::{ready, Backend, Database, Durability, Storage, Store};
 use cambium::sql::Session;
 
-/// A directory of its own under the temporary directory, removed when dropped.
-struct TempDir(PathBuf);
+mod support;
 
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let path =
-            std::env::temp_dir().join(format!("cambium-database-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("create the test directory");
-        TempDir(path)
-    }
-
-    fn storage(&self) -> Storage {
-        Storage::Files { dir: self.0.to_string_lossy().into_owned() }
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn options(storage: Storage) -> Options {
-    let mut options = Options::new(storage);
-    options.clock = Box::new(|| 1_700_000_000_000);
-    options
-}
-
-fn open(name: &str, storage: Storage) -> Database {
-    ready(Database::open(name, options(storage))).unwrap_or_else(|e| panic!("open {name}: {e}"))
-}
-
-/// The rows of the last statement of `sql`, each cell as text.
-fn rows<B: Backend>(db: &mut Database<B>, sql: &str) -> Vec<Vec<String>> {
-    let results = ready(db.execute(sql, &[])).unwrap_or_else(|e| panic!("{sql}: {e}"));
-    let last = results.last().expect("a result");
-    last.rows.iter().map(|row| row.iter().map(|d| d.to_string()).collect()).collect()
-}
+use support::databases::{open, options, rows, TempDir};
 
 fn one<B: Backend>(db: &mut Database<B>, sql: &str) -> String {
     rows(db, sql)[0][0].clone()
@@ -78,38 +41,38 @@ fn a_memory_database_reopens_by_name() {
 
 #[test]
 fn a_files_database_reopens_in_its_last_published_state() {
-    let dir = TempDir::new("reopen");
-    let mut db = open("shop", dir.storage());
+    let dir = TempDir::new("database", "reopen");
+    let mut db = open("shop", dir.storage(""));
     rows(&mut db, "CREATE TABLE t (id INT PRIMARY KEY, v TEXT)");
     rows(&mut db, "INSERT INTO t VALUES (1, 'one')");
     rows(&mut db, "BEGIN");
     rows(&mut db, "INSERT INTO t VALUES (2, 'never committed')");
     db.close();
-    assert!(dir.0.join("shop").is_dir(), "the store lives in <dir>/<name>");
-    let mut again = open("shop", dir.storage());
+    assert!(dir.path().join("shop").is_dir(), "the store lives in <dir>/<name>");
+    let mut again = open("shop", dir.storage(""));
     assert_eq!(rows(&mut again, "SELECT id, v FROM t"), vec![vec!["1", "one"]]);
 }
 
 #[test]
 fn bad_names_are_refused_and_create_nothing() {
-    let dir = TempDir::new("names");
+    let dir = TempDir::new("database", "names");
     for name in ["", "a/b", "..", "-flag", "sp ace", &"x".repeat(65)] {
-        let error = ready(Database::open(name, options(dir.storage())))
+        let error = ready(Database::open(name, options(dir.storage(""))))
             .err()
             .unwrap_or_else(|| panic!("{name:?} was accepted"));
         assert_eq!(error.code(), "bad_database_name", "{name:?}: {error}");
     }
-    assert_eq!(std::fs::read_dir(&dir.0).expect("dir").count(), 0);
+    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
     let error = ready(Database::open("web", options(Storage::IndexedDb))).err().expect("native");
     assert_eq!(error.code(), "storage_unavailable");
 }
 
 #[test]
 fn two_databases_on_one_directory_lose_no_write() {
-    let dir = TempDir::new("two");
-    let mut a = open("db", dir.storage());
+    let dir = TempDir::new("database", "two");
+    let mut a = open("db", dir.storage(""));
     rows(&mut a, "CREATE TABLE t (id INT PRIMARY KEY, who TEXT)");
-    let mut b = open("db", dir.storage());
+    let mut b = open("db", dir.storage(""));
     rows(&mut b, "BEGIN");
     for i in 0..40 {
         rows(&mut a, &format!("INSERT INTO t VALUES ({i}, 'a')"));
@@ -125,8 +88,8 @@ fn two_databases_on_one_directory_lose_no_write() {
 /// program, on memory and on files, and not of its own writes nor of another database's.
 #[test]
 fn change_listeners_hear_other_objects_of_the_database() {
-    let dir = TempDir::new("changes");
-    for storage in [Storage::Memory, dir.storage()] {
+    let dir = TempDir::new("database", "changes");
+    for storage in [Storage::Memory, dir.storage("")] {
         let mut a = open("watched", storage.clone());
         let mut b = open("watched", storage.clone());
         let mut other = open("unwatched", storage.clone());
@@ -405,8 +368,8 @@ fn a_failed_flush_reports_the_store_error_and_changes_nothing() {
 
 #[test]
 fn fsck_and_gc_run_through_the_facade() {
-    let dir = TempDir::new("gc");
-    let mut db = open("gc", dir.storage());
+    let dir = TempDir::new("database", "gc");
+    let mut db = open("gc", dir.storage(""));
     rows(&mut db, "CREATE TABLE t (id INT PRIMARY KEY, v TEXT)");
     for i in 0..30 {
         rows(&mut db, &format!("INSERT INTO t VALUES ({i}, '{}')", "v".repeat(200)));
@@ -428,7 +391,7 @@ fn fsck_and_gc_run_through_the_facade() {
     let report = ready(db.fsck()).expect("fsck");
     assert!(report.is_clean(), "{report}");
     drop(db);
-    let mut again = open("gc", dir.storage());
+    let mut again = open("gc", dir.storage(""));
     assert_eq!(one(&mut again, "SELECT COUNT(*) FROM t"), "20");
     assert_eq!(one(&mut again, "SELECT COUNT(*) FROM t AS OF 'HEAD~1'"), "30");
 }

@@ -7,62 +7,17 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use std::cell::RefCell;
-use std::path::PathBuf;
 use std::rc::Rc;
 
 use cambium::chunk::ChunkStore;
-use cambium::db::{ready, Database, Options, Storage};
+use cambium::db::{ready, Database};
 use cambium::history::RefMap;
 use cambium::platform::files::{FileStore, NativeFiles};
 use cambium::sync::{Limits, Progress, Step, Transfer};
 
-/// A directory of its own under the temporary directory, removed when dropped.
-struct TempDir(PathBuf);
+mod support;
 
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let path =
-            std::env::temp_dir().join(format!("cambium-remote-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("create the test directory");
-        TempDir(path)
-    }
-
-    fn storage(&self, sub: &str) -> Storage {
-        Storage::Files { dir: self.0.join(sub).to_string_lossy().into_owned() }
-    }
-
-    fn url(&self, database: &str) -> String {
-        format!("file://{}", self.0.join("remote").join(database).to_string_lossy())
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn options(storage: Storage) -> Options {
-    let mut options = Options::new(storage);
-    options.clock = Box::new(|| 1_700_000_000_000);
-    options
-}
-
-fn open(name: &str, storage: Storage) -> Database {
-    ready(Database::open(name, options(storage))).unwrap_or_else(|e| panic!("open {name}: {e}"))
-}
-
-fn run(db: &mut Database, sql: &str) -> Vec<Vec<String>> {
-    let results = ready(db.execute(sql, &[])).unwrap_or_else(|e| panic!("{sql}: {e}"));
-    let last = results.last().expect("a result");
-    last.rows.iter().map(|row| row.iter().map(|d| d.to_string()).collect()).collect()
-}
-
-fn fails(db: &mut Database, sql: &str) -> (String, String) {
-    let error = ready(db.execute(sql, &[])).expect_err(sql);
-    (error.code().to_string(), error.message().to_string())
-}
+use support::databases::{fails, open, options, rows as run, TempDir};
 
 fn ids(db: &mut Database) -> Vec<String> {
     run(db, "SELECT id FROM t ORDER BY id").into_iter().map(|row| row[0].clone()).collect()
@@ -87,7 +42,7 @@ fn clone(dir: &TempDir, name: &str) -> Database {
 
 #[test]
 fn push_clone_and_pull_carry_commits_both_ways() {
-    let dir = TempDir::new("roundtrip");
+    let dir = TempDir::new("remote", "roundtrip");
     let mut a = pushed(&dir);
     let mut b = clone(&dir, "b");
     assert_eq!(ids(&mut b), ["1", "2"]);
@@ -117,7 +72,7 @@ fn push_clone_and_pull_carry_commits_both_ways() {
 
 #[test]
 fn a_push_behind_the_remote_is_refused_until_pulled_and_merged() {
-    let dir = TempDir::new("diverged");
+    let dir = TempDir::new("remote", "diverged");
     let mut a = pushed(&dir);
     let mut b = clone(&dir, "b");
     run(&mut b, "INSERT INTO t VALUES (10, 'from b')");
@@ -149,7 +104,7 @@ fn a_push_behind_the_remote_is_refused_until_pulled_and_merged() {
 
 #[test]
 fn branches_and_tags_push_fetch_and_prune() {
-    let dir = TempDir::new("branches");
+    let dir = TempDir::new("remote", "branches");
     let mut a = pushed(&dir);
     run(&mut a, "CALL dolt_checkout('-b', 'feature')");
     run(&mut a, "INSERT INTO t VALUES (5, 'five')");
@@ -183,7 +138,7 @@ fn branches_and_tags_push_fetch_and_prune() {
 
 #[test]
 fn a_backup_carries_uncommitted_work_and_restores_it() {
-    let dir = TempDir::new("backup");
+    let dir = TempDir::new("remote", "backup");
     let mut a = pushed(&dir);
     run(&mut a, "INSERT INTO t VALUES (7, 'uncommitted')");
     run(&mut a, &format!("CALL dolt_backup('add', 'bak', '{}')", dir.url("bak")));
@@ -204,7 +159,7 @@ fn a_backup_carries_uncommitted_work_and_restores_it() {
 
 #[test]
 fn unknown_remotes_and_bad_arguments_are_named() {
-    let dir = TempDir::new("errors");
+    let dir = TempDir::new("remote", "errors");
     let mut a = pushed(&dir);
     let (code, message) = fails(&mut a, "CALL dolt_push('broken', 'main')");
     assert_eq!((code.as_str(), message.as_str()), ("sql_history", "remote not found: 'broken'"));
@@ -225,7 +180,7 @@ fn unknown_remotes_and_bad_arguments_are_named() {
 
 #[test]
 fn a_fetch_when_nothing_changed_moves_nothing_and_a_change_is_still_seen() {
-    let dir = TempDir::new("unchanged");
+    let dir = TempDir::new("remote", "unchanged");
     let mut a = pushed(&dir);
     let mut b = clone(&dir, "b");
     let first = run(&mut b, "CALL dolt_fetch('origin')");
@@ -247,7 +202,7 @@ fn a_fetch_when_nothing_changed_moves_nothing_and_a_change_is_still_seen() {
 
 #[test]
 fn a_clone_cut_off_part_way_is_finished_by_cloning_again() {
-    let dir = TempDir::new("resume");
+    let dir = TempDir::new("remote", "resume");
     let mut a = pushed(&dir);
     let values: Vec<String> = (100..3_000).map(|i| format!("({i}, 'row {i}')")).collect();
     run(&mut a, &format!("INSERT INTO t VALUES {}", values.join(",")));
@@ -255,9 +210,9 @@ fn a_clone_cut_off_part_way_is_finished_by_cloning_again() {
     run(&mut a, "CALL dolt_push('origin', 'main')");
 
     // Part of a clone arrives in the new database's store: a few batches, children first.
-    let remote = FileStore::open(NativeFiles::open(dir.0.join("remote/db")).expect("files"))
+    let remote = FileStore::open(NativeFiles::open(dir.path().join("remote/db")).expect("files"))
         .expect("the remote's store");
-    let target = dir.0.join("b").join("b");
+    let target = dir.path().join("b").join("b");
     let mut store = FileStore::open(NativeFiles::open(&target).expect("files")).expect("store");
     let root = remote.manifest().expect("manifest").root.expect("published");
     let refs = RefMap::read(&remote, root).expect("refs");
@@ -301,7 +256,7 @@ fn a_clone_cut_off_part_way_is_finished_by_cloning_again() {
 
 #[test]
 fn clone_and_fetch_report_their_progress() {
-    let dir = TempDir::new("progress");
+    let dir = TempDir::new("remote", "progress");
     let mut a = pushed(&dir);
     let values: Vec<String> = (100..2_000).map(|i| format!("({i}, 'row {i}')")).collect();
     run(&mut a, &format!("INSERT INTO t VALUES {}", values.join(",")));
@@ -338,7 +293,7 @@ fn clone_and_fetch_report_their_progress() {
 
 #[test]
 fn dolt_clone_and_backup_restore_in_sql_make_a_database_beside_this_one() {
-    let dir = TempDir::new("sqlclone");
+    let dir = TempDir::new("remote", "sqlclone");
     let mut a = pushed(&dir);
     let cloned = run(&mut a, &format!("CALL dolt_clone('{}')", dir.url("db")));
     assert!(cloned[0][1].contains("into database 'db'"), "{cloned:?}");

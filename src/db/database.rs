@@ -19,6 +19,7 @@ use super::changes::{Listener, Watch};
 use super::{Durability, Error};
 
 mod network;
+mod replication;
 
 /// Times one statement runs again because another writer published first, before it fails
 /// with a retryable error.
@@ -199,12 +200,21 @@ impl<B: Backend> Database<B> {
         let mut results = Vec::with_capacity(statements.len());
         for bound in &statements {
             let values = &params[bound.params.clone()];
-            if let Some(call) = self.session.network_call(&bound.statement, values)? {
-                results.push(self.network(call).await?);
-                continue;
+            let mut warnings = Vec::new();
+            let primary = self.before_statement(&bound.statement, &mut warnings).await?;
+            let mut result = match self.session.network_call(&bound.statement, values)? {
+                Some(call) => self.network(call).await?,
+                None => {
+                    let light =
+                        !may_change_history && keeps_transaction(&self.session, &bound.statement);
+                    self.statement(&bound.statement, values, light).await?
+                }
+            };
+            if let Some(primary) = primary {
+                self.replicate(primary, &mut warnings).await?;
             }
-            let light = !may_change_history && keeps_transaction(&self.session, &bound.statement);
-            results.push(self.statement(&bound.statement, values, light).await?);
+            replication::add_warnings(&mut result, &warnings);
+            results.push(result);
         }
         Ok(results)
     }

@@ -5,7 +5,8 @@
 //! Each list is one chunk of text, one entry per line, fields separated by tabs: `name`, `url`
 //! for remotes and backups, and for a remote the manifest its last complete fetch saw (so the
 //! next fetch asks "anything new?" with one conditional request); `branch`, `remote`, `remote
-//! branch` for upstreams. Names follow
+//! branch` for upstreams; `remote`, `epoch`, `state` for the remotes this database replicates
+//! to as a primary (see [`Primary`]). Names follow
 //! the ref name rules and URLs are `http://`, `https://` or `file://`, so neither holds a tab
 //! or a line break.
 
@@ -16,6 +17,7 @@ use crate::history::{self, validate_ref_name, Repo};
 pub const REMOTES_DOCUMENT: &str = "remotes";
 pub const BACKUPS_DOCUMENT: &str = "backups";
 pub const UPSTREAMS_DOCUMENT: &str = "upstreams";
+pub const PRIMARIES_DOCUMENT: &str = "primaries";
 
 /// Entries one list holds at most.
 pub const ENTRIES_MAX: usize = 256;
@@ -245,4 +247,33 @@ fn what_of(document: &str) -> &'static str {
     } else {
         "remote"
     }
+}
+
+/// This database's standing as the primary that replicates to a remote: the remote's epoch it
+/// writes at, and whether a newer primary has fenced it off (its pushes expect an epoch the
+/// remote has left behind, so the remote refuses them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Primary {
+    pub epoch: u64,
+    pub fenced: bool,
+}
+
+/// The standing recorded for remote `name`, if this database ever replicated to it.
+pub fn primary(repo: &Repo, name: &str) -> Result<Option<Primary>, Error> {
+    let list = List::read(repo, PRIMARIES_DOCUMENT)?;
+    let Some([epoch, state]) = list.get(name) else { return Ok(None) };
+    let epoch = epoch.parse().map_err(|_| Error::Malformed("a primary's epoch is not a number"))?;
+    match state.as_str() {
+        "primary" => Ok(Some(Primary { epoch, fenced: false })),
+        "fenced" => Ok(Some(Primary { epoch, fenced: true })),
+        _ => Err(Error::Malformed("a primary's state is neither primary nor fenced")),
+    }
+}
+
+/// Records this database's standing as the primary replicating to remote `name`.
+pub fn set_primary(repo: &mut Repo, name: &str, primary: Primary) -> Result<(), Error> {
+    let mut list = List::read(repo, PRIMARIES_DOCUMENT)?;
+    let state = if primary.fenced { "fenced" } else { "primary" };
+    list.set(vec![name.to_string(), primary.epoch.to_string(), state.to_string()], "primary")?;
+    list.write(repo, PRIMARIES_DOCUMENT)
 }

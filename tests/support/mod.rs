@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod databases;
+
 use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
 

@@ -208,7 +208,17 @@ fn remote_failed(name: &str, error: Error) -> Error {
     Error::new(error.code(), format!("remote '{name}': {}", error.message()))
 }
 
-fn status(message: String) -> QueryResult {
+/// The refusal of a primary's push once a newer primary took over remote `name`.
+pub(super) fn fenced(name: &str, epoch: u64, held: u64) -> Error {
+    Error::new(
+        "fenced",
+        format!(
+            "remote '{name}' has a newer primary (epoch {epoch}; this database wrote at epoch {held}): this database is read-only now, and CALL dolt_promote('{name}') makes it the primary again"
+        ),
+    )
+}
+
+pub(super) fn status(message: String) -> QueryResult {
     QueryResult {
         columns: vec!["status".into(), "message".into()],
         rows: vec![vec![Datum::Int(0), Datum::Text(message)]],
@@ -225,7 +235,7 @@ impl<B: Backend> Database<B> {
             }
             NetworkCall::Fetch { remote, branches, prune } => {
                 let remote = remote.unwrap_or_else(|| "origin".to_string());
-                let progress = self.fetch(&remote, &branches, prune).await?;
+                let (progress, _) = self.fetch(&remote, &branches, prune).await?;
                 Ok(status(format!("fetched {} chunks", progress.written_chunks)))
             }
             NetworkCall::Pull { remote, branch, merge_flags } => {
@@ -250,6 +260,7 @@ impl<B: Backend> Database<B> {
                 Database::clone_from(&url, &name, options, &remote, branch.as_deref()).await?;
                 Ok(status(format!("cloned {url} into database '{name}'")))
             }
+            NetworkCall::Promote { remote } => self.promote(&remote).await,
             NetworkCall::BackupRestore { url, name, force } => {
                 if force {
                     return Err(Error::new(
@@ -274,11 +285,15 @@ impl<B: Backend> Database<B> {
 
     /// The bearer token for the remote at `url`, from the credentials the database was
     /// opened with.
-    fn token(&self, url: &str) -> Option<String> {
+    pub(super) fn token(&self, url: &str) -> Option<String> {
         self.credentials.as_ref().and_then(|credentials| credentials(url))
     }
 
-    async fn configured_url(&mut self, backup: bool, name: &str) -> Result<String, Error> {
+    pub(super) async fn configured_url(
+        &mut self,
+        backup: bool,
+        name: &str,
+    ) -> Result<String, Error> {
         let name = name.to_string();
         self.engine
             .drive(&mut (), |_, cache| sql::configured_url(&Repo::open(cache)?, backup, &name))
@@ -301,6 +316,33 @@ impl<B: Backend> Database<B> {
                 sql::plan_push(&Repo::open(cache)?, &branch, remote, refspecs, set_upstream)
             })
             .await?;
+        self.push_plan(&plan, force, None).await?;
+        let lines: Vec<String> = plan
+            .updates
+            .iter()
+            .map(|update| {
+                let short = update.remote_ref.rsplit_once('/').map_or("", |(_, n)| n);
+                match update.target {
+                    Some(_) => format!(" * {} -> {short}", update.local),
+                    None => format!(" - [deleted] {short}"),
+                }
+            })
+            .collect();
+        Ok(status(format!("To {}\n{}", plan.url, lines.join("\n"))))
+    }
+
+    /// Carries out a push: copies what the plan's refs reach, swaps the remote's refs if every
+    /// branch moves forward (or `force`), retrying a lost swap, then records the
+    /// remote-tracking branches here. A primary passes the remote's epoch it writes at as
+    /// `held_epoch`, and the push is refused as `fenced` once the remote has moved past it.
+    /// Answers the epoch the remote is at.
+    pub(super) async fn push_plan(
+        &mut self,
+        plan: &PushPlan,
+        force: bool,
+        held_epoch: Option<u64>,
+    ) -> Result<u64, Error> {
+        let branch = self.session.branch().to_string();
         let name = plan.remote.clone();
         let mut store = RemoteStore::open(&plan.url, self.token(&plan.url))
             .map_err(|e| remote_failed(&name, e))?;
@@ -310,12 +352,15 @@ impl<B: Backend> Database<B> {
             .filter_map(|update| update.target.map(|target| (update.remote_ref.as_str(), target)))
             .collect();
         let mut sent = false;
-        let mut swapped = false;
+        let mut swapped = None;
         for _ in 0..SWAP_ATTEMPTS_MAX {
             let (current, remote_refs) = remote_refs(&store, None)
                 .await
                 .map_err(|e| remote_failed(&name, e))?
                 .expect("asked without a manifest seen");
+            if let Some(held) = held_epoch.filter(|held| current.epoch > *held) {
+                return Err(fenced(&name, current.epoch, held));
+            }
             let remote_refs = remote_refs
                 .unwrap_or_else(|| RefMap { head: branch.clone(), refs: BTreeMap::new() });
             let decided = self
@@ -333,7 +378,7 @@ impl<B: Backend> Database<B> {
             let refs =
                 decided.map_err(|rejection| Error::new("non_fast_forward", rejection.message))?;
             if refs == remote_refs {
-                swapped = true;
+                swapped = Some(current.epoch);
                 break;
             }
             if !sent {
@@ -347,40 +392,32 @@ impl<B: Backend> Database<B> {
             store.put(chunk)?;
             match store.flush(&current, &next, Durability::Strict).await {
                 Ok(()) => {
-                    swapped = true;
+                    swapped = Some(current.epoch);
                     break;
                 }
                 Err(chunk::Error::Conflict { .. }) => continue,
+                Err(chunk::Error::Fenced { current: now }) => {
+                    return Err(fenced(&name, now.epoch, current.epoch))
+                }
                 Err(error) => return Err(remote_failed(&name, error.into())),
             }
         }
-        if !swapped {
+        let Some(epoch) = swapped else {
             return Err(Error::new(
                 "busy",
                 format!(
                     "remote '{name}': other writers kept pushing first; nothing was pushed, retry"
                 ),
             ));
-        }
+        };
         self.engine
             .drive(&mut (), |_, cache| {
                 let mut repo = Repo::open(cache)?;
-                sql::after_push(&mut repo, &plan)?;
+                sql::after_push(&mut repo, plan)?;
                 repo.publish().map_err(sql::Error::from)
             })
             .await?;
-        let lines: Vec<String> = plan
-            .updates
-            .iter()
-            .map(|update| {
-                let short = update.remote_ref.rsplit_once('/').map_or("", |(_, n)| n);
-                match update.target {
-                    Some(_) => format!(" * {} -> {short}", update.local),
-                    None => format!(" - [deleted] {short}"),
-                }
-            })
-            .collect();
-        Ok(status(format!("To {}\n{}", plan.url, lines.join("\n"))))
+        Ok(epoch)
     }
 
     /// Gets what `wants` reach to the remote: as one pack of what its branches' commits lack,
@@ -431,13 +468,14 @@ impl<B: Backend> Database<B> {
     }
 
     /// `dolt_fetch`: copies what the remote's branches (or `branches`) and tags reach, then
-    /// moves the remote-tracking branches in one publish.
+    /// moves the remote-tracking branches in one publish. Also answers the remote's refs,
+    /// unless the remote answered that they had not changed since the last full fetch.
     pub(super) async fn fetch(
         &mut self,
         remote: &str,
         branches: &[String],
         prune: bool,
-    ) -> Result<Progress, Error> {
+    ) -> Result<(Progress, Option<RefMap>), Error> {
         let (url, seen) = self
             .engine
             .drive(&mut (), |_, cache| {
@@ -457,7 +495,7 @@ impl<B: Backend> Database<B> {
         let seen = seen.filter(|_| full && !prune);
         let answer =
             remote_refs(&store, seen.as_ref()).await.map_err(|e| remote_failed(remote, e))?;
-        let Some((current, remote_refs)) = answer else { return Ok(Progress::default()) };
+        let Some((current, remote_refs)) = answer else { return Ok((Progress::default(), None)) };
         let Some(remote_refs) = remote_refs else {
             return Err(Error::new(
                 "remote_empty",
@@ -520,7 +558,7 @@ impl<B: Backend> Database<B> {
                 repo.publish().map_err(sql::Error::from)
             })
             .await?;
-        Ok(progress)
+        Ok((progress, Some(remote_refs)))
     }
 
     /// `dolt_pull`: fetches the branch, then merges its remote-tracking branch into the

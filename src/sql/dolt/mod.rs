@@ -16,6 +16,7 @@ mod diff_tables;
 mod log;
 mod procedures;
 mod remotes;
+mod replica;
 mod revisions;
 mod tables;
 
@@ -32,6 +33,7 @@ pub use remotes::{
     after_push, apply_fetch, configured_url, decide_push, fetch_roots, network_call, plan_push,
     pull_source, NetworkCall, PushPlan, PushUpdate, Rejection, NETWORK_PROCEDURES,
 };
+pub use replica::{apply_replica, replicated_refs, replication_plan, ReplicaChange};
 pub(super) use revisions::{
     is_own_branch, meta_as_of, meta_in_revision, read_as_of, read_revision, variable,
 };
@@ -70,6 +72,8 @@ pub(super) fn changes_repository(
         }
         "dolt_backup" => !matches!(verb(), Some(Some("sync" | "sync-url" | "restore"))),
         "dolt_clone" => false,
+        // Promotion is how a read replica, or a primary fenced off, becomes writable.
+        "dolt_promote" => false,
         _ => procedures::is_procedure(name),
     }
 }

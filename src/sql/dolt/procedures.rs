@@ -38,6 +38,7 @@ const PROCEDURES: &[&str] = &[
     "dolt_remote",
     "dolt_backup",
     "dolt_push",
+    "dolt_promote",
     "dolt_fetch",
     "dolt_pull",
     "dolt_clone",

@@ -16,7 +16,8 @@ use super::args::{option, parse, switch, Flag};
 use super::{change_history, rows};
 
 /// Procedures that move data to or from a remote: the `db` layer runs them.
-pub const NETWORK_PROCEDURES: &[&str] = &["dolt_push", "dolt_fetch", "dolt_pull", "dolt_clone"];
+pub const NETWORK_PROCEDURES: &[&str] =
+    &["dolt_push", "dolt_fetch", "dolt_pull", "dolt_clone", "dolt_promote"];
 
 /// What a procedure that reaches a remote asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,6 +39,9 @@ pub enum NetworkCall {
     BackupSyncUrl { url: String },
     /// `dolt_backup('restore', URL, NAME)`: a new database from a backup.
     BackupRestore { url: String, name: String, force: bool },
+    /// `dolt_promote([REMOTE])` (Cambium's): this database becomes the primary that replicates
+    /// to the remote (`origin` by default), fencing off the one before it.
+    Promote { remote: String },
 }
 
 fn usage(message: impl Into<String>) -> Error {
@@ -104,6 +108,14 @@ pub fn network_call(procedure: &str, args: &[String]) -> Result<Option<NetworkCa
             }
             let mut positional = std::mem::take(&mut parsed.positional).into_iter();
             NetworkCall::Pull { remote: positional.next(), branch: positional.next(), merge_flags }
+        }
+        "dolt_promote" => {
+            let parsed = parse(procedure, &[], args)?;
+            match parsed.positional.as_slice() {
+                [] => NetworkCall::Promote { remote: "origin".into() },
+                [remote] => NetworkCall::Promote { remote: remote.clone() },
+                _ => return Err(usage("dolt_promote takes at most the name of a remote")),
+            }
         }
         "dolt_clone" => {
             const FLAGS: &[Flag] = &[option("remote", None), option("branch", Some('b'))];

@@ -1577,6 +1577,16 @@ impl Parser<'_> {
                     Kind::SystemVariable(name) if scope.is_some() && !name.contains('.') => {
                         name.to_lowercase()
                     }
+                    // Dolt's documentation writes `SET PERSIST @@GLOBAL.x = v`: the keyword
+                    // says the scope and the prefix agrees with it.
+                    Kind::SystemVariable(name)
+                        if matches!(
+                            scope,
+                            Some(VariableScope::Global | VariableScope::Persist)
+                        ) && name.to_lowercase().starts_with("global.") =>
+                    {
+                        name["global.".len()..].to_lowercase()
+                    }
                     _ => return Err(bad(self, token)),
                 };
                 Ok(VariableTarget::System { name, scope: scope.unwrap_or(VariableScope::Session) })
