@@ -100,6 +100,8 @@ export interface ChangeEvent {
 /**
  * Every failure is an `Error` with a stable `code` (`sql_syntax`, `sql_bad_argument`,
  * `nothing_to_commit`, `sql_serialization_failure` (retryable), `closed`, `bad_option`, ...).
+ * `sql_read_only` refuses a statement that would write in a read-only database (a read
+ * replica); its `message` says why the database is read-only.
  */
 export interface CambiumError extends Error {
   code: string;

@@ -852,6 +852,45 @@ describe('config', () => {
     fails(dir, ['config', '--global'], /exactly one of --add/, { home });
     fails(dir, ['config', '--global', '--local', '--list'], /cannot be used together/, { home });
   });
+
+  test('sqlserver.global.<variable> is the persisted variable of the database, as SET PERSIST sets it', () => {
+    const dir = freshDir();
+    fails(dir, ['config', '--local', '--add', 'sqlserver.global.dolt_replicate_to_remote', 'origin'], /not a valid cambium repository/);
+    ok(dir, ['init']);
+    // The replication seed's commands.
+    assert.equal(ok(dir, ['config', '--add', '--local', 'sqlserver.global.dolt_replicate_to_remote', 'origin']), 'Config successfully updated.\n');
+    assert.equal(ok(dir, ['sql', '-r', 'csv', '-q', 'SELECT @@GLOBAL.dolt_replicate_to_remote AS v']), 'v\norigin\n');
+    assert.equal(ok(dir, ['config', '--local', '--get', 'sqlserver.global.dolt_replicate_to_remote']), 'origin\n');
+    assert.match(ok(dir, ['config', '--list']), /^sqlserver\.global\.dolt_replicate_to_remote = origin$/m);
+    assert.equal(ok(dir, ['config', '--unset', '--local', 'sqlserver.global.dolt_replicate_to_remote']), 'Config successfully updated.\n');
+    assert.equal(ok(dir, ['sql', '-r', 'csv', '-q', "SELECT @@GLOBAL.dolt_replicate_to_remote = '' AS v"]), 'v\n1\n');
+    assert.doesNotMatch(ok(dir, ['config', '--local', '--list']), /sqlserver/);
+    fails(dir, ['config', '--local', '--unset', 'sqlserver.global.dolt_replicate_to_remote'], /not set: sqlserver\.global\.dolt_replicate_to_remote/);
+
+    // The same setting as SET PERSIST, both ways.
+    ok(dir, ['sql', '-q', "SET PERSIST dolt_replicate_heads = 'main'"]);
+    assert.equal(ok(dir, ['config', '--local', '--list']), 'sqlserver.global.dolt_replicate_heads = main\n');
+    fails(dir, ['config', '--local', '--add', 'sqlserver.global.dolt_replicate_all_heads', '1'], /only one of dolt_replicate_heads and dolt_replicate_all_heads/);
+    fails(dir, ['config', '--local', '--add', 'sqlserver.global.dolt_read_replica_remote', 'bad name'], /dolt_read_replica_remote/);
+    fails(dir, ['config', '--local', '--add', 'sqlserver.global.no_such_variable', '1'], /Unknown system variable 'no_such_variable'/);
+    fails(dir, ['config', '--global', '--add', 'sqlserver.global.dolt_replicate_to_remote', 'origin'], /can only be used with --local/);
+    fails(dir, ['config', '--global', '--unset', 'sqlserver.global.dolt_replicate_heads'], /can only be used with --local/);
+    fails(dir, ['config', '--local', '--add', "sqlserver.global.x'; DROP TABLE t; --", '1'], /does not name a system variable/);
+
+    // Every transaction commit a Dolt commit.
+    ok(dir, ['sql', '-q', 'CREATE TABLE test (pk INT PRIMARY KEY, c1 INT)']);
+    ok(dir, ['commit', '-Am', 'create']);
+    assert.equal(ok(dir, ['config', '--add', '--local', 'sqlserver.global.dolt_transaction_commit', '1']), 'Config successfully updated.\n');
+    assert.match(ok(dir, ['sql', '-q', 'insert into test values (1,1)']), /Query OK, 1 row affected/);
+    const log = ok(dir, ['log', '-n', '1']);
+    assert.match(log, /^commit [0-9a-v]{32} \(HEAD -> main\)$/m);
+    assert.match(log, /^\s+Transaction commit$/m);
+    assert.equal(ok(dir, ['status']).includes('nothing to commit'), true);
+    // A query changes nothing and commits nothing.
+    ok(dir, ['sql', '-q', 'SELECT * FROM test']);
+    assert.match(ok(dir, ['log', '-n', '1']), /Transaction commit/);
+    assert.equal(ok(dir, ['sql', '-r', 'csv', '-q', 'SELECT COUNT(*) AS n FROM dolt_log']), 'n\n3\n');
+  });
 });
 
 describe('fsck, gc and persistence', () => {

@@ -141,7 +141,7 @@ impl Session {
             repo.current_branch().to_string()
         };
         let mut global_variables = default_variables();
-        let persisted = load_persisted(&Repo::open(store)?)?;
+        let persisted = read_persisted(&Repo::open(store)?)?;
         for (name, value) in &persisted.values {
             global_variables.insert(name.clone(), value.clone());
         }
@@ -421,7 +421,7 @@ impl Session {
     fn begin(&mut self, store: &mut dyn ChunkStore, explicit: bool) -> Result<(), Error> {
         let repo = Repo::open(store)?;
         if repo.config_ref(PERSISTED_VARIABLES_TABLE) != self.persisted.hash {
-            let persisted = load_persisted(&repo)?;
+            let persisted = read_persisted(&repo)?;
             self.adopt_persisted(persisted);
         }
         let metas = std::mem::take(&mut self.metas);
@@ -789,7 +789,7 @@ impl Session {
         changes: &[(String, Option<Datum>)],
     ) -> Result<(), Error> {
         publish_retrying(store, "the repository kept moving while persisting variables", |repo| {
-            let mut values = load_persisted(repo)?.values;
+            let mut values = load_persisted(repo)?;
             for (name, value) in changes {
                 match value {
                     Some(value) => values.insert(name.clone(), value.clone()),
@@ -822,8 +822,13 @@ fn is_default(expr: &Expr) -> bool {
     }
 }
 
-/// The persisted variables `repo` holds.
-fn load_persisted(repo: &Repo) -> Result<Persisted, Error> {
+/// The persisted variables `repo` holds, by name.
+pub(super) fn load_persisted(repo: &Repo) -> Result<BTreeMap<String, Datum>, Error> {
+    Ok(read_persisted(repo)?.values)
+}
+
+/// The persisted variables `repo` holds, with the hash of the chunk they were read from.
+fn read_persisted(repo: &Repo) -> Result<Persisted, Error> {
     let mut values = BTreeMap::new();
     let hash = repo.config_ref(PERSISTED_VARIABLES_TABLE);
     if let Some(hash) = hash {

@@ -52,6 +52,7 @@ const PLAIN_TABLES: &[&str] = &[
     "dolt_schemas",
     "dolt_remotes",
     "dolt_backups",
+    "dolt_persisted_variables",
 ];
 
 /// The system tables named after a user table.
@@ -141,6 +142,7 @@ pub(in super::super) fn system_table(
         "dolt_schemas" => return Ok(listing(SCHEMA_COLUMNS, Vec::new())),
         "dolt_remotes" => return super::remotes::remotes_table(exec),
         "dolt_backups" => return super::remotes::backups_table(exec),
+        "dolt_persisted_variables" => return persisted_variables(exec),
         _ => {}
     }
     match suffixed(name) {
@@ -397,6 +399,19 @@ fn remote_branches(exec: &mut Exec) -> Result<Listing, Error> {
 }
 
 /// `dolt_tags`: each tag with the commit it names (`tag_hash`, as Dolt calls it).
+/// `dolt_persisted_variables`: the system variables `SET PERSIST` stored in the database
+/// (what `cambium config --list` shows as `sqlserver.global.<name>`), by name.
+fn persisted_variables(exec: &mut Exec) -> Result<Listing, Error> {
+    let persisted = super::super::session::load_persisted(&Repo::open(&mut *exec.store)?)?;
+    let rows = persisted
+        .into_iter()
+        .map(|(name, value)| {
+            vec![Datum::Text(name), Datum::Text(value.to_text().unwrap_or_default())]
+        })
+        .collect();
+    Ok(listing(&["name", "value"], rows))
+}
+
 fn tags(exec: &mut Exec) -> Result<Listing, Error> {
     let repo = Repo::open(&mut *exec.store)?;
     let rows = repo
