@@ -195,3 +195,34 @@ fn a_promoted_standby_fences_off_the_old_primary() {
     rows(&mut a, "SET PERSIST @@GLOBAL.dolt_skip_replication_errors = 1");
     assert_eq!(fails(&mut a, "CALL dolt_branch('late')").0, "sql_read_only");
 }
+
+/// Asynchronous replication: a commit answers before the push; the refs wait in a durable
+/// outbox that survives reopening and a failing remote, and go out in one push once it
+/// works again.
+#[test]
+fn an_asynchronous_primary_pushes_from_a_durable_outbox() {
+    let dir = TempDir::new("replication", "async");
+    let (mut a, _) = primary_and_replica(&dir);
+    let pushed = remote_head(&dir, "main");
+    rows(&mut a, "SET PERSIST @@GLOBAL.dolt_async_replication = 1");
+    rows(&mut a, "INSERT INTO test VALUES (1, 1)");
+    rows(&mut a, "CALL dolt_commit('-am', 'one')");
+    rows(&mut a, "CALL dolt_branch('feature')");
+    assert_eq!(remote_head(&dir, "main"), pushed, "the commit answered before any push");
+    assert!(a.outbox_waiting());
+    a.close();
+
+    let mut a = open("a", dir.storage("a"));
+    assert!(a.outbox_waiting(), "the outbox survives reopening");
+    rows(&mut a, "CALL dolt_remote('remove', 'origin')");
+    let error = ready(a.replicate_outbox()).expect_err("no remote");
+    assert!(error.message().contains("remote not found: 'origin'"), "{error}");
+    assert!(a.outbox_waiting(), "a failed push leaves the refs waiting");
+
+    rows(&mut a, &format!("CALL dolt_remote('add', 'origin', '{}')", dir.url("db")));
+    rows(&mut a, "INSERT INTO test VALUES (2, 2)");
+    let head = rows(&mut a, "CALL dolt_commit('-am', 'two')")[0][0].clone();
+    assert!(!ready(a.replicate_outbox()).expect("pushed"), "nothing waits any more");
+    assert_eq!(remote_head(&dir, "main"), head);
+    assert_eq!(remote_head(&dir, "feature"), rows(&mut a, "SELECT hashof('feature')")[0][0]);
+}

@@ -102,6 +102,8 @@ pub struct Database<B: Backend = AnyStore> {
     /// Where this database lives, so that `dolt_clone` and a backup restore put the new
     /// database beside it.
     storage: Storage,
+    /// Whether refs wait in the outbox of an asynchronous primary.
+    outbox_waiting: bool,
 }
 
 /// The storage side of a database: the backend, the cache in front of it, and what ties them.
@@ -158,6 +160,13 @@ impl<B: Backend> Database<B> {
         // The session is opened on the cache like any statement: it may need chunks, and it
         // initialises an empty store, which is a write.
         let session = engine.drive(&mut (), |_, cache| Session::open(cache, name)).await?;
+        let waiting = engine
+            .drive(&mut (), |_, cache| {
+                let repo = Repo::open(cache)?;
+                crate::history::remotes::outbox(&repo, None).map_err(crate::sql::Error::from)
+            })
+            .await?;
+        let outbox_waiting = !waiting.is_empty();
         Ok(Database {
             name: name.to_string(),
             engine,
@@ -166,6 +175,7 @@ impl<B: Backend> Database<B> {
             progress: options.progress,
             credentials: options.credentials,
             storage: options.storage,
+            outbox_waiting,
         })
     }
 

@@ -6,7 +6,8 @@
 //! for remotes and backups, and for a remote the manifest its last complete fetch saw (so the
 //! next fetch asks "anything new?" with one conditional request); `branch`, `remote`, `remote
 //! branch` for upstreams; `remote`, `epoch`, `state` for the remotes this database replicates
-//! to as a primary (see [`Primary`]). Names follow
+//! to as a primary (see [`Primary`]); `remote:ref` for each ref an asynchronous primary moved
+//! and has not pushed yet (the outbox). Names follow
 //! the ref name rules and URLs are `http://`, `https://` or `file://`, so neither holds a tab
 //! or a line break.
 
@@ -18,6 +19,7 @@ pub const REMOTES_DOCUMENT: &str = "remotes";
 pub const BACKUPS_DOCUMENT: &str = "backups";
 pub const UPSTREAMS_DOCUMENT: &str = "upstreams";
 pub const PRIMARIES_DOCUMENT: &str = "primaries";
+pub const OUTBOX_DOCUMENT: &str = "outbox";
 
 /// Entries one list holds at most.
 pub const ENTRIES_MAX: usize = 256;
@@ -276,4 +278,37 @@ pub fn set_primary(repo: &mut Repo, name: &str, primary: Primary) -> Result<(), 
     let state = if primary.fenced { "fenced" } else { "primary" };
     list.set(vec![name.to_string(), primary.epoch.to_string(), state.to_string()], "primary")?;
     list.write(repo, PRIMARIES_DOCUMENT)
+}
+
+/// The refs (full names) waiting in the outbox to be pushed to remote `name`, or, for `None`,
+/// the remotes that have refs waiting.
+pub fn outbox(repo: &Repo, name: Option<&str>) -> Result<Vec<String>, Error> {
+    let list = List::read(repo, OUTBOX_DOCUMENT)?;
+    let keys = list.entries().filter_map(|fields| fields[0].split_once(':'));
+    let mut found: Vec<String> = match name {
+        Some(name) => keys.filter(|(remote, _)| *remote == name).map(|(_, r)| r.into()).collect(),
+        None => keys.map(|(remote, _)| remote.to_string()).collect(),
+    };
+    found.dedup();
+    Ok(found)
+}
+
+/// Puts `refs` in the outbox of remote `name` (a ref already waiting waits once), or with
+/// `waiting` false takes them out.
+pub fn set_outbox(
+    repo: &mut Repo,
+    name: &str,
+    refs: &[String],
+    waiting: bool,
+) -> Result<(), Error> {
+    let mut list = List::read(repo, OUTBOX_DOCUMENT)?;
+    for full in refs {
+        let key = format!("{name}:{full}");
+        if waiting {
+            list.set(vec![key], "ref waiting to be pushed")?;
+        } else {
+            list.remove(&key);
+        }
+    }
+    list.write(repo, OUTBOX_DOCUMENT)
 }

@@ -23,6 +23,20 @@ use super::Database;
 /// pushes again, before it gives up: each round loses only to a writer that pushed meanwhile.
 const MERGE_ROUNDS_MAX: u32 = 4;
 
+/// The procedures that can move a branch or a tag, whose remote a primary checks before
+/// they run. The others (`dolt_remote` among them, which may be fixing the remote) run.
+const HEAD_MOVERS: &[&str] = &[
+    "dolt_commit",
+    "dolt_merge",
+    "dolt_branch",
+    "dolt_tag",
+    "dolt_reset",
+    "dolt_revert",
+    "dolt_cherry_pick",
+    "dolt_checkout",
+    "dolt_pull",
+];
+
 /// Times a promotion tries to bump the remote's epoch while others keep swapping it.
 const PROMOTE_SWAPS_MAX: u32 = 8;
 
@@ -68,7 +82,8 @@ impl<B: Backend> Database<B> {
         // A procedure's remote is checked before it runs, so that with a missing remote a
         // commit is refused instead of made and left unpushed; for other statements the push
         // finds out, after.
-        if let Statement::Call { .. } = statement {
+        if matches!(statement, Statement::Call { name, .. } if HEAD_MOVERS.contains(&name.to_ascii_lowercase().as_str()))
+        {
             let checked = self.configured_url(false, &remote).await.map(|_| ());
             if skip_or_fail(checked, settings.skip_errors, warnings)?.is_none() {
                 return Ok(None);
@@ -78,52 +93,103 @@ impl<B: Backend> Database<B> {
         Ok(Some(Primary { remote, before }))
     }
 
-    /// After a statement of a primary: pushes the branches and tags it moved.
+    /// After a statement of a primary: pushes the branches and tags it moved, or with
+    /// `@@dolt_async_replication` puts them in the outbox for [`Database::replicate_outbox`].
     pub(super) async fn replicate(
         &mut self,
         primary: Primary,
         warnings: &mut Vec<String>,
     ) -> Result<(), Error> {
-        let skip = self.session.replication().skip_errors;
-        match self.push_moves(&primary).await {
+        let settings = self.session.replication();
+        let after = self.published_refs().await?;
+        let moved = sql::moved_refs(&primary.before, &after);
+        if moved.is_empty() {
+            return Ok(());
+        }
+        if settings.async_push {
+            self.engine
+                .drive(&mut (), |_, cache| {
+                    let mut repo = Repo::open(cache)?;
+                    remotes::set_outbox(&mut repo, &primary.remote, &moved, true)?;
+                    repo.publish().map_err(sql::Error::from)
+                })
+                .await?;
+            self.outbox_waiting = true;
+            return Ok(());
+        }
+        match self.push_moves(&primary.remote, &moved).await {
             // Being fenced is no failure to carry on past: this database is no longer primary.
             Err(error) if error.code() == "fenced" => Err(error),
-            pushed => skip_or_fail(pushed, skip, warnings).map(|_| ()),
+            pushed => skip_or_fail(pushed, settings.skip_errors, warnings).map(|_| ()),
         }
     }
 
-    /// Pushes what moved since `primary.before`. A push refused because another writer
+    /// Whether refs wait in the outbox of an asynchronous primary (see
+    /// [`Database::replicate_outbox`]).
+    pub fn outbox_waiting(&self) -> bool {
+        self.outbox_waiting
+    }
+
+    /// Pushes the refs waiting in the outbox, oldest remote first, each as the database holds
+    /// it now, and takes them out once the remote has them. Answers whether refs still wait;
+    /// on a failure they stay, durably, for the next call (the JS `Database` calls this after
+    /// an asynchronous commit, with backoff after failures, and on close).
+    pub async fn replicate_outbox(&mut self) -> Result<bool, Error> {
+        let remotes = self.outbox(None).await?;
+        for remote in remotes {
+            let names = self.outbox(Some(&remote)).await?;
+            self.push_moves(&remote, &names).await?;
+            self.engine
+                .drive(&mut (), |_, cache| {
+                    let mut repo = Repo::open(cache)?;
+                    remotes::set_outbox(&mut repo, &remote, &names, false)?;
+                    repo.publish().map_err(sql::Error::from)
+                })
+                .await?;
+        }
+        self.outbox_waiting = !self.outbox(None).await?.is_empty();
+        Ok(self.outbox_waiting)
+    }
+
+    /// The remotes with refs in the outbox (`None`), or the refs waiting for `remote`.
+    async fn outbox(&mut self, remote: Option<&str>) -> Result<Vec<String>, Error> {
+        self.engine
+            .drive(&mut (), |_, cache| {
+                remotes::outbox(&Repo::open(cache)?, remote).map_err(sql::Error::from)
+            })
+            .await
+    }
+
+    /// Pushes the refs `names` to `remote` as they stand. A push refused because another writer
     /// moved the remote branch first is a merge away from succeeding: the writer fetches,
     /// merges the remote branch into its own (conflicts follow `@@dolt_replication_conflicts`)
     /// and pushes again, at most [`MERGE_ROUNDS_MAX`] times.
-    async fn push_moves(&mut self, primary: &Primary) -> Result<(), Error> {
+    async fn push_moves(&mut self, remote: &str, names: &[String]) -> Result<(), Error> {
         let policy = self.session.replication().conflicts;
         for _ in 0..MERGE_ROUNDS_MAX {
-            let after = self.published_refs().await?;
             let plan = self
                 .engine
                 .drive(&mut (), |_, cache| {
-                    let repo = Repo::open(cache)?;
-                    sql::replication_plan(&repo, &primary.remote, &primary.before, &after)
+                    sql::replication_plan(&Repo::open(cache)?, remote, names)
                 })
                 .await?;
             let Some(plan) = plan else { return Ok(()) };
-            let standing = self.standing(&primary.remote).await?;
+            let standing = self.standing(&remote).await?;
             let held = standing.map(|standing| standing.epoch);
             match self.push_plan(&plan, false, held).await {
                 Err(error) if error.code() == "non_fast_forward" => {
-                    self.merge_remote(&primary.remote, policy).await?;
+                    self.merge_remote(&remote, policy).await?;
                 }
                 Err(error) if error.code() == "fenced" => {
                     let standing = Standing { epoch: held.unwrap_or_default(), fenced: true };
-                    self.set_standing(&primary.remote, standing).await?;
+                    self.set_standing(&remote, standing).await?;
                     return Err(error);
                 }
                 Err(error) => return Err(error),
                 Ok(epoch) => {
                     if held != Some(epoch) {
                         let standing = Standing { epoch, fenced: false };
-                        self.set_standing(&primary.remote, standing).await?;
+                        self.set_standing(&remote, standing).await?;
                     }
                     return Ok(());
                 }
@@ -133,7 +199,7 @@ impl<B: Backend> Database<B> {
             "busy",
             format!(
                 "remote '{}': other writers kept pushing first; the commit is kept here and goes with the next push",
-                primary.remote
+                remote
             ),
         ))
     }

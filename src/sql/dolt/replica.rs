@@ -1,5 +1,5 @@
 //! What replication decides, without IO: which refs a primary pushes after a statement moved
-//! its heads ([`replication_plan`]), and how a read replica's branches and tags follow the
+//! its heads ([`moved_refs`], [`replication_plan`]), and how a read replica's branches and tags follow the
 //! remote-tracking branches a fetch left ([`apply_replica`]). The `db` layer does the pushing
 //! and fetching around these.
 
@@ -10,8 +10,8 @@ use crate::history::remotes::{self, REMOTES_DOCUMENT};
 use crate::history::{RefMap, Repo, ResetMode};
 
 use super::super::error::{Error, ErrorKind};
-use super::super::replication::Heads;
 use super::remotes::{PushPlan, PushUpdate};
+use crate::sql::Heads;
 
 /// The refs replication carries, by full name: branches and tags. Working sets, remote-tracking
 /// branches and configuration stay where they are.
@@ -23,30 +23,34 @@ pub fn replicated_refs(refs: &RefMap) -> BTreeMap<&str, Hash> {
         .collect()
 }
 
-/// The push that carries to `remote` every branch and tag that differs between `before` and
-/// `after` (created, moved or deleted); `None` when none does. Fails, naming the remote, when
-/// `remote` is not configured.
+/// The full names of the branches and tags that differ between `before` and `after`:
+/// created, moved or deleted.
+pub fn moved_refs(before: &RefMap, after: &RefMap) -> Vec<String> {
+    let (old, new) = (replicated_refs(before), replicated_refs(after));
+    let mut moved: Vec<String> = new
+        .iter()
+        .filter(|(name, hash)| old.get(*name) != Some(*hash))
+        .map(|(n, _)| n.to_string())
+        .collect();
+    moved.extend(old.keys().filter(|name| !new.contains_key(*name)).map(|n| n.to_string()));
+    moved.sort();
+    moved
+}
+
+/// The push that carries the refs `names` to `remote` as the repository holds them now (a
+/// name it no longer holds is deleted there); `None` for no names. Fails, naming the remote,
+/// when `remote` is not configured.
 pub fn replication_plan(
     repo: &Repo,
     remote: &str,
-    before: &RefMap,
-    after: &RefMap,
+    names: &[String],
 ) -> Result<Option<PushPlan>, Error> {
-    let (old, new) = (replicated_refs(before), replicated_refs(after));
-    let mut updates = Vec::new();
-    for (name, hash) in &new {
-        if old.get(name) != Some(hash) {
-            updates.push(update(name, Some(*hash)));
-        }
-    }
-    for name in old.keys().filter(|name| !new.contains_key(*name)) {
-        updates.push(update(name, None));
-    }
-    if updates.is_empty() {
+    if names.is_empty() {
         return Ok(None);
     }
     let url = remotes::url(repo, REMOTES_DOCUMENT, remote)?;
-    Ok(Some(PushPlan { remote: remote.to_string(), url, updates }))
+    let updates = names.iter().map(|name| update(name, repo.refs().refs.get(name).copied()));
+    Ok(Some(PushPlan { remote: remote.to_string(), url, updates: updates.collect() }))
 }
 
 fn update(full_name: &str, target: Option<Hash>) -> PushUpdate {
