@@ -24,6 +24,8 @@ struct Shared {
     /// The `change` listeners, kept here rather than in the database, which a call in progress
     /// holds.
     listeners: RefCell<Vec<Function>>,
+    /// Whether a task pushing an asynchronous primary's outbox is under way.
+    draining: Cell<bool>,
 }
 
 impl Shared {
@@ -45,6 +47,60 @@ impl Shared {
 
 /// The type of event a database sends.
 const CHANGE_EVENT: &str = "change";
+
+/// The wait after an asynchronous primary's outbox failed to go out, doubled after each
+/// further failure up to the longest wait.
+const OUTBOX_RETRY_MS_MIN: u32 = 250;
+const OUTBOX_RETRY_MS_MAX: u32 = 30_000;
+
+/// A promise resolved after `ms` milliseconds, on a timer that (in Node) does not keep the
+/// process alive: a program that is done exits, and `close` pushes what still waits.
+async fn sleep(ms: u32) {
+    let promise = Promise::new(&mut |resolve, _| {
+        let set_timeout = Reflect::get(&js_sys::global(), &"setTimeout".into())
+            .ok()
+            .and_then(|f| f.dyn_into::<Function>().ok());
+        let Some(set_timeout) = set_timeout else {
+            let _ = resolve.call0(&JsValue::UNDEFINED);
+            return;
+        };
+        let timer = set_timeout.call2(&JsValue::UNDEFINED, &resolve, &ms.into());
+        let unref = timer.as_ref().ok().and_then(|t| Reflect::get(t, &"unref".into()).ok());
+        if let (Ok(timer), Some(unref)) =
+            (&timer, unref.and_then(|f| f.dyn_into::<Function>().ok()))
+        {
+            let _ = unref.call0(timer);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+impl Shared {
+    /// Starts pushing an asynchronous primary's outbox in the background, between calls,
+    /// unless that is under way: at once, then again while refs keep waiting, with a growing
+    /// wait after failures. The refs stay in the durable outbox whatever happens here.
+    fn drain_outbox(self: &Rc<Self>) {
+        if self.draining.replace(true) {
+            return;
+        }
+        let shared = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let mut wait_ms = 0;
+            loop {
+                sleep(wait_ms).await;
+                let Ok(mut database) = shared.acquire().await else { break };
+                let outcome = database.replicate_outbox().await;
+                shared.release(Some(database));
+                wait_ms = match outcome {
+                    Ok(false) => break,
+                    Ok(true) => 0,
+                    Err(_) => (wait_ms * 2).clamp(OUTBOX_RETRY_MS_MIN, OUTBOX_RETRY_MS_MAX),
+                };
+            }
+            shared.draining.set(false);
+        });
+    }
+}
 
 impl Shared {
     /// Waits until no other call uses the database, then takes it.
@@ -182,6 +238,7 @@ impl JsDatabase {
             busy: Cell::new(false),
             waiting: RefCell::new(VecDeque::new()),
             listeners: RefCell::new(Vec::new()),
+            draining: Cell::new(false),
         });
         // A weak reference: the database's registry must not keep a closed object alive.
         let weak = Rc::downgrade(&shared);
@@ -190,7 +247,11 @@ impl JsDatabase {
                 shared.changed(&name);
             }
         }));
+        let waiting = database.outbox_waiting();
         *shared.database.borrow_mut() = Some(database);
+        if waiting {
+            shared.drain_outbox();
+        }
         JsDatabase { shared }
     }
 }
@@ -256,7 +317,11 @@ impl JsDatabase {
             let mode = parse_row_mode(&options)?;
             let mut database = shared.acquire().await?;
             let outcome = database.execute(&sql, &params).await;
+            let waiting = database.outbox_waiting();
             shared.release(Some(database));
+            if waiting {
+                shared.drain_outbox();
+            }
             let results = outcome.map_err(|e| to_js(&e))?;
             let last = results.into_iter().last().unwrap_or_default();
             Ok(result_to_js_as(&last, mode))
@@ -271,7 +336,11 @@ impl JsDatabase {
             let mode = parse_row_mode(&options)?;
             let mut database = shared.acquire().await?;
             let outcome = database.execute(&script, &[]).await;
+            let waiting = database.outbox_waiting();
             shared.release(Some(database));
+            if waiting {
+                shared.drain_outbox();
+            }
             let results = outcome.map_err(|e| to_js(&e))?;
             Ok(results.iter().map(|r| result_to_js_as(r, mode)).collect::<Array>().into())
         })
@@ -331,8 +400,10 @@ impl JsDatabase {
     }
 
     /// Calls `listener` with `{ type: 'change', database }` whenever another object of this
-    /// database writes: another `Database` of it in this program, or (IndexedDB) another tab
-    /// or worker. This object's own writes send no event. Only `'change'` is sent.
+    /// database writes: another `Database` of it in this program, (IndexedDB) another tab or
+    /// worker, or (files, Node) another process, heard through a watch of the database's
+    /// directory that the last `close` of the database in this program stops. This object's own
+    /// writes send no event. Only `'change'` is sent.
     #[wasm_bindgen(js_name = addEventListener)]
     pub fn add_event_listener(&self, kind: String, listener: Function) -> Result<(), JsValue> {
         if kind != CHANGE_EVENT {
@@ -361,11 +432,15 @@ impl JsDatabase {
     }
 
     /// Closes the database after the calls already made: an open explicit transaction is
-    /// rolled back; later calls fail with code `closed`.
+    /// rolled back, an asynchronous primary pushes what waits in its outbox (what fails to go
+    /// out stays there for the next open); later calls fail with code `closed`.
     pub fn close(&self) -> Promise {
         let shared = self.shared.clone();
         future_to_promise(async move {
-            if let Ok(database) = shared.acquire().await {
+            if let Ok(mut database) = shared.acquire().await {
+                if database.outbox_waiting() {
+                    let _ = database.replicate_outbox().await;
+                }
                 database.close();
                 shared.release(None);
             }

@@ -174,22 +174,22 @@ impl<B: Backend> Database<B> {
                 })
                 .await?;
             let Some(plan) = plan else { return Ok(()) };
-            let standing = self.standing(&remote).await?;
+            let standing = self.standing(remote).await?;
             let held = standing.map(|standing| standing.epoch);
             match self.push_plan(&plan, false, held).await {
                 Err(error) if error.code() == "non_fast_forward" => {
-                    self.merge_remote(&remote, policy).await?;
+                    self.merge_remote(remote, policy).await?;
                 }
                 Err(error) if error.code() == "fenced" => {
                     let standing = Standing { epoch: held.unwrap_or_default(), fenced: true };
-                    self.set_standing(&remote, standing).await?;
+                    self.set_standing(remote, standing).await?;
                     return Err(error);
                 }
                 Err(error) => return Err(error),
                 Ok(epoch) => {
                     if held != Some(epoch) {
                         let standing = Standing { epoch, fenced: false };
-                        self.set_standing(&remote, standing).await?;
+                        self.set_standing(remote, standing).await?;
                     }
                     return Ok(());
                 }
