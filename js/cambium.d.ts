@@ -147,10 +147,14 @@ export class Database {
   gc(): Promise<GcStats>;
   /**
    * Calls `listener` (in a microtask of its own) whenever another object of this database
-   * writes: another `Database` of the same name and storage in this program, or, on
-   * IndexedDB, another tab or worker of the origin. This object's own writes send none; a
-   * listener typically queries again to show the new data. At most 64 listeners; adding one
-   * twice adds it once. Only `'change'` is sent (anything else is refused with `bad_argument`).
+   * writes: another `Database` of the same name and storage in this program; on IndexedDB,
+   * another tab or worker of the origin; on `'fs'` (Node), another process writing the same
+   * directory, heard within a few tens of milliseconds through an `fs.watch` of it that keeps
+   * no process alive and stops when the database's last object in this program closes. Other
+   * processes are heard only in the Node build. This object's own writes send none; a listener
+   * typically queries again to show the new data. Writes coming quickly one after another may
+   * arrive as one event. At most 64 listeners; adding one twice adds it once. Only `'change'`
+   * is sent (anything else is refused with `bad_argument`).
    */
   addEventListener(type: 'change', listener: (event: ChangeEvent) => void): void;
   /** Stops calling a listener given to {@link Database.addEventListener}. */

@@ -4,6 +4,7 @@
 #[cfg(target_arch = "wasm32")]
 use std::cell::Cell;
 use std::collections::HashSet;
+#[cfg(target_arch = "wasm32")]
 use std::rc::Rc;
 
 #[cfg(target_arch = "wasm32")]
@@ -16,10 +17,11 @@ use crate::platform::files::FileStore;
 #[cfg(not(target_arch = "wasm32"))]
 use crate::platform::files::NativeFiles;
 #[cfg(target_arch = "wasm32")]
-use crate::platform::files::NodeFiles;
+use crate::platform::files::{NodeFiles, MANIFEST_FILE};
 #[cfg(target_arch = "wasm32")]
 use crate::platform::web::{IdbStore, ManifestChannel};
 
+use super::changes::Watch;
 use super::database::memory_store;
 use super::{Durability, Error, Storage, Store};
 
@@ -278,12 +280,13 @@ macro_rules! each {
 }
 
 impl AnyStore {
-    /// Opens the store `storage` names for the database `name`. `heard` is called when another
-    /// tab or worker announces that it published (IndexedDB only).
-    pub async fn open(
+    /// Opens the store `storage` names for the database `name`. `heard` passes on what is
+    /// heard from outside this program: another tab or worker announcing that it published
+    /// (IndexedDB), another process replacing the database's manifest (files, in Node).
+    pub(crate) async fn open(
         name: &str,
         storage: &Storage,
-        heard: Rc<dyn Fn()>,
+        heard: &Watch,
     ) -> Result<AnyStore, Error> {
         #[cfg(not(target_arch = "wasm32"))]
         let _ = heard;
@@ -291,10 +294,17 @@ impl AnyStore {
             Storage::Memory => AnyStore::Memory(memory_store(name)),
             Storage::Files { dir } => {
                 let path = format!("{}/{name}", dir.trim_end_matches('/'));
-                AnyStore::Files(FileStore::open(PlatformFiles::open(&path)?)?)
+                let files = PlatformFiles::open(&path)?;
+                // Change events are hints: a database whose directory Node cannot watch (no
+                // watches left, say) still opens, and hears only the objects of this program.
+                #[cfg(target_arch = "wasm32")]
+                let _ = heard.share_hearing(|everyone| files.watch(MANIFEST_FILE, everyone));
+                AnyStore::Files(FileStore::open(files)?)
             }
             #[cfg(target_arch = "wasm32")]
-            Storage::IndexedDb => AnyStore::IndexedDb(IndexedDb::open(name, heard).await?),
+            Storage::IndexedDb => {
+                AnyStore::IndexedDb(IndexedDb::open(name, heard.this_object()).await?)
+            }
             #[cfg(not(target_arch = "wasm32"))]
             Storage::IndexedDb => {
                 return Err(Error::new(

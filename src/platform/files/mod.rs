@@ -5,6 +5,11 @@
 //! operations it needs on one directory. `NativeFiles` implements them on `std::fs`, and
 //! `NodeFiles` on Node's synchronous `fs.*Sync` calls from the wasm build, so the same store, and
 //! the same files, serve both.
+//!
+//! In Node, `NodeFiles::watch` also hears another process replace a file of the directory, which
+//! is how a database on files hears other processes publish. `NativeFiles` offers no watch: the
+//! native build needs none, since its database objects hear only each other and, like every
+//! database on files, read the manifest before each statement, so they never read stale data.
 
 mod format;
 #[cfg(not(target_arch = "wasm32"))]
@@ -20,7 +25,7 @@ pub use format::{
 #[cfg(not(target_arch = "wasm32"))]
 pub use native::NativeFiles;
 #[cfg(target_arch = "wasm32")]
-pub use node::NodeFiles;
+pub use node::{FileWatch, NodeFiles};
 pub use store::{FileStore, LOCK_WAIT_MS_MAX};
 
 use crate::chunk::Error;

@@ -4,10 +4,18 @@
 //! never imported, so the same wasm module still loads in a browser, where opening a
 //! `NodeFiles` is a clean error. Node's `*Sync` calls block, which is what lets the one
 //! synchronous `FileStore` serve Node as it serves native programs.
+//!
+//! [`NodeFiles::watch`] is what lets a program hear another process replace a file of the
+//! directory (the store's `manifest`, on every flush): `fs.watch` on the directory, with bursts
+//! of events read as one, and this program's own replacements told apart by their bytes. The
+//! native `Files` offers no such watch.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::{Rc, Weak};
 
 use js_sys::{Array, Function, Int32Array, Object, Reflect, SharedArrayBuffer, Uint8Array};
+use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::Files;
@@ -15,6 +23,11 @@ use crate::chunk::Error;
 
 /// The suffix of the temporary file [`Files::replace`] writes before renaming it into place.
 const REPLACE_SUFFIX: &str = ".tmp";
+
+/// How long a watch waits after the first event of a burst before it reads the file: one
+/// replacement may be reported more than once, and a writer that flushes again and again is
+/// heard once per wait rather than once per event.
+const CHANGE_DEBOUNCE_MS: u32 = 25;
 
 /// The files of one directory through Node's `fs`. Descriptors opened for reading or
 /// appending stay open between calls.
@@ -47,6 +60,21 @@ fn object(value: JsValue, what: &str) -> Result<Object, Error> {
     value.dyn_into::<Object>().map_err(|_| Error::Io(format!("{what} is not available here")))
 }
 
+/// Calls `target.<method>(args...)`.
+fn call(target: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
+    let function: Function = Reflect::get(target, &method.into())?.dyn_into()?;
+    function.apply(target, &args.iter().collect::<Array>())
+}
+
+/// The whole of the file at `path`, `None` when it does not exist.
+fn read_file(fs: &Object, path: &str) -> Result<Option<Vec<u8>>, JsValue> {
+    match call(fs, "readFileSync", &[path.into()]) {
+        Ok(bytes) => Ok(Some(Uint8Array::new(&bytes).to_vec())),
+        Err(e) if has_code(&e, "ENOENT") => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 impl NodeFiles {
     /// Works on the directory `dir` (created, with its parents, when absent) through Node's
     /// `fs` module. Outside Node it fails with an `io` error saying so.
@@ -77,8 +105,7 @@ impl NodeFiles {
 
     /// Calls `fs.<method>(args...)`.
     fn call(&self, method: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
-        let function: Function = Reflect::get(&self.fs, &method.into())?.dyn_into()?;
-        function.apply(&self.fs, &args.iter().collect::<Array>())
+        call(&self.fs, method, args)
     }
 
     fn path(&self, name: &str) -> String {
@@ -140,6 +167,127 @@ impl NodeFiles {
         let _ = self.call("closeSync", &[fd]);
         synced.map(|_| ())
     }
+
+    /// Watches the file `name` of the directory for replacements by other processes:
+    /// `on_change` is called [`CHANGE_DEBOUNCE_MS`] after the first event of a burst about the
+    /// file, when its bytes then differ from those this program last wrote there (through
+    /// [`Files::replace`] of any `NodeFiles`) or last read. The watch keeps no Node process
+    /// alive; dropping it stops it. Fails with an `io` error when Node cannot watch the
+    /// directory.
+    pub fn watch(&self, name: &str, on_change: Rc<dyn Fn()>) -> Result<FileWatch, Error> {
+        let path = self.path(name);
+        let known = read_file(&self.fs, &path).map_err(|e| io_error("reading", name, &e))?;
+        let state = Rc::new(Watched { known: RefCell::new(known), timer: RefCell::new(None) });
+        // Nothing the callbacks change can be left half-changed by a panic inside them.
+        let check = Closure::<dyn FnMut()>::own_assert_unwind_safe({
+            let (fs, path, state) = (self.fs.clone(), path.clone(), state.clone());
+            move || {
+                state.timer.borrow_mut().take();
+                // A file that cannot be read now is read again at the next event about it.
+                let Ok(bytes) = read_file(&fs, &path) else { return };
+                if state.known.replace(bytes.clone()) != bytes {
+                    on_change();
+                }
+            }
+        });
+        let on_event = Closure::<dyn FnMut(JsValue, JsValue)>::own_assert_unwind_safe({
+            let (name, state) = (name.to_string(), state.clone());
+            let check: JsValue = check.as_ref().clone();
+            move |_kind: JsValue, file: JsValue| {
+                // Node names the file where the platform tells it; an event without a name may
+                // be about the watched file.
+                let other_file = file.as_string().is_some_and(|file| file != name);
+                if other_file || state.timer.borrow().is_some() {
+                    return;
+                }
+                let arguments = [check.clone(), CHANGE_DEBOUNCE_MS.into()];
+                if let Ok(timer) = call(&js_sys::global(), "setTimeout", &arguments) {
+                    *state.timer.borrow_mut() = Some(timer);
+                }
+            }
+        });
+        let watcher = self
+            .call("watch", &[self.dir.clone().into(), on_event.as_ref().clone()])
+            .map_err(|e| io_error("watching the directory of", name, &e))?;
+        let watch = FileWatch {
+            path: path.clone(),
+            watcher,
+            state: state.clone(),
+            _on_event: on_event,
+            check,
+        };
+        // Node reports a watch that broke (its directory removed, say) as an `error` event,
+        // which would be thrown without a listener. Node has closed the watcher by then; the
+        // file is read once more, so a change that came with the break is still heard.
+        call(&watch.watcher, "on", &["error".into(), watch.check.as_ref().clone()])
+            .and_then(|_| call(&watch.watcher, "unref", &[]))
+            .map_err(|e| io_error("watching the directory of", name, &e))?;
+        WATCHED.with(|watched| {
+            let mut watched = watched.borrow_mut();
+            let entries = watched.entry(path).or_default();
+            entries.retain(|entry| entry.strong_count() > 0);
+            entries.push(Rc::downgrade(&state));
+        });
+        Ok(watch)
+    }
+}
+
+/// What a [`FileWatch`] knows of its file.
+struct Watched {
+    /// The file's bytes as this program last wrote or read them; `None` while it is absent.
+    known: RefCell<Option<Vec<u8>>>,
+    /// The timer of the read that waits for a burst of events to settle.
+    timer: RefCell<Option<JsValue>>,
+}
+
+thread_local! {
+    /// The watches open in this program, by the path of the file they watch, so that a
+    /// replacement this program makes is known to them before Node reports it.
+    static WATCHED: RefCell<HashMap<String, Vec<Weak<Watched>>>> = RefCell::new(HashMap::new());
+}
+
+impl Watched {
+    /// Records that this program replaced the file at `path` with `bytes`: its own write, which
+    /// the watches of the file must not take for another process's.
+    fn replaced(path: &str, bytes: &[u8]) {
+        WATCHED.with(|watched| {
+            let watched = watched.borrow();
+            for state in watched.get(path).into_iter().flatten().filter_map(Weak::upgrade) {
+                *state.known.borrow_mut() = Some(bytes.to_vec());
+            }
+        });
+    }
+}
+
+/// A watch on one file, started by [`NodeFiles::watch`]. Dropping it closes Node's watcher and
+/// clears a pending timer before the callbacks are freed, so Node never calls a freed closure.
+pub struct FileWatch {
+    path: String,
+    watcher: JsValue,
+    state: Rc<Watched>,
+    _on_event: Closure<dyn FnMut(JsValue, JsValue)>,
+    check: Closure<dyn FnMut()>,
+}
+
+impl Drop for FileWatch {
+    fn drop(&mut self) {
+        // A watcher that fails to close was closed by Node already, after an error.
+        let _ = call(&self.watcher, "close", &[]);
+        if let Some(timer) = self.state.timer.borrow_mut().take() {
+            let _ = call(&js_sys::global(), "clearTimeout", &[timer]);
+        }
+        WATCHED.with(|watched| {
+            let mut watched = watched.borrow_mut();
+            if let Some(entries) = watched.get_mut(&self.path) {
+                entries.retain(|entry| {
+                    entry.upgrade().is_some_and(|state| !Rc::ptr_eq(&state, &self.state))
+                });
+                if entries.is_empty() {
+                    watched.remove(&self.path);
+                }
+            }
+        });
+    }
 }
 
 impl Drop for NodeFiles {
@@ -200,11 +348,7 @@ impl Files for NodeFiles {
     }
 
     fn read_all(&mut self, name: &str) -> Result<Option<Vec<u8>>, Error> {
-        match self.call("readFileSync", &[self.path(name).into()]) {
-            Ok(bytes) => Ok(Some(Uint8Array::new(&bytes).to_vec())),
-            Err(e) if has_code(&e, "ENOENT") => Ok(None),
-            Err(e) => Err(io_error("reading", name, &e)),
-        }
+        read_file(&self.fs, &self.path(name)).map_err(|e| io_error("reading", name, &e))
     }
 
     fn append(&mut self, name: &str, bytes: &[u8]) -> Result<(), Error> {
@@ -238,6 +382,7 @@ impl Files for NodeFiles {
         self.close(name);
         self.call("renameSync", &[temporary.into(), self.path(name).into()])
             .map_err(|e| io_error("renaming into place", name, &e))?;
+        Watched::replaced(&self.path(name), bytes);
         // A rename is durable only once the directory holding it is.
         self.sync_path(&self.dir, "the directory")
     }
