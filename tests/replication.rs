@@ -112,7 +112,16 @@ fn a_missing_remote_refuses_the_commit_unless_errors_are_skipped() {
     rows(&mut a, "SET PERSIST @@GLOBAL.dolt_skip_replication_errors = 1");
     let results = ready(a.execute("CALL dolt_commit('-m', 'empty commit', '--allow-empty')", &[]))
         .expect("a commit with a warning");
-    assert_eq!(results[0].warnings, 1);
+    let warnings = &results[0].warnings;
+    assert_eq!(warnings.len(), 1);
+    assert!(warnings[0].message.contains("remote not found: 'broken'"), "{warnings:?}");
+    let shown = rows(&mut a, "SHOW WARNINGS");
+    assert_eq!(shown.len(), 1);
+    assert_eq!(shown[0][..2], ["Warning".to_string(), "1105".to_string()]);
+    assert!(shown[0][2].contains("remote not found: 'broken'"), "{shown:?}");
+    assert_eq!(rows(&mut a, "SHOW WARNINGS"), shown, "SHOW WARNINGS keeps them");
+    rows(&mut a, "SELECT 1");
+    assert!(rows(&mut a, "SHOW WARNINGS").is_empty(), "the next statement has none");
     assert_eq!(rows(&mut a, "SELECT message FROM dolt_log LIMIT 1"), [["empty commit"]]);
 }
 

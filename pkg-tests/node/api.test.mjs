@@ -35,7 +35,7 @@ describe('open, query, exec, close', () => {
     assert.deepEqual(created.rows, []);
     const inserted = await db.query('INSERT INTO t VALUES (1, ?), (2, ?)', ['one', 'two']);
     assert.equal(inserted.rowsAffected, 2);
-    assert.equal(inserted.warnings, 0);
+    assert.deepEqual(inserted.warnings, []);
     const read = await db.query('SELECT id, name FROM t ORDER BY id');
     assert.deepEqual(read.columns, ['id', 'name']);
     assert.deepEqual(read.rows, [

@@ -223,7 +223,7 @@ impl<B: Backend> Database<B> {
             if let Some(primary) = primary {
                 self.replicate(primary, &mut warnings).await?;
             }
-            replication::add_warnings(&mut result, &warnings);
+            self.session.finish_statement(&bound.statement, &mut result, warnings);
             results.push(result);
         }
         Ok(results)

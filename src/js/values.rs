@@ -120,6 +120,17 @@ pub fn result_to_js_as(result: &QueryResult, mode: RowMode) -> JsValue {
     let _ = Reflect::set(&object, &"rows".into(), &rows);
     let _ = Reflect::set(&object, &"rowsAffected".into(), &(result.rows_affected as f64).into());
     let _ = Reflect::set(&object, &"lastInsertId".into(), &(result.last_insert_id as f64).into());
-    let _ = Reflect::set(&object, &"warnings".into(), &f64::from(result.warnings).into());
+    let warnings: Array = result
+        .warnings
+        .iter()
+        .map(|warning| {
+            let item = Object::new();
+            let _ = Reflect::set(&item, &"level".into(), &warning.level.into());
+            let _ = Reflect::set(&item, &"code".into(), &f64::from(warning.code).into());
+            let _ = Reflect::set(&item, &"message".into(), &warning.message.as_str().into());
+            JsValue::from(item)
+        })
+        .collect();
+    let _ = Reflect::set(&object, &"warnings".into(), &warnings);
     object.into()
 }

@@ -40,8 +40,20 @@ pub struct QueryResult {
     pub rows_affected: u64,
     /// The first AUTO_INCREMENT value the statement generated, or 0.
     pub last_insert_id: u64,
-    pub warnings: u32,
+    /// What the statement warns of; `SHOW WARNINGS` lists the last statement's.
+    pub warnings: Vec<Warning>,
 }
+
+/// A warning a statement gave, as MySQL's `SHOW WARNINGS` lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Warning {
+    pub level: &'static str,
+    pub code: u32,
+    pub message: String,
+}
+
+/// MySQL's code for a warning without a code of its own (`ER_UNKNOWN_ERROR`).
+const WARNING_CODE_GENERAL: u32 = 1105;
 
 /// An open transaction.
 #[derive(Clone)]
@@ -68,6 +80,8 @@ pub struct Session {
     persisted: Persisted,
     /// While set, statements that would write are refused with this reason.
     read_only: Option<String>,
+    /// The warnings of the last statement other than `SHOW WARNINGS`.
+    last_warnings: Vec<Warning>,
     last_insert_id: u64,
     /// Parsed table schemas handed from one transaction to the next.
     metas: HashMap<String, TableMeta>,
@@ -155,6 +169,7 @@ impl Session {
             pinned: BTreeSet::new(),
             persisted,
             read_only: None,
+            last_warnings: Vec::new(),
             last_insert_id: 0,
             metas: HashMap::new(),
             transactions: 0,
@@ -265,6 +280,7 @@ impl Session {
             pinned: self.pinned.clone(),
             persisted: self.persisted.clone(),
             read_only: self.read_only.clone(),
+            last_warnings: self.last_warnings.clone(),
             last_insert_id: self.last_insert_id,
             metas: self.metas.clone(),
             transactions: self.transactions,
@@ -315,6 +331,25 @@ impl Session {
         params: &[Datum],
     ) -> Result<QueryResult, Error> {
         self.statement(store, statement, params)
+    }
+
+    /// Ends a statement's result: adds `messages` to its warnings (the `db` layer's, such as
+    /// a replication failure it was told to skip) and, unless the statement was `SHOW
+    /// WARNINGS`, keeps them for `SHOW WARNINGS`.
+    pub fn finish_statement(
+        &mut self,
+        statement: &Statement,
+        result: &mut QueryResult,
+        messages: Vec<String>,
+    ) {
+        result.warnings.extend(messages.into_iter().map(|message| Warning {
+            level: "Warning",
+            code: WARNING_CODE_GENERAL,
+            message,
+        }));
+        if !matches!(statement, Statement::Show { kind: ShowKind::Warnings, .. }) {
+            self.last_warnings = result.warnings.clone();
+        }
     }
 
     /// The remote operation `statement` asks for when it is a `CALL` of a procedure that
@@ -493,6 +528,16 @@ impl Session {
     ) -> Result<QueryResult, Error> {
         self.check_writable(store, statement, params)?;
         match statement {
+            Statement::Show { kind: ShowKind::Warnings, .. } => {
+                let rows = self.last_warnings.iter().map(|warning| {
+                    vec![
+                        Datum::Text(warning.level.to_string()),
+                        Datum::Int(i64::from(warning.code)),
+                        Datum::Text(warning.message.clone()),
+                    ]
+                });
+                return Ok(text_rows(&["Level", "Code", "Message"], rows.collect()));
+            }
             Statement::Begin => {
                 self.commit(store)?;
                 self.begin(store, true)?;
@@ -975,7 +1020,7 @@ fn run_statement(exec: &mut Exec, statement: &Statement) -> Result<QueryResult, 
             text_rows(&["Database"], vec![vec![Datum::Text(exec.workspace.database.clone())]])
         }
         Statement::Show { kind: ShowKind::Warnings, .. } => {
-            text_rows(&["Level", "Code", "Message"], Vec::new())
+            unreachable!("the session answers SHOW WARNINGS before a transaction begins")
         }
         Statement::Show { kind: ShowKind::Variables, like: pattern } => {
             let mut rows = Vec::new();

@@ -424,8 +424,3 @@ fn skip_or_fail<T>(
         Err(error) => Err(error),
     }
 }
-
-/// Adds replication warnings to a statement's result.
-pub(super) fn add_warnings(result: &mut QueryResult, warnings: &[String]) {
-    result.warnings += warnings.len() as u32;
-}

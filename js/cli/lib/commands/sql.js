@@ -66,6 +66,9 @@ module.exports = {
         break;
       }
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      // Warnings (a replication failure told to be skipped, say) go to stderr, so that the
+      // results on stdout stay machine-readable.
+      for (const warning of result.warnings) err(`warning: ${warning.message}`);
       for (const line of statementLines(result, { resultFormat, okLines, seconds })) out(line);
     }
     return failed ? 1 : 0;
