@@ -67,8 +67,20 @@ export interface QueryResult<Row = Record<string, Value>> {
   rowsAffected: number;
   /** The first AUTO_INCREMENT value the statement generated, or 0. */
   lastInsertId: number;
-  /** Warnings the statement raised (`SHOW WARNINGS` lists them). */
-  warnings: number;
+  /**
+   * What the statement warns of, such as a replication failure that
+   * `@@dolt_skip_replication_errors` turned into a warning; `SHOW WARNINGS` lists the last
+   * statement's again.
+   */
+  warnings: Warning[];
+}
+
+/** One warning of a statement, as MySQL's `SHOW WARNINGS` lists it. */
+export interface Warning {
+  level: 'Warning';
+  /** MySQL's error code (1105 for a warning without a code of its own). */
+  code: number;
+  message: string;
 }
 
 /** What {@link Database.fsck} reports. */
