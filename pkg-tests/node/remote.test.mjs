@@ -5,65 +5,14 @@
 // in this process, and eight clones pushing to one branch at once, of which exactly the
 // fast-forward wins and the rest converge by pull and push with nothing lost.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { loadNode, ROOT, within } from '../support/paths.mjs';
+import { loadNode } from '../support/paths.mjs';
+import { scratchSpace, startServer } from './support.mjs';
 
-const BIN = join(ROOT, 'pkg', 'bin', 'cambium.js');
-const scratch = mkdtempSync(join(tmpdir(), 'cambium-remotes-'));
-// The global config lives under HOME; every run gets this one, never the real one.
-const HOME = join(scratch, 'home');
-mkdirSync(HOME);
-after(() => rmSync(scratch, { recursive: true, force: true }));
-
-const ENV = { ...process.env, HOME, TZ: 'UTC' };
-
-let dirs = 0;
-/** A new empty directory named after `name` (unique). */
-function freshDir(name) {
-  const dir = join(scratch, `${name}${++dirs}`);
-  mkdirSync(dir);
-  return dir;
-}
-
-/** Runs `cambium args…` in `cwd`; returns `{ status, stdout, stderr }`. */
-function run(cwd, args) {
-  const child = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: ENV });
-  if (child.error) throw child.error;
-  return { status: child.status, stdout: child.stdout, stderr: child.stderr };
-}
-
-/** Runs `cambium args…` in `cwd` without waiting; resolves to `{ status, stdout, stderr }`. */
-function runAsync(cwd, args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: ENV });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (part) => (stdout += part));
-    child.stderr.on('data', (part) => (stderr += part));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
-
-/** Runs a command that must succeed and returns its stdout. */
-function ok(cwd, args) {
-  const result = run(cwd, args);
-  assert.equal(result.status, 0, `cambium ${args.join(' ')} failed: ${result.stderr}${result.stdout}`);
-  return result.stdout;
-}
-
-/** Runs a command that must fail, with its stderr matching `pattern`; returns the result. */
-function fails(cwd, args, pattern) {
-  const result = run(cwd, args);
-  assert.notEqual(result.status, 0, `cambium ${args.join(' ')} succeeded: ${result.stdout}`);
-  assert.match(result.stderr, pattern);
-  return result;
-}
+const { scratch, env, freshDir, run, runAsync, ok, fails } = scratchSpace('cambium-remotes-');
 
 /** The rows of table t in the database directory `dir`, as CSV lines after the header. */
 function rowsOf(dir) {
@@ -103,41 +52,13 @@ let server;
 /** The remote database `name` on the server. */
 const remote = (name) => `${server.url}${name}`;
 
-/** Starts `cambium remote-server --port 0` on 127.0.0.1 and waits for the URL it prints. */
-async function startServer(dir) {
-  const child = spawn(process.execPath, [BIN, 'remote-server', '--dir', dir, '--port', '0', '--host', '127.0.0.1'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: ENV,
-  });
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  let stdout = '';
-  let stderr = '';
-  child.stderr.on('data', (part) => (stderr += part));
-  const started = new Promise((resolve, reject) => {
-    child.stdout.on('data', (part) => {
-      stdout += part;
-      const match = stdout.match(/ at (http:\/\/127\.0\.0\.1:\d+\/)\n/);
-      if (match) resolve(match[1]);
-    });
-    exited.then(({ code }) => reject(new Error(`the remote server exited (${code}) before listening: ${stderr}`)));
-  });
-  const url = await within(20_000, 'the remote server starting', started);
-  return {
-    url,
-    async stop() {
-      child.kill('SIGTERM');
-      return within(10_000, 'the remote server stopping', exited);
-    },
-  };
-}
-
 describe('cambium with a remote server', () => {
   const serverDir = join(scratch, 'served');
 
   before(async () => {
     ok(scratch, ['config', '--global', '--add', 'user.name', 'Remote Tester']);
     ok(scratch, ['config', '--global', '--add', 'user.email', 'remote@example.com']);
-    server = await startServer(serverDir);
+    server = await startServer(serverDir, env);
   });
 
   after(async () => {

@@ -1,0 +1,126 @@
+// What the Node tests that drive the `cambium` command share: a scratch directory per test file
+// (with its own HOME, so the user's global config is never read or written), the command run as a
+// child process in it, and `cambium remote-server` started as a child process on 127.0.0.1.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after } from 'node:test';
+
+import { ROOT, within } from '../support/paths.mjs';
+
+/** The command of the built package. */
+export const BIN = join(ROOT, 'pkg', 'bin', 'cambium.js');
+
+/** Asserts that `cambium args…` succeeded; returns its stdout. */
+function succeeded(args, result) {
+  assert.equal(result.status, 0, `cambium ${args.join(' ')} failed: ${result.stderr}${result.stdout}`);
+  return result.stdout;
+}
+
+/** Asserts that `cambium args…` failed with stderr matching `pattern`; returns the result. */
+function failed(args, result, pattern) {
+  assert.notEqual(result.status, 0, `cambium ${args.join(' ')} succeeded: ${result.stdout}`);
+  assert.match(result.stderr, pattern);
+  return result;
+}
+
+/**
+ * A new scratch directory named after `prefix`, removed when the test file ends, and the ways to
+ * run `cambium` in directories under it: `run` and `runAsync` give `{ status, stdout, stderr }`,
+ * `ok` asserts success and gives stdout, `fails` asserts failure with stderr matching a pattern;
+ * `okAsync` and `failsAsync` do the same without blocking, so that several commands (and the
+ * tests waiting for them) can run at once. Every run has `HOME` inside the scratch directory and
+ * `TZ=UTC`.
+ */
+export function scratchSpace(prefix) {
+  const scratch = mkdtempSync(join(tmpdir(), prefix));
+  const home = join(scratch, 'home');
+  mkdirSync(home);
+  after(() => rmSync(scratch, { recursive: true, force: true }));
+  const env = { ...process.env, HOME: home, TZ: 'UTC' };
+  let dirs = 0;
+
+  /** Runs `cambium args…` in `cwd`; returns `{ status, stdout, stderr }`. */
+  function run(cwd, args) {
+    const child = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env });
+    if (child.error) throw child.error;
+    return { status: child.status, stdout: child.stdout, stderr: child.stderr };
+  }
+
+  /** Runs `cambium args…` in `cwd` without waiting; resolves to `{ status, stdout, stderr }`. */
+  function runAsync(cwd, args) {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [BIN, ...args], { cwd, env });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (part) => (stdout += part));
+      child.stderr.on('data', (part) => (stderr += part));
+      child.on('error', reject);
+      child.on('close', (status) => resolve({ status, stdout, stderr }));
+    });
+  }
+
+  return {
+    scratch,
+    home,
+    env,
+    run,
+
+    /** A new empty directory named after `name` (unique). */
+    freshDir(name) {
+      const dir = join(scratch, `${name}${++dirs}`);
+      mkdirSync(dir);
+      return dir;
+    },
+
+    runAsync,
+
+    /** Runs a command that must succeed and returns its stdout. */
+    ok: (cwd, args) => succeeded(args, run(cwd, args)),
+
+    /** Runs a command that must fail, with its stderr matching `pattern`; returns the result. */
+    fails: (cwd, args, pattern) => failed(args, run(cwd, args), pattern),
+
+    /** `ok` without blocking: resolves to the stdout of a command that must succeed. */
+    okAsync: async (cwd, args) => succeeded(args, await runAsync(cwd, args)),
+
+    /** `fails` without blocking. */
+    failsAsync: async (cwd, args, pattern) => failed(args, await runAsync(cwd, args), pattern),
+  };
+}
+
+/**
+ * Starts `cambium remote-server --port 0` on 127.0.0.1 over `dir` with the environment `env`, and
+ * resolves once it listens (to its URL, port, child process, a promise of its exit, and `stop`).
+ */
+export async function startServer(dir, env) {
+  const child = spawn(process.execPath, [BIN, 'remote-server', '--dir', dir, '--port', '0', '--host', '127.0.0.1'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env,
+  });
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (part) => (stderr += part));
+  const started = new Promise((resolve, reject) => {
+    child.stdout.on('data', (part) => {
+      stdout += part;
+      const match = stdout.match(/ at (http:\/\/127\.0\.0\.1:(\d+)\/)\n/);
+      if (match) resolve({ url: match[1], port: Number(match[2]) });
+    });
+    exited.then(({ code }) => reject(new Error(`the remote server exited (${code}) before listening: ${stderr}`)));
+  });
+  const { url, port } = await within(20_000, 'the remote server starting', started);
+  return {
+    url,
+    port,
+    child,
+    exited,
+    async stop() {
+      child.kill('SIGTERM');
+      return within(10_000, 'the remote server stopping', exited);
+    },
+  };
+}
