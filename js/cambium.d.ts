@@ -20,6 +20,11 @@ export interface OpenOptions {
    * every remote, or a function of the remote's URL (undefined for none). Tokens are never
    * stored in the database. */
   remoteToken?: string | ((url: string) => string | undefined);
+  /**
+   * Who signs the commits the database makes without an author being named, such as the
+   * "Transaction commit" of `@@dolt_transaction_commit`; the SQL root user when absent.
+   */
+  user?: { name: string; email: string };
 }
 
 /** How far a transfer of chunks between a database and a remote has come. */

@@ -56,6 +56,9 @@ pub struct Options {
     pub progress: Option<ProgressListener>,
     /// The bearer token to send to a remote, by its URL; none for remotes without auth.
     pub credentials: Option<Credentials>,
+    /// Whom commits the session makes without naming an author are signed by (name, email):
+    /// `dolt_transaction_commit`'s, for one. Unset, the SQL root user signs them.
+    pub user: Option<(String, String)>,
 }
 
 /// Gives the bearer token for a remote's URL, if it has one. Tokens stay out of the database:
@@ -74,6 +77,7 @@ impl Options {
             clock: Box::new(now_ms),
             progress: None,
             credentials: None,
+            user: None,
         }
     }
 }
@@ -104,6 +108,8 @@ pub struct Database<B: Backend = AnyStore> {
     storage: Storage,
     /// Whether refs wait in the outbox of an asynchronous primary.
     outbox_waiting: bool,
+    /// The user the database was opened for, handed on to the databases it clones.
+    user: Option<(String, String)>,
 }
 
 /// The storage side of a database: the backend, the cache in front of it, and what ties them.
@@ -159,7 +165,10 @@ impl<B: Backend> Database<B> {
         let mut engine = Engine { backend, cache, watch, writes_ahead: VecDeque::new() };
         // The session is opened on the cache like any statement: it may need chunks, and it
         // initialises an empty store, which is a write.
-        let session = engine.drive(&mut (), |_, cache| Session::open(cache, name)).await?;
+        let mut session = engine.drive(&mut (), |_, cache| Session::open(cache, name)).await?;
+        if let Some((user, email)) = &options.user {
+            session.set_user(user, email);
+        }
         let waiting = engine
             .drive(&mut (), |_, cache| {
                 let repo = Repo::open(cache)?;
@@ -176,6 +185,7 @@ impl<B: Backend> Database<B> {
             credentials: options.credentials,
             storage: options.storage,
             outbox_waiting,
+            user: options.user,
         })
     }
 

@@ -189,6 +189,13 @@ fn parse_options(options: &JsValue) -> Result<Options, JsValue> {
             }
         });
     }
+    if let Some(user) = option(options, "user") {
+        let field = |name: &str| Reflect::get(&user, &name.into()).ok().and_then(|v| v.as_string());
+        match (field("name"), field("email")) {
+            (Some(name), Some(email)) => parsed.user = Some((name, email)),
+            _ => return Err(bad("options.user must be { name, email }, both strings".into())),
+        }
+    }
     if let Some(callback) = option(options, "onProgress") {
         let function: Function =
             callback.dyn_into().map_err(|_| bad("options.onProgress must be a function".into()))?;

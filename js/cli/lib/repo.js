@@ -127,9 +127,15 @@ class Repo {
     writeJson(this.statePath, this._state);
   }
 
-  /** Opens the database on the file store in `.cambium/`, creating it when new. */
+  /**
+   * Opens the database on the file store in `.cambium/`, creating it when new. Commits the
+   * engine signs itself (`dolt_transaction_commit`'s) name `user.name` and `user.email`.
+   */
   async open() {
-    return engine().Database.open(this.name, { storage: 'fs', dir: this.dataDir, ...remoteToken() });
+    const name = configValue(this, 'user.name');
+    const email = configValue(this, 'user.email');
+    const user = name && email ? { user: { name, email } } : {};
+    return engine().Database.open(this.name, { storage: 'fs', dir: this.dataDir, ...user, ...remoteToken() });
   }
 }
 

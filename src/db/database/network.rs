@@ -280,6 +280,7 @@ impl<B: Backend> Database<B> {
         let mut options = Options::new(self.storage.clone());
         options.progress = self.progress.clone();
         options.credentials = self.credentials.clone();
+        options.user = self.user.clone();
         options
     }
 
