@@ -235,3 +235,51 @@ fn an_asynchronous_primary_pushes_from_a_durable_outbox() {
     assert_eq!(remote_head(&dir, "main"), head);
     assert_eq!(remote_head(&dir, "feature"), rows(&mut a, "SELECT hashof('feature')")[0][0]);
 }
+
+/// A live replica (kept current by its remote's events) begins transactions without pulling;
+/// its pulls are `pull_replica`, and once it is no longer live its transactions pull again.
+#[test]
+fn a_live_replica_reads_without_pulling_until_it_is_live_no_more() {
+    let dir = TempDir::new("replication", "live");
+    let (mut a, mut b) = primary_and_replica(&dir);
+    let error = ready(b.pull_replica()).expect_err("not a replica yet");
+    assert_eq!(error.code(), "not_a_replica", "{error}");
+    rows(&mut b, "SET PERSIST @@GLOBAL.dolt_read_replica_remote = 'origin'");
+    rows(&mut b, "SET PERSIST @@GLOBAL.dolt_replicate_heads = 'main'");
+    assert!(!ready(b.pull_replica()).expect("pulled"), "nothing new: no ref moves");
+    b.set_live(true);
+    assert!(b.is_live());
+
+    rows(&mut a, "INSERT INTO test VALUES (1, 1)");
+    rows(&mut a, "CALL dolt_commit('-am', 'one')");
+    assert_eq!(
+        rows(&mut b, "SELECT pk FROM test ORDER BY pk"),
+        [["0"]],
+        "a live replica reads here"
+    );
+    assert!(ready(b.pull_replica()).expect("pulled"), "the event's pull moves main");
+    assert_eq!(rows(&mut b, "SELECT pk FROM test ORDER BY pk"), [["0"], ["1"]]);
+
+    rows(&mut a, "INSERT INTO test VALUES (2, 2)");
+    rows(&mut a, "CALL dolt_commit('-am', 'two')");
+    b.set_live(false);
+    assert_eq!(rows(&mut b, "SELECT pk FROM test ORDER BY pk"), [["0"], ["1"], ["2"]]);
+}
+
+/// The "Transaction commit" that `@@dolt_transaction_commit` makes is signed by the user the
+/// database was opened for, as the CLI opens it with `user.name` and `user.email`.
+#[test]
+fn transaction_commits_are_signed_by_the_user_the_database_was_opened_for() {
+    let dir = TempDir::new("replication", "signed");
+    let mut opened = options(dir.storage("a"));
+    opened.user = Some(("Tim Sehn".into(), "tim@example.com".into()));
+    let mut a = ready(Database::open("a", opened)).expect("open");
+    rows(&mut a, "CREATE TABLE test (pk INT PRIMARY KEY, c1 INT)");
+    rows(&mut a, "CALL dolt_commit('-Am', 'table')");
+    rows(&mut a, "SET PERSIST @@GLOBAL.dolt_transaction_commit = 1");
+    rows(&mut a, "INSERT INTO test VALUES (1, 1)");
+    assert_eq!(
+        rows(&mut a, "SELECT message, committer, email FROM dolt_log LIMIT 1"),
+        [["Transaction commit", "Tim Sehn", "tim@example.com"]]
+    );
+}
