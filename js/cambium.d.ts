@@ -176,7 +176,30 @@ export class Database {
   addEventListener(type: 'change', listener: (event: ChangeEvent) => void): void;
   /** Stops calling a listener given to {@link Database.addEventListener}. */
   removeEventListener(type: 'change', listener: (event: ChangeEvent) => void): void;
-  /** Closes the database after the calls already made; an open transaction is rolled back. */
+  /**
+   * Makes a read replica live. A replica (`SET PERSIST @@GLOBAL.dolt_read_replica_remote =
+   * 'origin'` with `@@dolt_replicate_heads` or `@@dolt_replicate_all_heads`) otherwise pulls
+   * before every transaction: one round trip per query. A live one follows the `events` stream
+   * of its remote (server-sent events, read with `fetch`, with the `remoteToken`), pulls as soon
+   * as the server says a ref moved (in turn with the other calls), sends `change` when the pull
+   * moved a branch or tag, and serves its queries locally. A read right after the primary's
+   * commit returns may still see the state before it until that event arrived; a `change`
+   * listener reads the new state.
+   *
+   * Resolves once the stream is open and a pull after it is done. When the stream breaks (the
+   * server restarts, the network goes), every transaction start pulls again, as without
+   * `subscribe`, so no read is served from a stale copy unawares; the stream is opened again
+   * after a wait growing from 250 ms to 15 s, and after a pull the replica is live again. A
+   * stream silent for 45 s (three missed heartbeats) counts as broken. `close` ends the
+   * subscription and keeps no Node process alive. A second call while subscribed does nothing.
+   * Fails with `not_a_replica` when `@@dolt_read_replica_remote` names no remote, and
+   * `remote_unsupported` for a `file://` remote, which sends no events.
+   */
+  subscribe(): Promise<void>;
+  /**
+   * Closes the database after the calls already made; a live replica's subscription ends and an
+   * open transaction is rolled back.
+   */
   close(): Promise<void>;
   /** Frees the wasm memory of a closed database at once (otherwise the garbage collector does). */
   free(): void;

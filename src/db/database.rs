@@ -18,6 +18,7 @@ use super::cache::{Cache, Pending, CACHE_BYTES_MAX_DEFAULT};
 use super::changes::{Listener, Watch};
 use super::{Durability, Error};
 
+mod live;
 mod network;
 mod replication;
 
@@ -110,6 +111,9 @@ pub struct Database<B: Backend = AnyStore> {
     outbox_waiting: bool,
     /// The user the database was opened for, handed on to the databases it clones.
     user: Option<(String, String)>,
+    /// Whether a read replica is live: kept current by the remote's events, so that its
+    /// transactions begin without pulling (see [`Database::set_live`]).
+    live: bool,
 }
 
 /// The storage side of a database: the backend, the cache in front of it, and what ties them.
@@ -186,6 +190,7 @@ impl<B: Backend> Database<B> {
             storage: options.storage,
             outbox_waiting,
             user: options.user,
+            live: false,
         })
     }
 

@@ -1,6 +1,7 @@
 //! The `Database` class of the JS API: `await Database.open(name, { storage, dir })`, then
-//! `query`, `exec`, `fsck`, `gc` and `close`, each returning a promise. Calls made without
-//! waiting for the previous one run one after another, in the order made.
+//! `query`, `exec`, `fsck`, `gc`, `subscribe` and `close`, each returning a promise. Calls made
+//! without waiting for the previous one run one after another, in the order made; the pulls of
+//! a live replica (see `subscribe`) take their turn in the same queue.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -13,6 +14,7 @@ use wasm_bindgen_futures::{future_to_promise, JsFuture};
 use super::error::{coded, to_js};
 use super::values::{js_to_datums, result_to_js_as, RowMode};
 use crate::db::{self, Options, Storage};
+use crate::platform::web::{sleep, EventStream};
 use crate::sql::Datum;
 use crate::sync::Progress;
 
@@ -26,16 +28,20 @@ struct Shared {
     listeners: RefCell<Vec<Function>>,
     /// Whether a task pushing an asynchronous primary's outbox is under way.
     draining: Cell<bool>,
+    /// The database's name, which `change` events carry.
+    name: String,
+    /// What ends a live replica's subscription (see `subscribe`), while there is one.
+    subscription: RefCell<Option<web_sys::AbortController>>,
 }
 
 impl Shared {
     /// Calls every `change` listener with `{ type: 'change', database }`, each in a microtask
     /// of its own, so that a listener runs after the write that caused it has returned and a
     /// listener that throws stops no other.
-    fn changed(&self, name: &str) {
+    fn changed(&self) {
         let event = Object::new();
         let _ = Reflect::set(&event, &"type".into(), &"change".into());
-        let _ = Reflect::set(&event, &"database".into(), &name.into());
+        let _ = Reflect::set(&event, &"database".into(), &self.name.as_str().into());
         for listener in self.listeners.borrow().iter() {
             let (listener, event) = (listener.clone(), event.clone());
             wasm_bindgen_futures::spawn_local(async move {
@@ -49,31 +55,16 @@ impl Shared {
 const CHANGE_EVENT: &str = "change";
 
 /// The wait after an asynchronous primary's outbox failed to go out, doubled after each
-/// further failure up to the longest wait.
+/// further failure up to the longest wait. The timers keep no Node process alive: a program
+/// that is done exits, and `close` pushes what still waits.
 const OUTBOX_RETRY_MS_MIN: u32 = 250;
 const OUTBOX_RETRY_MS_MAX: u32 = 30_000;
 
-/// A promise resolved after `ms` milliseconds, on a timer that (in Node) does not keep the
-/// process alive: a program that is done exits, and `close` pushes what still waits.
-async fn sleep(ms: u32) {
-    let promise = Promise::new(&mut |resolve, _| {
-        let set_timeout = Reflect::get(&js_sys::global(), &"setTimeout".into())
-            .ok()
-            .and_then(|f| f.dyn_into::<Function>().ok());
-        let Some(set_timeout) = set_timeout else {
-            let _ = resolve.call0(&JsValue::UNDEFINED);
-            return;
-        };
-        let timer = set_timeout.call2(&JsValue::UNDEFINED, &resolve, &ms.into());
-        let unref = timer.as_ref().ok().and_then(|t| Reflect::get(t, &"unref".into()).ok());
-        if let (Ok(timer), Some(unref)) =
-            (&timer, unref.and_then(|f| f.dyn_into::<Function>().ok()))
-        {
-            let _ = unref.call0(timer);
-        }
-    });
-    let _ = JsFuture::from(promise).await;
-}
+/// The wait before a live replica opens its broken events stream again, doubled after each
+/// further failure up to the longest wait; the replica pulls at each transaction start
+/// meanwhile.
+const RECONNECT_WAIT_MS_MIN: u32 = 250;
+const RECONNECT_WAIT_MS_MAX: u32 = 15_000;
 
 impl Shared {
     /// Starts pushing an asynchronous primary's outbox in the background, between calls,
@@ -100,6 +91,81 @@ impl Shared {
             shared.draining.set(false);
         });
     }
+}
+
+impl Shared {
+    /// Opens the replica's events stream and pulls once the server answered its first event
+    /// (the manifest current when it opened): from then on the replica is live.
+    async fn connect(&self, signal: &web_sys::AbortSignal) -> Result<EventStream, JsValue> {
+        let mut database = self.acquire().await?;
+        let opened = database.replica_events(signal).await;
+        self.release(Some(database));
+        let mut stream = opened.map_err(|e| to_js(&e))?;
+        stream.next().await.map_err(|e| to_js(&db::Error::from(e)))?;
+        self.pull(true).await?;
+        Ok(stream)
+    }
+
+    /// Pulls, in turn with the other calls, and sends `change` when a ref moved. The replica is
+    /// live after a pull that succeeded, when `live` says the stream is open, and not live
+    /// after one that failed: its transactions pull again until an event brings a pull that
+    /// succeeds.
+    async fn pull(&self, live: bool) -> Result<(), JsValue> {
+        let mut database = self.acquire().await?;
+        let pulled = database.pull_replica().await;
+        database.set_live(live && pulled.is_ok());
+        self.release(Some(database));
+        if pulled.map_err(|e| to_js(&e))? {
+            self.changed();
+        }
+        Ok(())
+    }
+
+    /// Follows an open events stream until the subscription ends (`signal` aborted, or the
+    /// database closed): a pull on each event, and when the stream breaks, transaction starts
+    /// pull again while it is opened anew, after a wait growing with each failure.
+    async fn stay_live(self: Rc<Self>, mut stream: EventStream, signal: web_sys::AbortSignal) {
+        loop {
+            while stream.next().await.is_ok() {
+                // A failed pull is not the stream's failure: the next event pulls again.
+                if let Err(error) = self.pull(true).await {
+                    if is_closed(&error) {
+                        return;
+                    }
+                }
+            }
+            drop(stream);
+            let Ok(mut database) = self.acquire().await else { return };
+            database.set_live(false);
+            self.release(Some(database));
+            let mut wait_ms = 0;
+            stream = loop {
+                wait_ms = (wait_ms * 2).clamp(RECONNECT_WAIT_MS_MIN, RECONNECT_WAIT_MS_MAX);
+                sleep(wait_ms).await;
+                if signal.aborted() {
+                    return;
+                }
+                match self.connect(&signal).await {
+                    Ok(stream) => break stream,
+                    Err(error) if is_closed(&error) => return,
+                    Err(_) => {}
+                }
+            };
+        }
+    }
+
+    /// Ends the live replica's subscription, if any: its stream closes at once.
+    fn unsubscribe(&self) {
+        if let Some(controller) = self.subscription.borrow_mut().take() {
+            controller.abort();
+        }
+    }
+}
+
+/// Whether a call failed because the database is closed.
+fn is_closed(error: &JsValue) -> bool {
+    Reflect::get(error, &"code".into()).ok().and_then(|code| code.as_string()).as_deref()
+        == Some("closed")
 }
 
 impl Shared {
@@ -246,12 +312,14 @@ impl JsDatabase {
             waiting: RefCell::new(VecDeque::new()),
             listeners: RefCell::new(Vec::new()),
             draining: Cell::new(false),
+            name,
+            subscription: RefCell::new(None),
         });
         // A weak reference: the database's registry must not keep a closed object alive.
         let weak = Rc::downgrade(&shared);
         database.on_change(Rc::new(move || {
             if let Some(shared) = weak.upgrade() {
-                shared.changed(&name);
+                shared.changed();
             }
         }));
         let waiting = database.outbox_waiting();
@@ -438,12 +506,45 @@ impl JsDatabase {
         }
     }
 
-    /// Closes the database after the calls already made: an open explicit transaction is
-    /// rolled back, an asynchronous primary pushes what waits in its outbox (what fails to go
-    /// out stays there for the next open); later calls fail with code `closed`.
+    /// Makes a read replica live: it follows the `events` stream of its remote
+    /// (`@@dolt_read_replica_remote`, an `http(s)` remote) and pulls, in turn with the other
+    /// calls, whenever the server announces that a ref moved, then sends `change`; its queries
+    /// then read without asking the remote. Resolves once the stream is open and a pull after
+    /// it is done. When the stream breaks, every transaction start pulls again (as without
+    /// `subscribe`) until the stream is open anew and a pull after it is done; reopening is
+    /// tried again and again with a growing wait. `close` ends the subscription. Refused with
+    /// `not_a_replica` or `remote_unsupported` (a `file://` remote); a second call while
+    /// subscribed does nothing.
+    pub fn subscribe(&self) -> Promise {
+        let shared = self.shared.clone();
+        future_to_promise(async move {
+            if shared.subscription.borrow().is_some() {
+                return Ok(JsValue::UNDEFINED);
+            }
+            let controller = web_sys::AbortController::new()?;
+            let signal = controller.signal();
+            *shared.subscription.borrow_mut() = Some(controller);
+            match shared.connect(&signal).await {
+                Ok(stream) => {
+                    wasm_bindgen_futures::spawn_local(shared.clone().stay_live(stream, signal));
+                    Ok(JsValue::UNDEFINED)
+                }
+                Err(error) => {
+                    shared.unsubscribe();
+                    Err(error)
+                }
+            }
+        })
+    }
+
+    /// Closes the database after the calls already made: a live replica's subscription ends,
+    /// an open explicit transaction is rolled back, an asynchronous primary pushes what waits
+    /// in its outbox (what fails to go out stays there for the next open); later calls fail
+    /// with code `closed`.
     pub fn close(&self) -> Promise {
         let shared = self.shared.clone();
         future_to_promise(async move {
+            shared.unsubscribe();
             if let Ok(mut database) = shared.acquire().await {
                 if database.outbox_waiting() {
                     let _ = database.replicate_outbox().await;

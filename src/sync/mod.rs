@@ -1,11 +1,13 @@
 //! Moving chunks between a database and a remote, without doing any IO: the bodies of the remote
 //! protocol's requests and answers (`frames`), decoded with limits and verified; the server's
-//! answer to one request against one database's store (`serve`); and who may make it (`auth`,
-//! with `json` for the auth file and error bodies); and the plan of what a push, fetch, clone or
-//! backup must move (`transfer`) and of what a small change needs (`pack`). The `db` layer sends and receives the bytes;
+//! answer to one request against one database's store (`serve`), and who may make it (`auth`,
+//! with `json` for the auth file and error bodies); the client's reading of the `events` stream
+//! (`events`); and the plan of what a push, fetch, clone or backup must move (`transfer`) and of
+//! what a small change needs (`pack`). The `db` layer sends and receives the bytes;
 //! `docs/remote-protocol.md` is the protocol.
 
 mod auth;
+mod events;
 mod frames;
 mod json;
 mod pack;
@@ -16,6 +18,7 @@ pub use auth::{
     authorize, AuthConfig, AuthFileError, AUTH_FILE_BYTES_MAX, AUTH_TOKENS_MAX, TOKEN_BYTES_MAX,
     TOKEN_BYTES_MIN,
 };
+pub use events::{EventReader, EVENT_LINE_BYTES_MAX};
 pub use frames::{
     decode_chunks, decode_hashes, decode_pack_request, decode_presence, decode_refs, decode_swap,
     encode_chunks, encode_hashes, encode_pack_request, encode_presence, encode_refs, encode_swap,

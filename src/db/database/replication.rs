@@ -12,10 +12,11 @@
 use crate::history::remotes::{self, Primary as Standing};
 use crate::history::{RefMap, Repo, ResetMode};
 use crate::sql::ast::{Expr, Statement};
-use crate::sql::{self, ConflictPolicy, Datum, Heads, QueryResult, Replication};
+use crate::sql::{self, ConflictPolicy, Datum, Heads, QueryResult};
 
 use super::super::remote::RemoteStore;
 use super::super::{Backend, Durability, Error, Store};
+use super::live::not_a_replica;
 use super::network::{fenced, status};
 use super::Database;
 
@@ -69,11 +70,11 @@ impl<B: Backend> Database<B> {
             }
         }
         self.session.set_read_only(read_only);
-        if !self.session.transaction_open() && reads_data(statement) {
-            if let Some(remote) = &settings.read_replica_remote {
-                let pulled = self.replica_pull(remote, &settings).await;
-                skip_or_fail(pulled, settings.skip_errors, warnings)?;
-            }
+        // A live replica is kept current by its remote's events (see `Database::set_live`).
+        let replica = settings.read_replica_remote.is_some() && !self.live;
+        if replica && !self.session.transaction_open() && reads_data(statement) {
+            let pulled = self.pull_replica().await;
+            skip_or_fail(pulled, settings.skip_errors, warnings)?;
         }
         let Some(remote) = settings.to_remote else { return Ok(None) };
         if !may_move_heads(statement) {
@@ -259,9 +260,15 @@ impl<B: Backend> Database<B> {
         self.statement(&Statement::Call { name: name.into(), args }, &[], false).await
     }
 
-    /// A replica's pull: a fetch (one conditional request when the remote did not change),
-    /// then the configured branches follow their remote-tracking branches.
-    async fn replica_pull(&mut self, remote: &str, settings: &Replication) -> Result<(), Error> {
+    /// A read replica's pull, the one each transaction begins with unless the replica is live:
+    /// a fetch (one conditional request when the remote did not change), then the configured
+    /// branches follow their remote-tracking branches. Answers whether a ref moved here;
+    /// refused with `not_a_replica` unless `@@dolt_read_replica_remote` names a remote.
+    pub async fn pull_replica(&mut self) -> Result<bool, Error> {
+        let settings = self.session.replication();
+        let Some(remote) = &settings.read_replica_remote else {
+            return Err(not_a_replica(&self.name));
+        };
         if settings.heads == Heads::None {
             return Err(Error::new(
                     "replication",
@@ -285,10 +292,11 @@ impl<B: Backend> Database<B> {
                     &current,
                     remote_refs.as_ref(),
                 )?;
-                if *repo.refs() != before {
+                let moved = *repo.refs() != before;
+                if moved {
                     repo.publish()?;
                 }
-                Ok::<_, sql::Error>(())
+                Ok::<_, sql::Error>(moved)
             })
             .await
     }

@@ -4,7 +4,7 @@
 //! buffer in order and then swaps the manifest by compare-and-swap. Every chunk it downloads is
 //! verified against its hash before it is handed on.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
@@ -14,14 +14,18 @@ use crate::chunk::{Chunk, Error, GcStats, Hash, Manifest};
 use crate::db::{Durability, Store};
 use crate::sync::{
     decode_chunks, decode_presence, decode_refs, encode_chunks, encode_hashes, encode_pack_request,
-    encode_swap, PackRequest, CHUNKS_BODY_BYTES_MAX, FRAME_HEADER_BYTES, GET_HASHES_MAX,
-    HAS_HASHES_MAX,
+    encode_swap, EventReader, PackRequest, CHUNKS_BODY_BYTES_MAX, FRAME_HEADER_BYTES,
+    GET_HASHES_MAX, HAS_HASHES_MAX,
 };
 use crate::sync::{manifest_from_hex, manifest_hex};
 
 /// Hashes asked for in one `get` request: a quarter of the protocol's limit, so that a read of
 /// [`GET_HASHES_MAX`] chunks goes as four requests under way together.
 pub const GET_REQUEST_HASHES: usize = GET_HASHES_MAX / 4;
+
+/// Silence on an `events` stream after which it counts as broken: three of the server's
+/// heartbeats (one every 15 s) missed. A link that died without closing is found this way.
+pub const EVENTS_SILENCE_MS_MAX: u32 = 45_000;
 
 /// A remote database at a URL (`http://host:port/<db>`).
 pub struct HttpRemote {
@@ -80,7 +84,7 @@ impl HttpRemote {
         body: Option<Vec<u8>>,
         unless: Option<&Manifest>,
     ) -> Result<Answer, Error> {
-        let sent = self.send(method, endpoint, body, unless)?;
+        let sent = self.send(method, endpoint, body, unless, None)?;
         self.answer(sent).await
     }
 
@@ -89,12 +93,14 @@ impl HttpRemote {
     }
 
     /// Starts a request: `fetch` sends it at once, so several may be under way together.
+    /// `signal`, an `AbortSignal`, ends it when aborted.
     fn send(
         &self,
         method: &str,
         endpoint: &str,
         body: Option<Vec<u8>>,
         unless: Option<&Manifest>,
+        signal: Option<&JsValue>,
     ) -> Result<JsFuture, Error> {
         let unreachable = |what: String| self.unreachable(what);
         let global = js_sys::global();
@@ -121,6 +127,9 @@ impl HttpRemote {
         }
         set("method", &method.into()).map_err(|e| unreachable(js_text(&e)))?;
         set("headers", &headers).map_err(|e| unreachable(js_text(&e)))?;
+        if let Some(signal) = signal {
+            set("signal", signal).map_err(|e| unreachable(js_text(&e)))?;
+        }
         let url = format!("{}/{endpoint}", self.base);
         let promise: Promise = fetch
             .call2(&global, &url.into(), &init)
@@ -131,6 +140,12 @@ impl HttpRemote {
 
     /// Waits for the answer to a request [`HttpRemote::send`] started.
     async fn answer(&self, sent: JsFuture) -> Result<Answer, Error> {
+        let (status, response) = self.response(sent).await?;
+        self.whole(status, &response).await
+    }
+
+    /// Waits for the status and headers of a request's answer: the `Response`, its body unread.
+    async fn response(&self, sent: JsFuture) -> Result<(u16, JsValue), Error> {
         let unreachable = |what: String| self.unreachable(what);
         let response = sent.await.map_err(|e| unreachable(js_text(&e)))?;
         let status = Reflect::get(&response, &"status".into())
@@ -138,12 +153,18 @@ impl HttpRemote {
             .and_then(|s| s.as_f64())
             .ok_or_else(|| unreachable("an answer without a status".into()))?
             as u16;
-        let read: Function = Reflect::get(&response, &"arrayBuffer".into())
+        Ok((status, response))
+    }
+
+    /// Reads the whole body of a `Response`.
+    async fn whole(&self, status: u16, response: &JsValue) -> Result<Answer, Error> {
+        let unreachable = |what: String| self.unreachable(what);
+        let read: Function = Reflect::get(response, &"arrayBuffer".into())
             .ok()
             .and_then(|f| f.dyn_into().ok())
             .ok_or_else(|| unreachable("an answer without a body".into()))?;
         let promise: Promise =
-            read.call0(&response).map_err(|e| unreachable(js_text(&e)))?.unchecked_into();
+            read.call0(response).map_err(|e| unreachable(js_text(&e)))?.unchecked_into();
         let buffer = JsFuture::from(promise).await.map_err(|e| unreachable(js_text(&e)))?;
         Ok(Answer { status, body: Uint8Array::new(&buffer).to_vec() })
     }
@@ -264,7 +285,7 @@ impl HttpRemote {
         let requests = wanted
             .chunks(GET_REQUEST_HASHES)
             .map(|batch| {
-                let sent = self.send("POST", "get", Some(encode_hashes(batch)), None)?;
+                let sent = self.send("POST", "get", Some(encode_hashes(batch)), None, None)?;
                 Ok((batch.to_vec(), sent))
             })
             .collect::<Result<Vec<_>, Error>>()?;
@@ -299,6 +320,97 @@ impl HttpRemote {
             }
         }
         Ok(hashes.iter().map(|hash| found.get(hash).cloned()).collect())
+    }
+}
+
+/// An open `events` stream of a remote database (see [`HttpRemote::events`]). Dropping it
+/// cancels the stream, which lets its connection go.
+pub struct EventStream {
+    base: String,
+    /// The body's `ReadableStreamDefaultReader`.
+    reader: JsValue,
+    events: EventReader,
+    /// Manifests heard and not handed out yet.
+    heard: VecDeque<Manifest>,
+}
+
+impl HttpRemote {
+    /// Opens the database's `events` stream (`signal`, an `AbortSignal`, ends it when
+    /// aborted); answers once the server accepted it.
+    pub async fn events(&self, signal: &JsValue) -> Result<EventStream, Error> {
+        let sent = self.send("GET", "events", None, None, Some(signal))?;
+        let (status, response) = self.response(sent).await?;
+        if status != 200 {
+            return Err(self.failed(&self.whole(status, &response).await?));
+        }
+        let body = Reflect::get(&response, &"body".into()).ok().filter(JsValue::is_object);
+        let reader = body
+            .and_then(|body| {
+                let get_reader: Function =
+                    Reflect::get(&body, &"getReader".into()).ok()?.dyn_into().ok()?;
+                get_reader.call0(&body).ok()
+            })
+            .ok_or_else(|| self.unreachable("an events answer without a body to read".into()))?;
+        let base = self.base.clone();
+        Ok(EventStream { base, reader, events: EventReader::new(), heard: VecDeque::new() })
+    }
+}
+
+impl EventStream {
+    /// The next manifest the stream announces: first the one current when it opened, then one
+    /// per swap. An error once the stream ended, broke, or stayed silent for longer than
+    /// [`EVENTS_SILENCE_MS_MAX`].
+    pub async fn next(&mut self) -> Result<Manifest, Error> {
+        loop {
+            if let Some(manifest) = self.heard.pop_front() {
+                return Ok(manifest);
+            }
+            let bytes = self.read().await?;
+            let heard = self.events.push(&bytes).map_err(|why| self.broken(&why))?;
+            self.heard.extend(heard);
+        }
+    }
+
+    /// The next bytes of the body.
+    async fn read(&self) -> Result<Vec<u8>, Error> {
+        let read: Function = Reflect::get(&self.reader, &"read".into())
+            .ok()
+            .and_then(|f| f.dyn_into().ok())
+            .ok_or_else(|| self.broken("its body cannot be read"))?;
+        let promise: Promise =
+            read.call0(&self.reader).map_err(|e| self.broken(&js_text(&e)))?.unchecked_into();
+        let Some(chunk) = super::within(promise, EVENTS_SILENCE_MS_MAX)
+            .await
+            .map_err(|e| self.broken(&js_text(&e)))?
+        else {
+            return Err(self.broken(&format!("silent for {EVENTS_SILENCE_MS_MAX} ms")));
+        };
+        let done = Reflect::get(&chunk, &"done".into()).ok().and_then(|d| d.as_bool());
+        if done != Some(false) {
+            return Err(self.broken("the server ended it"));
+        }
+        let value = Reflect::get(&chunk, &"value".into()).unwrap_or_default();
+        Ok(Uint8Array::new(&value).to_vec())
+    }
+
+    fn broken(&self, why: &str) -> Error {
+        Error::Io(format!("the events stream of the remote at {} broke: {why}", self.base))
+    }
+}
+
+impl Drop for EventStream {
+    fn drop(&mut self) {
+        let cancel = Reflect::get(&self.reader, &"cancel".into()).ok();
+        if let Some(cancel) = cancel.and_then(|f| f.dyn_into::<Function>().ok()) {
+            // `cancel` answers a promise; a rejected one is left unheard, and must not surface
+            // as an unhandled rejection.
+            if let Ok(promise) = cancel.call0(&self.reader) {
+                let settled = JsFuture::from(Promise::resolve(&promise));
+                wasm_bindgen_futures::spawn_local(async move {
+                    let _ = settled.await;
+                });
+            }
+        }
     }
 }
 
