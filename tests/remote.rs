@@ -62,10 +62,13 @@ fn push_clone_and_pull_carry_commits_both_ways() {
     assert_eq!(pulled[0][0], "1", "a fast-forward: {pulled:?}");
     assert_eq!(ids(&mut b), ["1", "2", "3"]);
 
+    // The function forms reach the remote too, and answer the procedure's status.
     run(&mut b, "INSERT INTO t VALUES (4, 'four')");
     run(&mut b, "CALL dolt_commit('-am', 'four')");
-    run(&mut b, "CALL dolt_push('origin', 'main')");
-    run(&mut a, "CALL dolt_pull('origin', 'main')");
+    let pushed = ready(b.execute("SELECT dolt_push('origin', 'main')", &[])).expect("push");
+    assert_eq!(pushed[0].columns, ["dolt_push('origin', 'main')"]);
+    assert_eq!(pushed[0].rows[0][0].to_string(), "0");
+    assert_eq!(run(&mut a, "SELECT dolt_pull('origin', 'main') AS pulled"), [["1"]]);
     assert_eq!(ids(&mut a), ["1", "2", "3", "4"]);
     assert_eq!(run(&mut a, "SELECT message FROM dolt_log LIMIT 1"), [["four"]]);
 }

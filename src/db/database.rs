@@ -228,7 +228,19 @@ impl<B: Backend> Database<B> {
             let mut warnings = Vec::new();
             let primary = self.before_statement(&bound.statement, &mut warnings).await?;
             let mut result = match self.session.network_call(&bound.statement, values)? {
-                Some(call) => self.network(call).await?,
+                Some(call) => {
+                    let result = self.network(call).await?;
+                    match crate::sql::function_call(&bound.statement) {
+                        // A procedure's function form answers its first value, as the
+                        // procedures the core runs do.
+                        Some((_, _, heading)) => QueryResult {
+                            columns: vec![heading.to_string()],
+                            rows: vec![vec![result.rows[0][0].clone()]],
+                            ..QueryResult::default()
+                        },
+                        None => result,
+                    }
+                }
                 None => {
                     let light =
                         !may_change_history && keeps_transaction(&self.session, &bound.statement);

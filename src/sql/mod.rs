@@ -23,6 +23,6 @@ pub use dolt::{
 };
 pub use error::{Error, ErrorKind};
 pub use replication::{head_matches, ConflictPolicy, Heads, Replication};
-pub use session::{QueryResult, Saved, Session, Warning};
+pub use session::{function_call, QueryResult, Saved, Session, Warning};
 pub use types::{CastType, Datum, Decimal, SqlType};
 pub use workspace::Workspace;

@@ -12,7 +12,8 @@ use crate::chunk::{ChunkStore, Hash};
 use crate::history::{self, CommitOptions, Repo, Signature};
 
 use super::ast::{
-    Expr, ReferentialAction, Revision, ShowKind, Statement, VariableScope, VariableTarget,
+    Expr, ReferentialAction, Revision, SelectItem, SetExpr, ShowKind, Statement, VariableScope,
+    VariableTarget,
 };
 use super::constraints::describe_foreign_key;
 use super::data::TableMeta;
@@ -353,14 +354,21 @@ impl Session {
     }
 
     /// The remote operation `statement` asks for when it is a `CALL` of a procedure that
-    /// reaches a remote (`dolt_push`, `dolt_fetch`, ...), which the `db` layer carries out:
-    /// the core does no IO. Their arguments are literals, parameters or user variables.
+    /// reaches a remote (`dolt_push`, `dolt_fetch`, ...), or its function form alone in a
+    /// `SELECT` (see [`function_call`]), which the `db` layer carries out: the core does no
+    /// IO. Their arguments are literals, parameters or user variables.
     pub fn network_call(
         &self,
         statement: &Statement,
         params: &[Datum],
     ) -> Result<Option<super::NetworkCall>, Error> {
-        let Statement::Call { name, args } = statement else { return Ok(None) };
+        let (name, args) = match statement {
+            Statement::Call { name, args } => (name, args),
+            other => match function_call(other) {
+                Some((name, args, _)) => (name, args),
+                None => return Ok(None),
+            },
+        };
         let lower = name.to_ascii_lowercase();
         if !super::dolt::NETWORK_PROCEDURES.contains(&lower.as_str()) && lower != "dolt_backup" {
             return Ok(None);
@@ -931,6 +939,27 @@ fn normalise_variable(name: &str, value: Datum) -> Result<Datum, Error> {
 
 fn rows_result(rows: Rows) -> QueryResult {
     QueryResult { columns: rows.columns, rows: rows.rows, ..QueryResult::default() }
+}
+
+/// A `SELECT` of one function call and nothing else (`SELECT dolt_push('origin', 'main')`):
+/// the function's name, its arguments, and the column's heading.
+pub fn function_call(statement: &Statement) -> Option<(&String, &Vec<Expr>, &str)> {
+    let Statement::Query(query) = statement else { return None };
+    let SetExpr::Select(select) = &query.body else { return None };
+    let plain = query.with.is_empty()
+        && query.order_by.is_empty()
+        && query.limit.is_none()
+        && query.offset.is_none()
+        && select.from.is_none()
+        && select.filter.is_none()
+        && select.group_by.is_empty()
+        && select.having.is_none();
+    match select.items.as_slice() {
+        [SelectItem::Expr { expr: Expr::Function { name, args }, alias, text }] if plain => {
+            Some((name, args, alias.as_deref().unwrap_or(text.as_str())))
+        }
+        _ => None,
+    }
 }
 
 fn text_rows(columns: &[&str], rows: Vec<Vec<Datum>>) -> QueryResult {
