@@ -3,7 +3,8 @@
 # to other in-memory databases (benches/sql-peers.mjs) and the version-control SQL ones next to
 # DoltLite's wasm build (benches/dolt-peers.mjs), and the browser build on IndexedDB in headless
 # Chromium next to raw IndexedDB and PGlite (benches/idb-bench.mjs), clone, push and pull over
-# loopback HTTP (benches/remote-bench.mjs), prints them side by side and
+# loopback HTTP (benches/remote-bench.mjs), replica lag and commit rates with replication
+# (benches/replication-bench.mjs), prints them side by side and
 # rewrites their tables in docs/benchmarks.md. Not part of the test command.
 #   bench.sh [--smoke]   --smoke runs small sizes, to check the harness quickly
 set -euo pipefail
@@ -48,6 +49,9 @@ node benches/start-report.mjs target/bench-out/start.jsonl docs/benchmarks.md
 # Remotes over loopback HTTP: clone, push and pull against cambium remote-server's handler.
 node benches/remote-bench.mjs "$@" | tee target/bench-out/remote.jsonl
 node benches/remote-report.mjs target/bench-out/remote.jsonl docs/benchmarks.md
+# Replication over loopback HTTP: replica lag (polling and live) and a primary's commit rate.
+node benches/replication-bench.mjs "$@" | tee target/bench-out/replication.jsonl
+node benches/replication-report.mjs target/bench-out/replication.jsonl docs/benchmarks.md
 # Persistence in the browser: pkg/web on IndexedDB in headless Chromium (playwright-core from
 # benches/node_modules, the system's /usr/bin/chromium).
 node benches/idb-bench.mjs "$@" | tee target/bench-out/idb.jsonl
