@@ -864,15 +864,9 @@ impl Session {
     }
 }
 
-/// Whether a SET assigns `DEFAULT`. The parser reads an unquoted word on the right of a system
-/// variable as text (`ON`), so the keyword also arrives as the text `DEFAULT`; until it arrives
-/// as [`Expr::Default`] alone, a variable cannot be set to that text.
+/// Whether a SET assigns `DEFAULT` (the keyword; `'DEFAULT'` quoted is a string).
 fn is_default(expr: &Expr) -> bool {
-    match expr {
-        Expr::Default => true,
-        Expr::Literal(Datum::Text(text)) => text.eq_ignore_ascii_case("default"),
-        _ => false,
-    }
+    matches!(expr, Expr::Default)
 }
 
 /// The persisted variables `repo` holds, by name.

@@ -1513,11 +1513,12 @@ impl Parser<'_> {
                         && !["null", "true", "false"].iter().any(|w| self.is_word(w)) =>
                 {
                     let token = self.advance().expect("a word");
-                    let word = match &token.kind {
-                        Kind::Quoted(name) => name.clone(),
-                        _ => self.source(token).to_string(),
-                    };
-                    Expr::Literal(Datum::Text(word))
+                    match &token.kind {
+                        Kind::Quoted(name) => Expr::Literal(Datum::Text(name.clone())),
+                        // `SET x = DEFAULT` puts the default back; quoted, it is a string.
+                        _ if self.source(token).eq_ignore_ascii_case("default") => Expr::Default,
+                        _ => Expr::Literal(Datum::Text(self.source(token).to_string())),
+                    }
                 }
                 _ => self.expr()?,
             };
