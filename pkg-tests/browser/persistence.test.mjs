@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { launch, openHarness, waitReady } from '../support/browser.mjs';
+import { inPage, launch, openHarness, waitReady } from '../support/browser.mjs';
 import { lcg, needWeb, sleep, within } from '../support/paths.mjs';
 import { startServer } from '../support/server.mjs';
 
@@ -27,31 +27,6 @@ after(async () => {
   await browser?.close();
   await server?.close();
 });
-
-/**
- * Runs `fn(arg)` in `page` through the harness's `attempt`, within `ms`: resolves to its value,
- * or throws an Error carrying the page's error `code`.
- */
-async function inPage(page, fn, arg, ms = STEP_MS) {
-  const outcome = await within(
-    ms,
-    'page.evaluate',
-    page.evaluate(
-      async ([source, value]) => {
-        // The function crosses as text: page.evaluate cannot carry a closure.
-        const run = (0, eval)(`(${source})`);
-        return window.attempt(() => run(value));
-      },
-      [fn.toString(), arg],
-    ),
-  );
-  if (!outcome.ok) {
-    const error = new Error(`in the page: ${outcome.code}: ${outcome.message}`);
-    error.code = outcome.code;
-    throw error;
-  }
-  return outcome.value;
-}
 
 /** The failure message with what the pages logged, for asserts that may need it. */
 const withLogs = (message) => `${message}\n--- browser log ---\n${browser.dumpLogs()}`;
@@ -420,21 +395,8 @@ describe('IndexedDB in Chromium', { timeout: 15 * 60_000 }, () => {
         CALL dolt_commit('-Am', 'from the page')`),
     );
     const answers = await inPage(page, async () => {
-      const worker = new Worker('/worker.mjs', { type: 'module' });
-      let next = 0;
-      const ask = (sql, params) =>
-        new Promise((resolve, reject) => {
-          const id = ++next;
-          const timer = setTimeout(() => reject(new Error(`worker: no answer to ${sql}`)), 30_000);
-          worker.addEventListener('message', function listen({ data }) {
-            if (data.id !== id) return;
-            worker.removeEventListener('message', listen);
-            clearTimeout(timer);
-            resolve(data);
-          });
-          worker.addEventListener('error', (event) => reject(new Error(`worker error: ${event.message}`)));
-          worker.postMessage({ id, name: 'worker', sql, params });
-        });
+      const worker = window.startWorker();
+      const ask = (sql) => worker.ask({ name: 'worker', sql });
       const read = await ask('SELECT id, who FROM t ORDER BY id');
       const log = await ask('SELECT message FROM dolt_log LIMIT 1');
       const write = await ask("INSERT INTO t VALUES (3, 'worker')");

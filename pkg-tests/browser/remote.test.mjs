@@ -2,88 +2,35 @@
 // playwright-core): `cambium remote-server` runs as a child process allowing the page's origin
 // by CORS; the page commits on IndexedDB, adds the remote and pushes with SQL, clones it into a
 // second IndexedDB database with Database.clone, and the `cambium` command clones the same
-// remote in Node and reads the same rows.
+// remote in Node and reads the same rows. A module worker is a client too: it clones into
+// IndexedDB and pushes a commit, which a clone in Node reads.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { launch, openHarness } from '../support/browser.mjs';
-import { needWeb, ROOT, within } from '../support/paths.mjs';
+import { scratchSpace, startServer as startRemoteServer } from '../node/support.mjs';
+import { inPage, launch, openHarness } from '../support/browser.mjs';
+import { loadNode, needWeb } from '../support/paths.mjs';
 import { startServer } from '../support/server.mjs';
 
-const BIN = join(ROOT, 'pkg', 'bin', 'cambium.js');
-const STEP_MS = 60_000;
-const scratch = mkdtempSync(join(tmpdir(), 'cambium-browser-remote-'));
-const HOME = join(scratch, 'home');
-mkdirSync(HOME);
-const ENV = { ...process.env, HOME, TZ: 'UTC' };
+const { scratch, env, ok } = scratchSpace('cambium-browser-remote-');
 
 let pages;
 let remoteServer;
 let browser;
 
-/** Starts `cambium remote-server --port 0` allowing `origin`; resolves to its URL and a stop. */
-async function startRemoteServer(dir, origin) {
-  const child = spawn(process.execPath, [BIN, 'remote-server', '--dir', dir, '--port', '0', '--cors', origin], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: ENV,
-  });
-  const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
-  let stdout = '';
-  let stderr = '';
-  child.stderr.on('data', (part) => (stderr += part));
-  const started = new Promise((resolve, reject) => {
-    child.stdout.on('data', (part) => {
-      stdout += part;
-      const match = stdout.match(/ at (http:\/\/127\.0\.0\.1:\d+\/)\n/);
-      if (match) resolve(match[1]);
-    });
-    exited.then((code) => reject(new Error(`the remote server exited (${code}) before listening: ${stderr}`)));
-  });
-  const url = await within(20_000, 'the remote server starting', started);
-  return {
-    url,
-    stop() {
-      child.kill('SIGTERM');
-      return within(10_000, 'the remote server stopping', exited);
-    },
-  };
-}
-
 before(async () => {
   needWeb();
   pages = await startServer();
-  remoteServer = await startRemoteServer(join(scratch, 'served'), pages.origin);
+  remoteServer = await startRemoteServer(join(scratch, 'served'), env, ['--cors', pages.origin]);
   browser = await launch();
 });
 
 after(async () => {
   await browser?.close();
   await pages?.close();
-  if (remoteServer) assert.equal(await remoteServer.stop(), 0);
-  rmSync(scratch, { recursive: true, force: true });
+  if (remoteServer) assert.equal((await remoteServer.stop()).code, 0);
 });
-
-/** Runs `fn(arg)` in `page` through the harness's `attempt`: its value, or an Error with the page's code. */
-async function inPage(page, fn, arg) {
-  const outcome = await within(
-    STEP_MS,
-    'page.evaluate',
-    page.evaluate(
-      async ([source, value]) => {
-        // The function crosses as text: page.evaluate cannot carry a closure.
-        const run = (0, eval)(`(${source})`);
-        return window.attempt(() => run(value));
-      },
-      [fn.toString(), arg],
-    ),
-  );
-  if (!outcome.ok) throw new Error(`in the page: ${outcome.code}: ${outcome.message}\n${browser.dumpLogs()}`);
-  return outcome.value;
-}
 
 test('a page pushes to the remote server, clones it into IndexedDB, and the CLI clones it too', async () => {
   const page = await openHarness(browser.context, pages.url('/'));
@@ -129,13 +76,59 @@ test('a page pushes to the remote server, clones it into IndexedDB, and the CLI 
     message: 'from the page',
   });
 
-  const clone = spawnSync(process.execPath, [BIN, 'clone', url, 'fromweb'], { cwd: scratch, encoding: 'utf8', env: ENV });
-  assert.equal(clone.status, 0, clone.stderr);
-  const read = spawnSync(process.execPath, [BIN, 'sql', '-q', 'SELECT id, name FROM t ORDER BY id', '-r', 'csv'], {
-    cwd: join(scratch, 'fromweb'),
-    encoding: 'utf8',
-    env: ENV,
-  });
-  assert.equal(read.status, 0, read.stderr);
-  assert.equal(read.stdout, 'id,name\n1,one\n2,two\n');
+  ok(scratch, ['clone', url, 'fromweb']);
+  assert.equal(ok(join(scratch, 'fromweb'), ['sql', '-q', 'SELECT id, name FROM t ORDER BY id', '-r', 'csv']), 'id,name\n1,one\n2,two\n');
+  await page.close();
+});
+
+test('a module worker clones the remote into IndexedDB and pushes a commit back', async () => {
+  // The remote database comes from Node, so that the worker is the only browser client.
+  const url = `${remoteServer.url}workerdb`;
+  const { Database } = loadNode();
+  const seed = await Database.open('workerdb_seed', { storage: 'memory' });
+  try {
+    await seed.exec(`CREATE TABLE t (id INT PRIMARY KEY, who VARCHAR(20));
+      INSERT INTO t VALUES (1, 'node');
+      CALL dolt_commit('-Am', 'from node');
+      CALL dolt_remote('add', 'origin', '${url}');
+      CALL dolt_push('origin', 'main')`);
+  } finally {
+    await seed.close();
+  }
+
+  const page = await openHarness(browser.context, pages.url('/'));
+  const answers = await inPage(
+    page,
+    async (url) => {
+      const worker = window.startWorker();
+      const ask = (sql) => worker.ask({ name: 'workerdb', clone: url, sql });
+      try {
+        const read = await ask('SELECT id, who FROM t ORDER BY id');
+        const commit = await ask("INSERT INTO t VALUES (2, 'worker'); CALL dolt_commit('-am', 'from the worker')");
+        const push = await ask("CALL dolt_push('origin', 'main')");
+        const head = await ask("SELECT hash FROM dolt_branches WHERE name = 'main'");
+        return { read, commit, push, head };
+      } finally {
+        worker.terminate();
+      }
+    },
+    url,
+  );
+  for (const [step, answer] of Object.entries(answers)) assert.equal(answer.ok, true, `${step}: ${answer.code}: ${answer.message}`);
+  assert.deepEqual(answers.read.rows, [{ id: 1, who: 'node' }]);
+  assert.equal(answers.push.rows[0].message, `To ${url}\n * main -> main`);
+
+  // A clone made in Node now is at the worker's commit, with its row.
+  const check = await Database.clone(url, 'workerdb_check', { storage: 'memory' });
+  try {
+    assert.deepEqual((await check.query('SELECT id, who FROM t ORDER BY id')).rows, [
+      { id: 1, who: 'node' },
+      { id: 2, who: 'worker' },
+    ]);
+    assert.deepEqual((await check.query("SELECT hash FROM dolt_branches WHERE name = 'main'")).rows, answers.head.rows);
+    assert.equal((await check.query('SELECT message FROM dolt_log LIMIT 1')).rows[0].message, 'from the worker');
+  } finally {
+    await check.close();
+  }
+  await page.close();
 });

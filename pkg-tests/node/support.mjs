@@ -1,6 +1,7 @@
-// What the Node tests that drive the `cambium` command share: a scratch directory per test file
-// (with its own HOME, so the user's global config is never read or written), the command run as a
-// child process in it, and `cambium remote-server` started as a child process on 127.0.0.1.
+// What the tests that drive the `cambium` command share (the Node tests, and the browser tests
+// that need a remote): a scratch directory per test file (with its own HOME, so the user's global
+// config is never read or written), the command run as a child process in it, and `cambium
+// remote-server` started as a child process on 127.0.0.1.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -92,11 +93,12 @@ export function scratchSpace(prefix) {
 }
 
 /**
- * Starts `cambium remote-server --port 0` on 127.0.0.1 over `dir` with the environment `env`, and
- * resolves once it listens (to its URL, port, child process, a promise of its exit, and `stop`).
+ * Starts `cambium remote-server --port 0` on 127.0.0.1 over `dir` with the environment `env` and
+ * the further arguments `args` (such as `['--cors', origin]`), and resolves once it listens (to
+ * its URL, port, child process, a promise of its exit, and `stop`).
  */
-export async function startServer(dir, env) {
-  const child = spawn(process.execPath, [BIN, 'remote-server', '--dir', dir, '--port', '0', '--host', '127.0.0.1'], {
+export async function startServer(dir, env, args = []) {
+  const child = spawn(process.execPath, [BIN, 'remote-server', '--dir', dir, '--port', '0', '--host', '127.0.0.1', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env,
   });

@@ -8,9 +8,13 @@ import { join } from 'node:path';
 
 import { chromium } from 'playwright-core';
 
+import { within } from './paths.mjs';
 import { CHROMIUM, CHROMIUM_ARGS } from './web.mjs';
 
 export { CHROMIUM, CHROMIUM_ARGS };
+
+/** What the pages of each launched context logged, for the errors `inPage` throws. */
+const contextLogs = new WeakMap();
 
 /**
  * Launches Chromium on a new profile directory; resolves to `{ context, profile, close() }`.
@@ -28,6 +32,7 @@ export async function launch() {
   });
   context.setDefaultTimeout(30_000);
   const logs = [];
+  contextLogs.set(context, logs);
   const watch = (page, label) => {
     page.on('console', (message) => logs.push(`[${label} ${message.type()}] ${message.text()}`));
     page.on('pageerror', (error) => logs.push(`[${label} pageerror] ${error.stack ?? error}`));
@@ -72,4 +77,31 @@ export async function waitReady(page, timeout = 30_000) {
   await page.waitForFunction(() => window.ready === true || window.loadError, null, { timeout });
   const failure = await page.evaluate(() => window.loadError ?? null);
   if (failure) throw new Error(`the harness failed to load: ${failure}`);
+}
+
+/**
+ * Runs `fn(arg)` in `page` through the harness's `attempt`, within `ms`: resolves to its value,
+ * or throws an Error carrying the page's error `code`, its message followed by what the pages
+ * of the context logged (a test's report shows an error's message, not its other fields).
+ */
+export async function inPage(page, fn, arg, ms = 60_000) {
+  const outcome = await within(
+    ms,
+    'page.evaluate',
+    page.evaluate(
+      async ([source, value]) => {
+        // The function crosses as text: page.evaluate cannot carry a closure.
+        const run = (0, eval)(`(${source})`);
+        return window.attempt(() => run(value));
+      },
+      [fn.toString(), arg],
+    ),
+  );
+  if (!outcome.ok) {
+    const logs = (contextLogs.get(page.context()) ?? []).join('\n');
+    const error = new Error(`in the page: ${outcome.code}: ${outcome.message}\n--- browser log ---\n${logs}`);
+    error.code = outcome.code;
+    throw error;
+  }
+  return outcome.value;
 }
