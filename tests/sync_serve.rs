@@ -1,13 +1,14 @@
 //! The remote server: whole protocol conversations answered by `sync::serve` against a
 //! `MemoryStore` (every target), and by `db::RemoteServer` over a directory of file stores
 //! (natively): creating a database by put and swap, reads and conditional reads, the swap's
-//! conflicts and fencing, refused bodies changing nothing, limits, database names that could
-//! walk the directory, and tokens with read and write scope.
+//! conflicts and fencing, roots whose refs are not all stored, refused bodies changing nothing,
+//! limits, database names that could walk the directory, and tokens with read and write scope.
 
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use cambium::chunk::{Chunk, ChunkStore, Hash, Manifest, MemoryStore, CHUNK_BYTES_MAX};
+use cambium::history::RefMap;
 use cambium::sync::{
     authorize, decode_chunks, decode_presence, encode_chunks, encode_hashes, encode_swap,
     manifest_etag, manifest_hex, serve, serve_absent, AuthConfig, Operation, Request, Response,
@@ -15,8 +16,22 @@ use cambium::sync::{
     TOKEN_BYTES_MIN,
 };
 
+/// `count` chunks of varied sizes, each a ref map (so any of them is a root a swap accepts)
+/// whose one ref names the chunk after it: put together, each is a root whose refs are stored.
 fn chunks(count: usize, salt: u8) -> Vec<Chunk> {
-    (0..count).map(|i| Chunk::new(vec![salt ^ i as u8; 1 + i * 53 % 700])).collect()
+    let mut out: Vec<Chunk> = Vec::with_capacity(count);
+    for i in (0..count).rev() {
+        let mut scratch = MemoryStore::new();
+        let head = format!("b{salt}-{i}-{}", "x".repeat(i * 53 % 700));
+        let mut refs = RefMap { head, refs: Default::default() };
+        if let Some(next) = out.last() {
+            refs.refs.insert(format!("refs/heads/b{salt}-{i}"), next.hash());
+        }
+        let hash = refs.write(&mut scratch).expect("write the ref map");
+        out.push(scratch.get(hash).expect("written"));
+    }
+    out.reverse();
+    out
 }
 
 fn hashes(chunks: &[Chunk]) -> Vec<Hash> {
@@ -171,6 +186,19 @@ fn swaps_are_compare_and_swap_and_fence_older_epochs() {
     refused(&missing, 422, "missing_chunks");
     let text = String::from_utf8(missing.body).unwrap();
     assert!(text.contains(&format!("\"missing\":[\"{absent}\"]")), "{text}");
+    assert_eq!(read_manifest(&mut store), taken);
+
+    // So must every chunk its refs name, and the root must be a ref map.
+    let dangling = chunks(2, 11);
+    call(&mut store, "POST", "put", &encode_chunks(&dangling[..1]));
+    let half = swap(&mut store, &taken, &Manifest { root: Some(dangling[0].hash()), epoch: 1 });
+    refused(&half, 422, "missing_chunks");
+    let text = String::from_utf8(half.body).unwrap();
+    assert!(text.contains(&format!("\"missing\":[\"{}\"]", dangling[1].hash())), "{text}");
+    let bytes = Chunk::new(b"not a ref map".to_vec());
+    call(&mut store, "POST", "put", &encode_chunks(std::slice::from_ref(&bytes)));
+    let garbage = swap(&mut store, &taken, &Manifest { root: Some(bytes.hash()), epoch: 1 });
+    refused(&garbage, 422, "bad_manifest");
     assert_eq!(read_manifest(&mut store), taken);
 
     // A swap to a manifest without a root needs no chunk.

@@ -15,6 +15,7 @@ use super::{
     encode_refs, ProtocolError, CHUNKS_BODY_BYTES_MAX, GET_HASHES_MAX, HAS_HASHES_MAX,
 };
 use crate::chunk::{ChunkStore, Error as StoreError, Hash, Manifest, MemoryStore, MANIFEST_BYTES};
+use crate::history::RefMap;
 
 /// The type of binary bodies.
 pub const CONTENT_BINARY: &str = "application/octet-stream";
@@ -428,6 +429,39 @@ fn conflict(expected: &Manifest, current: Manifest) -> Refusal {
     Refusal { error, manifest: Some(current), missing: Vec::new() }
 }
 
+/// Refuses a root that would publish refs to chunks the store lacks: the root must be stored
+/// and be a ref map, and every ref in it (branches, tags, working sets, configuration) must
+/// name a stored chunk. Clients put children before parents, so the chunks below those are
+/// there too; checking the level below the root is what keeps a faulty or interrupted client
+/// from publishing dangling refs.
+fn check_refs_stored(store: &dyn ChunkStore, root: Hash) -> Result<(), Refusal> {
+    let missing = |hashes: Vec<Hash>, what: &str| Refusal {
+        error: ProtocolError {
+            status: 422,
+            code: "missing_chunks",
+            message: format!("{what} {} is not stored; put it first", hashes[0]),
+        },
+        manifest: None,
+        missing: hashes,
+    };
+    if store.has_many(&[root])?.first() != Some(&true) {
+        return Err(missing(vec![root], "the new manifest's root chunk"));
+    }
+    let refs = RefMap::read(store, root).map_err(|error| ProtocolError {
+        status: 422,
+        code: "bad_manifest",
+        message: format!("the new manifest's root chunk {root} is not a ref map: {error}"),
+    })?;
+    let targets: Vec<Hash> = refs.refs.values().copied().collect();
+    let present = store.has_many(&targets)?;
+    let absent: Vec<Hash> =
+        targets.iter().zip(present).filter(|(_, here)| !here).map(|(hash, _)| *hash).collect();
+    match absent.is_empty() {
+        true => Ok(()),
+        false => Err(missing(absent, "a ref of the new manifest names chunk")),
+    }
+}
+
 fn swap(store: &mut dyn ChunkStore, body: &[u8]) -> Result<Response, Refusal> {
     let (expected, new) = decode_swap(body)?;
     if new.epoch < expected.epoch {
@@ -446,19 +480,7 @@ fn swap(store: &mut dyn ChunkStore, body: &[u8]) -> Result<Response, Refusal> {
         return Err(conflict(&expected, current));
     }
     if let Some(root) = new.root {
-        if store.has_many(&[root])?.first() != Some(&true) {
-            return Err(Refusal {
-                error: ProtocolError {
-                    status: 422,
-                    code: "missing_chunks",
-                    message: format!(
-                        "the new manifest's root chunk {root} is not stored; put it first"
-                    ),
-                },
-                manifest: None,
-                missing: vec![root],
-            });
-        }
+        check_refs_stored(store, root)?;
     }
     match store.flush(&expected, &new) {
         Ok(()) => {}
