@@ -282,14 +282,31 @@ fn prefixed_literal(text: &str, start: usize, prefix: u8, digits: String) -> Res
 /// Reads the string whose opening quote is at `at`: backslash escapes as MySQL reads them and
 /// the quote doubled for itself. Returns its value and the offset after the closing quote.
 fn read_string(text: &str, at: usize) -> Result<(String, usize), Error> {
+    read_delimited(text, at, text.as_bytes()[at], true, "the string is not closed")
+}
+
+/// Reads a name or digits in `quote`s starting at `at`, the quote doubled standing for itself.
+fn read_quoted(text: &str, at: usize, quote: u8) -> Result<(String, usize), Error> {
+    read_delimited(text, at, quote, false, "the quoted name is not closed")
+}
+
+/// Reads what stands between the `quote` at `at` and the one closing it, the quote doubled
+/// standing for itself and, with `escapes`, backslash escapes read as MySQL reads them.
+/// `unclosed` is the error for text that ends first.
+fn read_delimited(
+    text: &str,
+    at: usize,
+    quote: u8,
+    escapes: bool,
+    unclosed: &str,
+) -> Result<(String, usize), Error> {
     let bytes = text.as_bytes();
-    let quote = bytes[at];
     let mut value = String::new();
     let mut run = at + 1;
     let mut i = at + 1;
     loop {
         match bytes.get(i) {
-            None => return Err(error_at(text, at, "the string is not closed")),
+            None => return Err(error_at(text, at, unclosed)),
             Some(&c) if c == quote => {
                 value.push_str(&text[run..i]);
                 if bytes.get(i + 1) == Some(&quote) {
@@ -300,10 +317,10 @@ fn read_string(text: &str, at: usize) -> Result<(String, usize), Error> {
                 }
                 return Ok((value, i + 1));
             }
-            Some(b'\\') => {
+            Some(b'\\') if escapes => {
                 value.push_str(&text[run..i]);
                 let Some(escaped) = text[i + 1..].chars().next() else {
-                    return Err(error_at(text, at, "the string is not closed"));
+                    return Err(error_at(text, at, unclosed));
                 };
                 match escaped {
                     '0' => value.push('\0'),
@@ -321,30 +338,6 @@ fn read_string(text: &str, at: usize) -> Result<(String, usize), Error> {
                 }
                 i += 1 + escaped.len_utf8();
                 run = i;
-            }
-            Some(_) => i += 1,
-        }
-    }
-}
-
-/// Reads a name or digits in `quote`s starting at `at`, the quote doubled standing for itself.
-fn read_quoted(text: &str, at: usize, quote: u8) -> Result<(String, usize), Error> {
-    let bytes = text.as_bytes();
-    let mut value = String::new();
-    let mut run = at + 1;
-    let mut i = at + 1;
-    loop {
-        match bytes.get(i) {
-            None => return Err(error_at(text, at, "the quoted name is not closed")),
-            Some(&c) if c == quote => {
-                value.push_str(&text[run..i]);
-                if bytes.get(i + 1) == Some(&quote) {
-                    value.push(quote as char);
-                    i += 2;
-                    run = i;
-                    continue;
-                }
-                return Ok((value, i + 1));
             }
             Some(_) => i += 1,
         }

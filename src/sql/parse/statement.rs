@@ -697,6 +697,19 @@ impl Parser<'_> {
         if self.is_word("ignore") {
             return unsupported("UPDATE IGNORE");
         }
+        let (table, alias) = self.single_table("UPDATE of several tables")?;
+        self.expect_word("set")?;
+        let assignments = self.assignments()?;
+        if self.is_word("from") {
+            return unsupported("UPDATE of several tables");
+        }
+        let (filter, order_by, limit) = self.row_selection()?;
+        Ok(Statement::Update { table, alias, assignments, filter, order_by, limit })
+    }
+
+    /// The one table an UPDATE or DELETE changes, and its alias; `several` names the refusal
+    /// of a join or a list of tables.
+    fn single_table(&mut self, several: &str) -> Result<(String, Option<String>), Error> {
         let table = self.table_name()?;
         let alias = self.table_alias()?;
         if self.is_symbol(",")
@@ -704,18 +717,18 @@ impl Parser<'_> {
             || self.is_word("inner")
             || self.is_word("left")
         {
-            return unsupported("UPDATE of several tables");
+            return unsupported(several);
         }
-        self.expect_word("set")?;
-        let assignments = self.assignments()?;
-        if self.is_word("from") {
-            return unsupported("UPDATE of several tables");
-        }
+        Ok((table, alias))
+    }
+
+    /// The rows an UPDATE or DELETE changes: `WHERE`, `ORDER BY` and `LIMIT`, each optional.
+    fn row_selection(&mut self) -> Result<RowSelection, Error> {
         let filter = if self.eat_word("where") { Some(self.expr()?) } else { None };
         let order_by =
             if self.eat_words(&["order", "by"]) { self.order_items()? } else { Vec::new() };
         let limit = if self.eat_word("limit") { Some(self.expr()?) } else { None };
-        Ok(Statement::Update { table, alias, assignments, filter, order_by, limit })
+        Ok((filter, order_by, limit))
     }
 
     fn delete(&mut self) -> Result<Statement, Error> {
@@ -737,22 +750,11 @@ impl Parser<'_> {
             }
             return Err(self.expected("FROM"));
         }
-        let table = self.table_name()?;
-        let alias = self.table_alias()?;
-        if self.is_symbol(",")
-            || self.is_word("join")
-            || self.is_word("inner")
-            || self.is_word("left")
-        {
-            return unsupported("DELETE from several tables");
-        }
+        let (table, alias) = self.single_table("DELETE from several tables")?;
         if self.is_word("using") {
             return unsupported("DELETE ... USING");
         }
-        let filter = if self.eat_word("where") { Some(self.expr()?) } else { None };
-        let order_by =
-            if self.eat_words(&["order", "by"]) { self.order_items()? } else { Vec::new() };
-        let limit = if self.eat_word("limit") { Some(self.expr()?) } else { None };
+        let (filter, order_by, limit) = self.row_selection()?;
         Ok(Statement::Delete { table, alias, filter, order_by, limit })
     }
 
@@ -1596,6 +1598,9 @@ impl Parser<'_> {
         }
     }
 }
+
+/// The `WHERE`, `ORDER BY` and `LIMIT` of an UPDATE or DELETE.
+type RowSelection = (Option<Expr>, Vec<OrderItem>, Option<Expr>);
 
 /// A table constraint or index of CREATE TABLE or ALTER TABLE ADD.
 enum Constraint {
