@@ -7,84 +7,22 @@
 // clone of the remote passes `cambium fsck` and has the source's commit and rows, and the
 // server's own copy opens with `Database.open` and reads the same.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { loadNode, ROOT, sleep, within } from '../support/paths.mjs';
+import { loadNode, sleep } from '../support/paths.mjs';
+import { scratchSpace, startServer as startRemoteServer } from './support.mjs';
 
-const BIN = join(ROOT, 'pkg', 'bin', 'cambium.js');
-const scratch = mkdtempSync(join(tmpdir(), 'cambium-remote-faults-'));
-// The global config lives under HOME; every run gets this one, never the real one.
-const HOME = join(scratch, 'home');
-mkdirSync(HOME);
-after(() => rmSync(scratch, { recursive: true, force: true }));
+// Every command runs with HOME in this file's scratch directory, never the real one.
+const { scratch, env: ENV, run, runAsync, ok } = scratchSpace('cambium-remote-faults-');
 
-const ENV = { ...process.env, HOME, TZ: 'UTC' };
+/** Starts `cambium remote-server` over `dir` with this file's environment. */
+const startServer = (dir) => startRemoteServer(dir, ENV);
 
 /** The rows of the pushed table: enough that the first push sends about 15 MB in one `put`. */
 const ROWS = 300_000;
-
-/** Runs `cambium args…` in `cwd`; returns `{ status, stdout, stderr }`. */
-function run(cwd, args) {
-  const child = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: ENV });
-  if (child.error) throw child.error;
-  return { status: child.status, stdout: child.stdout, stderr: child.stderr };
-}
-
-/** Runs `cambium args…` in `cwd` without waiting; resolves to `{ status, stdout, stderr }`. */
-function runAsync(cwd, args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: ENV });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (part) => (stdout += part));
-    child.stderr.on('data', (part) => (stderr += part));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
-
-/** Runs a command that must succeed and returns its stdout. */
-function ok(cwd, args) {
-  const result = run(cwd, args);
-  assert.equal(result.status, 0, `cambium ${args.join(' ')} failed: ${result.stderr}${result.stdout}`);
-  return result.stdout;
-}
-
-/** Starts `cambium remote-server --port 0` on 127.0.0.1 over `dir`; resolves once it listens. */
-async function startServer(dir) {
-  const child = spawn(process.execPath, [BIN, 'remote-server', '--dir', dir, '--port', '0', '--host', '127.0.0.1'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: ENV,
-  });
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  let stdout = '';
-  let stderr = '';
-  child.stderr.on('data', (part) => (stderr += part));
-  const started = new Promise((resolve, reject) => {
-    child.stdout.on('data', (part) => {
-      stdout += part;
-      const match = stdout.match(/ at (http:\/\/127\.0\.0\.1:(\d+)\/)\n/);
-      if (match) resolve({ url: match[1], port: Number(match[2]) });
-    });
-    exited.then(({ code }) => reject(new Error(`the remote server exited (${code}) before listening: ${stderr}`)));
-  });
-  const { url, port } = await within(20_000, 'the remote server starting', started);
-  return {
-    url,
-    port,
-    child,
-    exited,
-    async stop() {
-      child.kill('SIGTERM');
-      return within(10_000, 'the remote server stopping', exited);
-    },
-  };
-}
 
 /**
  * Reads the HTTP/1.1 requests of one connection as its bytes go by and reports, through
