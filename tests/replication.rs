@@ -283,3 +283,34 @@ fn transaction_commits_are_signed_by_the_user_the_database_was_opened_for() {
         [["Transaction commit", "Tim Sehn", "tim@example.com"]]
     );
 }
+
+/// A standby taking over catches up from a backup of the old primary too: commits the old
+/// primary backed up but never pushed reach the new primary, which pushes them to the remote.
+#[test]
+fn a_standby_promoted_from_a_backup_has_what_only_the_backup_held() {
+    let dir = TempDir::new("replication", "promote-backup");
+    let (mut a, mut b) = primary_and_replica(&dir);
+    let backup = dir.url("backup");
+    rows(&mut a, &format!("CALL dolt_backup('add', 'bk', '{backup}')"));
+    rows(&mut b, &format!("CALL dolt_backup('add', 'bk', '{backup}')"));
+    rows(&mut b, "SET PERSIST @@GLOBAL.dolt_read_replica_remote = 'origin'");
+    rows(&mut b, "SET PERSIST @@GLOBAL.dolt_replicate_all_heads = 1");
+    // A promotion naming an unknown backup is refused before it changes anything: the old
+    // primary is not fenced off and still pushes.
+    let (code, _) = fails(&mut b, "CALL dolt_promote('--backup', 'nope', 'origin')");
+    assert_eq!(code, "sql_history", "an unknown backup is refused");
+    rows(&mut a, "INSERT INTO test VALUES (5, 5)");
+    let pushed = rows(&mut a, "CALL dolt_commit('-am', 'still the primary')")[0][0].clone();
+    assert_eq!(remote_head(&dir, "main"), pushed);
+
+    rows(&mut a, "SET PERSIST @@GLOBAL.dolt_replicate_to_remote = ''");
+    rows(&mut a, "INSERT INTO test VALUES (7, 7)");
+    let backed_up = rows(&mut a, "CALL dolt_commit('-am', 'only in the backup')")[0][0].clone();
+    rows(&mut a, "CALL dolt_backup('sync', 'bk')");
+    assert_ne!(remote_head(&dir, "main"), backed_up, "the remote never got it");
+
+    rows(&mut b, "CALL dolt_promote('--backup', 'bk', 'origin')");
+    assert_eq!(rows(&mut b, "SELECT hashof('main')"), [[backed_up.clone()]]);
+    assert_eq!(rows(&mut b, "SELECT pk FROM test ORDER BY pk"), [["0"], ["5"], ["7"]]);
+    assert_eq!(remote_head(&dir, "main"), backed_up, "the new primary pushed it");
+}

@@ -17,9 +17,9 @@ pub mod types;
 mod workspace;
 
 pub use dolt::{
-    after_push, apply_fetch, apply_replica, configured_url, decide_push, fetch_roots, moved_refs,
-    plan_push, pull_source, replicated_refs, replication_plan, NetworkCall, PushPlan, PushUpdate,
-    Rejection, ReplicaChange,
+    adopt_backup, after_push, apply_fetch, apply_replica, configured_url, decide_push, fetch_roots,
+    moved_refs, plan_push, pull_source, replicated_refs, replication_plan, NetworkCall, PushPlan,
+    PushUpdate, Rejection, ReplicaChange,
 };
 pub use error::{Error, ErrorKind};
 pub use replication::{head_matches, ConflictPolicy, Heads, Replication};

@@ -186,7 +186,10 @@ async fn remote_refs(
 }
 
 /// [`remote_refs`] of a remote that must hold a database.
-async fn published_refs(store: &RemoteStore, url: &str) -> Result<(Manifest, RefMap), Error> {
+pub(super) async fn published_refs(
+    store: &RemoteStore,
+    url: &str,
+) -> Result<(Manifest, RefMap), Error> {
     match remote_refs(store, None).await? {
         Some((manifest, Some(refs))) => Ok((manifest, refs)),
         _ => Err(Error::new("remote_empty", format!("{url} holds no database yet"))),
@@ -260,7 +263,9 @@ impl<B: Backend> Database<B> {
                 Database::clone_from(&url, &name, options, &remote, branch.as_deref()).await?;
                 Ok(status(format!("cloned {url} into database '{name}'")))
             }
-            NetworkCall::Promote { remote } => self.promote(&remote).await,
+            NetworkCall::Promote { remote, backup } => {
+                self.promote(&remote, backup.as_deref()).await
+            }
             NetworkCall::BackupRestore { url, name, force } => {
                 if force {
                     return Err(Error::new(

@@ -17,8 +17,9 @@ use crate::sql::{self, ConflictPolicy, Datum, Heads, QueryResult};
 use super::super::remote::RemoteStore;
 use super::super::{Backend, Durability, Error, Store};
 use super::live::not_a_replica;
-use super::network::{fenced, status};
+use super::network::{copy, fenced, published_refs, status, Destination, Report};
 use super::Database;
+use crate::sync::Transfer;
 
 /// Times a writer whose push was refused as non-fast-forward merges the remote's branch and
 /// pushes again, before it gives up: each round loses only to a writer that pushed meanwhile.
@@ -307,8 +308,17 @@ impl<B: Backend> Database<B> {
     /// remote holds (every branch and tag, reset to the remote's), records the new epoch, and
     /// turns from read replica into primary: `@@dolt_read_replica_remote` is cleared and
     /// `@@dolt_replicate_to_remote` names the remote.
-    pub(super) async fn promote(&mut self, remote: &str) -> Result<QueryResult, Error> {
+    pub(super) async fn promote(
+        &mut self,
+        remote: &str,
+        backup: Option<&str>,
+    ) -> Result<QueryResult, Error> {
         let url = self.configured_url(false, remote).await?;
+        // The backup is looked up before anything changes, so a wrong name changes nothing.
+        let backup_url = match backup {
+            Some(backup) => Some(self.configured_url(true, backup).await?),
+            None => None,
+        };
         let mut store = RemoteStore::open(&url, self.token(&url))?;
         let mut epoch = None;
         for _ in 0..PROMOTE_SWAPS_MAX {
@@ -363,10 +373,39 @@ impl<B: Backend> Database<B> {
                 repo.publish().map_err(sql::Error::from)
             })
             .await?;
+        if let Some(backup_url) = backup_url {
+            let moved = self.adopt_backup(&backup_url).await?;
+            self.push_moves(remote, &moved).await?;
+        }
         self.run("SET PERSIST @@GLOBAL.dolt_read_replica_remote = ''").await?;
         self.run(&format!("SET PERSIST @@GLOBAL.dolt_replicate_to_remote = '{remote}'")).await?;
         self.session.set_read_only(None);
         Ok(status(format!("promoted to primary of remote '{remote}' at epoch {epoch}")))
+    }
+
+    /// Copies what the branches of the backup at `url` reach and moves this database's
+    /// branches forward to them where the backup is ahead: the commits an old primary backed up
+    /// but never pushed. Answers the branches moved, for the new primary to push.
+    async fn adopt_backup(&mut self, url: &str) -> Result<Vec<String>, Error> {
+        let store = RemoteStore::open(url, self.token(url))?;
+        let (_, refs) = published_refs(&store, url).await?;
+        let heads = refs.refs.iter().filter(|(name, _)| name.starts_with("refs/heads/"));
+        let transfer = Transfer::of_refs(
+            heads.map(|(name, hash)| (name.as_str(), *hash)),
+            store.read_limits(),
+        );
+        let report = Report { listener: self.progress.as_ref(), operation: "fetch" };
+        let mut dest = self.engine.backend.handle();
+        copy(transfer, &store, &mut dest, Destination::Local, &report).await?;
+        self.engine.cache.chunks_arrived();
+        self.engine
+            .drive(&mut (), |_, cache| {
+                let mut repo = Repo::open(cache)?;
+                let moved = sql::adopt_backup(&mut repo, &refs)?;
+                repo.publish()?;
+                Ok::<_, sql::Error>(moved)
+            })
+            .await
     }
 
     /// This database's standing as the primary replicating to `remote`, if recorded.

@@ -33,7 +33,9 @@ pub use remotes::{
     after_push, apply_fetch, configured_url, decide_push, fetch_roots, network_call, plan_push,
     pull_source, NetworkCall, PushPlan, PushUpdate, Rejection, NETWORK_PROCEDURES,
 };
-pub use replica::{apply_replica, moved_refs, replicated_refs, replication_plan, ReplicaChange};
+pub use replica::{
+    adopt_backup, apply_replica, moved_refs, replicated_refs, replication_plan, ReplicaChange,
+};
 pub(super) use revisions::{
     is_own_branch, meta_as_of, meta_in_revision, read_as_of, read_revision, variable,
 };

@@ -39,9 +39,10 @@ pub enum NetworkCall {
     BackupSyncUrl { url: String },
     /// `dolt_backup('restore', URL, NAME)`: a new database from a backup.
     BackupRestore { url: String, name: String, force: bool },
-    /// `dolt_promote([REMOTE])` (Cambium's): this database becomes the primary that replicates
-    /// to the remote (`origin` by default), fencing off the one before it.
-    Promote { remote: String },
+    /// `dolt_promote([--backup NAME] [REMOTE])` (Cambium's): this database becomes the primary
+    /// that replicates to the remote (`origin` by default), fencing off the one before it, and
+    /// catching up from the remote and, if named, from a backup of the old primary.
+    Promote { remote: String, backup: Option<String> },
 }
 
 fn usage(message: impl Into<String>) -> Error {
@@ -110,10 +111,12 @@ pub fn network_call(procedure: &str, args: &[String]) -> Result<Option<NetworkCa
             NetworkCall::Pull { remote: positional.next(), branch: positional.next(), merge_flags }
         }
         "dolt_promote" => {
-            let parsed = parse(procedure, &[], args)?;
+            const FLAGS: &[Flag] = &[option("backup", None)];
+            let parsed = parse(procedure, FLAGS, args)?;
+            let backup = parsed.value("backup").map(str::to_string);
             match parsed.positional.as_slice() {
-                [] => NetworkCall::Promote { remote: "origin".into() },
-                [remote] => NetworkCall::Promote { remote: remote.clone() },
+                [] => NetworkCall::Promote { remote: "origin".into(), backup },
+                [remote] => NetworkCall::Promote { remote: remote.clone(), backup },
                 _ => return Err(usage("dolt_promote takes at most the name of a remote")),
             }
         }

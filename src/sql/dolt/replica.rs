@@ -169,3 +169,21 @@ fn mirror_tags(repo: &mut Repo, remote_refs: &RefMap) -> Result<(), Error> {
     }
     Ok(())
 }
+
+/// Moves branches forward to a backup's heads where the backup is ahead of them (or creates
+/// those missing): a standby taking over catches up with commits its old primary backed up but
+/// never pushed. A branch that went elsewhere than the backup keeps its head. Answers the full
+/// names of the branches it moved or created.
+pub fn adopt_backup(repo: &mut Repo, backup: &RefMap) -> Result<Vec<String>, Error> {
+    let mut moved = Vec::new();
+    for (name, &target) in &backup.refs {
+        let Some(branch) = name.strip_prefix("refs/heads/") else { continue };
+        match repo.refs().refs.get(name).copied() {
+            None => repo.create_branch(branch, target, false)?,
+            Some(head) if head == target || !repo.is_ancestor(head, target)? => continue,
+            Some(_) => repo.reset(branch, target, ResetMode::Hard)?,
+        }
+        moved.push(name.clone());
+    }
+    Ok(moved)
+}
