@@ -309,6 +309,9 @@ fn a_standby_promoted_from_a_backup_has_what_only_the_backup_held() {
     rows(&mut a, "CALL dolt_backup('sync', 'bk')");
     assert_ne!(remote_head(&dir, "main"), backed_up, "the remote never got it");
 
+    // A replica may back itself up: a backup only reads it.
+    rows(&mut b, "CALL dolt_backup('sync', 'bk')");
+    rows(&mut a, "CALL dolt_backup('sync', 'bk')");
     rows(&mut b, "CALL dolt_promote('--backup', 'bk', 'origin')");
     assert_eq!(rows(&mut b, "SELECT hashof('main')"), [[backed_up.clone()]]);
     assert_eq!(rows(&mut b, "SELECT pk FROM test ORDER BY pk"), [["0"], ["5"], ["7"]]);
