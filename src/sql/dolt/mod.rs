@@ -58,21 +58,23 @@ pub(super) fn is_function(name: &str) -> bool {
 }
 
 /// Whether calling the procedure or function `name` with `args` (`None` when they are known
-/// only as it runs) would change this database. Checking out an existing branch only moves the
-/// session; copying to a backup, restoring one or cloning makes or changes another database.
+/// only as it runs) would change this database's data or history. Checking out an existing
+/// branch only moves the session; copying to a backup, restoring one or cloning makes or
+/// changes another database.
 /// The read-only functions and unknown names change nothing (an unknown one fails as it runs).
 pub(super) fn changes_repository(
     name: &str,
     args: Option<&[String]>,
     is_branch: &dyn Fn(&str) -> bool,
 ) -> bool {
-    let verb = || args.map(|args| args.iter().find(|a| !a.starts_with('-')).map(String::as_str));
     match name {
         "commit" => true,
         "dolt_checkout" => {
             !matches!(args, Some([branch]) if !branch.starts_with('-') && is_branch(branch))
         }
-        "dolt_backup" => !matches!(verb(), Some(Some("sync" | "sync-url" | "restore"))),
+        // Remotes and backups are configuration, like SET PERSIST: a read-only database stays
+        // configurable, and syncing or restoring a backup writes another database.
+        "dolt_backup" | "dolt_remote" => false,
         "dolt_clone" => false,
         // Promotion is how a read replica, or a primary fenced off, becomes writable.
         "dolt_promote" => false,
