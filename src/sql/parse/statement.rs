@@ -812,6 +812,17 @@ impl Parser<'_> {
         }
     }
 
+    /// What follows `INDEX`, `KEY` or `UNIQUE` in a table definition: an optional name, then
+    /// the index type, the columns and the options.
+    fn index_body(&mut self) -> Result<(Option<String>, Vec<String>), Error> {
+        let name =
+            if self.is_symbol("(") || self.is_word("using") { None } else { Some(self.name()?) };
+        self.index_type()?;
+        let columns = self.index_columns()?;
+        self.index_options()?;
+        Ok((name, columns))
+    }
+
     /// A string literal.
     fn string(&mut self) -> Result<String, Error> {
         match self.peek().map(|t| &t.kind) {
@@ -987,14 +998,7 @@ impl Parser<'_> {
             if !self.eat_word("index") {
                 self.eat_word("key");
             }
-            let index_name = if self.is_symbol("(") || self.is_word("using") {
-                None
-            } else {
-                Some(self.name()?)
-            };
-            self.index_type()?;
-            let columns = self.index_columns()?;
-            self.index_options()?;
+            let (index_name, columns) = self.index_body()?;
             let name = index_name.or(name);
             return Ok(Some(Constraint::Index(IndexSpec { name, columns, unique: true })));
         }
@@ -1018,19 +1022,8 @@ impl Parser<'_> {
         self.at = start;
         if self.is_word("index") || self.is_word("key") {
             self.advance();
-            let index_name = if self.is_symbol("(") || self.is_word("using") {
-                None
-            } else {
-                Some(self.name()?)
-            };
-            self.index_type()?;
-            let columns = self.index_columns()?;
-            self.index_options()?;
-            return Ok(Some(Constraint::Index(IndexSpec {
-                name: index_name,
-                columns,
-                unique: false,
-            })));
+            let (name, columns) = self.index_body()?;
+            return Ok(Some(Constraint::Index(IndexSpec { name, columns, unique: false })));
         }
         if self.is_word("fulltext") || self.is_word("spatial") {
             let kind = self.source(self.peek().expect("a word")).to_uppercase();
