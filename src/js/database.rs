@@ -67,6 +67,22 @@ const RECONNECT_WAIT_MS_MIN: u32 = 250;
 const RECONNECT_WAIT_MS_MAX: u32 = 15_000;
 
 impl Shared {
+    /// Runs a script in its turn, then starts pushing the outbox if the script filled it.
+    async fn execute(
+        self: &Rc<Self>,
+        sql: &str,
+        params: &[Datum],
+    ) -> Result<Vec<crate::sql::QueryResult>, JsValue> {
+        let mut database = self.acquire().await?;
+        let outcome = database.execute(sql, params).await;
+        let waiting = database.outbox_waiting();
+        self.release(Some(database));
+        if waiting {
+            self.drain_outbox();
+        }
+        outcome.map_err(|e| to_js(&e))
+    }
+
     /// Starts pushing an asynchronous primary's outbox in the background, between calls,
     /// unless that is under way: at once, then again while refs keep waiting, with a growing
     /// wait after failures. The refs stay in the durable outbox whatever happens here.
@@ -390,14 +406,7 @@ impl JsDatabase {
         future_to_promise(async move {
             let params = parse_params(&params)?;
             let mode = parse_row_mode(&options)?;
-            let mut database = shared.acquire().await?;
-            let outcome = database.execute(&sql, &params).await;
-            let waiting = database.outbox_waiting();
-            shared.release(Some(database));
-            if waiting {
-                shared.drain_outbox();
-            }
-            let results = outcome.map_err(|e| to_js(&e))?;
+            let results = shared.execute(&sql, &params).await?;
             let last = results.into_iter().last().unwrap_or_default();
             Ok(result_to_js_as(&last, mode))
         })
@@ -409,14 +418,7 @@ impl JsDatabase {
         let shared = self.shared.clone();
         future_to_promise(async move {
             let mode = parse_row_mode(&options)?;
-            let mut database = shared.acquire().await?;
-            let outcome = database.execute(&script, &[]).await;
-            let waiting = database.outbox_waiting();
-            shared.release(Some(database));
-            if waiting {
-                shared.drain_outbox();
-            }
-            let results = outcome.map_err(|e| to_js(&e))?;
+            let results = shared.execute(&script, &[]).await?;
             Ok(results.iter().map(|r| result_to_js_as(r, mode)).collect::<Array>().into())
         })
     }

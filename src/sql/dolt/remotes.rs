@@ -427,12 +427,22 @@ pub fn apply_fetch(
         }
     }
     if prune {
-        let prefix = format!("remotes/{remote}/");
-        for (full, _) in repo.remote_branches() {
-            let Some(branch) = full.strip_prefix(&prefix) else { continue };
-            if !remote_refs.refs.contains_key(&format!("refs/heads/{branch}")) {
-                repo.set_remote_ref(remote, branch, None)?;
-            }
+        prune_tracking(repo, remote, remote_refs)?;
+    }
+    Ok(())
+}
+
+/// Removes the remote-tracking branches of `remote` whose branch `remote_refs` no longer has.
+pub(super) fn prune_tracking(
+    repo: &mut Repo,
+    remote: &str,
+    remote_refs: &RefMap,
+) -> Result<(), Error> {
+    let prefix = format!("remotes/{remote}/");
+    for (full, _) in repo.remote_branches() {
+        let Some(branch) = full.strip_prefix(&prefix) else { continue };
+        if !remote_refs.refs.contains_key(&format!("refs/heads/{branch}")) {
+            repo.set_remote_ref(remote, branch, None)?;
         }
     }
     Ok(())

@@ -10,7 +10,7 @@ use crate::history::remotes::{self, REMOTES_DOCUMENT};
 use crate::history::{RefMap, Repo, ResetMode};
 
 use super::super::error::{Error, ErrorKind};
-use super::remotes::{PushPlan, PushUpdate};
+use super::remotes::{prune_tracking, PushPlan, PushUpdate};
 use crate::sql::Heads;
 
 /// The refs replication carries, by full name: branches and tags. Working sets, remote-tracking
@@ -93,12 +93,7 @@ pub fn apply_replica(
 ) -> Result<ReplicaChange, Error> {
     let prefix = format!("remotes/{remote}/");
     if let (Heads::All, Some(remote_refs)) = (heads, remote_refs) {
-        for (full, _) in repo.remote_branches() {
-            let Some(branch) = full.strip_prefix(&prefix) else { continue };
-            if !remote_refs.refs.contains_key(&format!("refs/heads/{branch}")) {
-                repo.set_remote_ref(remote, branch, None)?;
-            }
-        }
+        prune_tracking(repo, remote, remote_refs)?;
     }
     let tracking: BTreeMap<String, Hash> = repo
         .remote_branches()

@@ -316,21 +316,25 @@ impl Parser<'_> {
             return Ok(SetExpr::Query(Box::new(query)));
         }
         if self.eat_word("values") {
-            let mut rows = Vec::new();
-            loop {
-                self.eat_word("row");
-                rows.push(self.values_row()?);
-                if !self.eat_symbol(",") {
-                    break;
-                }
-            }
-            return Ok(SetExpr::Values(rows));
+            return Ok(SetExpr::Values(self.values_rows()?));
         }
         self.expect_word("select")?;
         Ok(SetExpr::Select(Box::new(self.select()?)))
     }
 
     /// `(a, b, …)` of VALUES; `()` is a row of defaults.
+    /// The rows after `VALUES`: one or more, comma-separated, each maybe written `ROW(...)`.
+    fn values_rows(&mut self) -> Result<Vec<Vec<Expr>>, Error> {
+        let mut rows = Vec::new();
+        loop {
+            self.eat_word("row");
+            rows.push(self.values_row()?);
+            if !self.eat_symbol(",") {
+                return Ok(rows);
+            }
+        }
+    }
+
     fn values_row(&mut self) -> Result<Vec<Expr>, Error> {
         self.expect_symbol("(")?;
         if self.eat_symbol(")") {
@@ -643,15 +647,7 @@ impl Parser<'_> {
             }
         }
         let source = if self.eat_word("values") || self.eat_word("value") {
-            let mut rows = Vec::new();
-            loop {
-                self.eat_word("row");
-                rows.push(self.values_row()?);
-                if !self.eat_symbol(",") {
-                    break;
-                }
-            }
-            values_query(rows)
+            values_query(self.values_rows()?)
         } else if self.eat_word("set") {
             if !columns.is_empty() {
                 return Err(self.expected("VALUES or SELECT after the column list"));
