@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh --browser
 export PATH="$HOME/.cargo/bin:$PATH"
+# A linker that runs out of disk or memory dies without saying so; these two lines tell afterwards.
+echo "[test] free disk: $(df -h --output=avail . | tail -1 | tr -d ' '), free memory: $(free -h | awk '/^Mem:/ { print $7 }')"
 
 # Every step's output is kept so the totals of all test runs can be printed at the end.
 log=$(mktemp)
