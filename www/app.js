@@ -43,6 +43,8 @@ const state = {
   notes: [],
   suggestion: '',
   editing: null,
+  /** Whether the name in the header is being edited. */
+  renaming: false,
   log: [],
   selected: null,
   diff: null,
@@ -326,7 +328,8 @@ async function saveVersion(message) {
 async function afterCommit() {
   if (!state.replicating || !state.online || state.activity) return;
   state.activity = 'pushing';
-  renderHeader();
+  // Everything renders, not only the pill, so the sync buttons show they must wait.
+  render();
   try {
     const deadline = Date.now() + 30_000;
     for (;;) {
@@ -348,7 +351,7 @@ async function syncOp(kind) {
   try {
     if (kind === 'pull' || kind === 'sync') {
       state.activity = 'pulling';
-      renderHeader();
+      render();
       const result = await board.pull();
       finishTransfer();
       if (result.conflicts) {
@@ -361,7 +364,7 @@ async function syncOp(kind) {
     }
     if (kind === 'push' || (kind === 'sync' && (await needsPush()))) {
       state.activity = 'pushing';
-      renderHeader();
+      render();
       await board.push();
       finishTransfer();
       note('info', `Pushed ${state.branch} to the server`);

@@ -26,7 +26,7 @@ const SEED = [
 ];
 
 /** A new task id: time first so ids sort by creation, then random so two offline writers never collide. */
-export function newTaskId() {
+function newTaskId() {
   const random = crypto.getRandomValues(new Uint32Array(1))[0].toString(36).padStart(7, '0');
   return `${Date.now().toString(36)}${random}`.slice(0, 16);
 }
