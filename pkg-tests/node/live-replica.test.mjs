@@ -1,59 +1,23 @@
 // Live read replicas of the built package against a real `cambium remote-server` child process,
-// reached through a small proxy in this process that counts the requests and can be pointed at
-// a restarted server: the replica hears the primary's commit through the `events` stream and
-// reads it without a request of its own; when the server goes away its queries pull (and fail)
-// instead of serving stale rows, and once the server is back it reconnects and catches up; a
-// Node program whose live replica is closed exits by itself.
+// reached through a relay in this process (support.mjs) that counts the requests and can be
+// pointed at a restarted server: the replica hears the primary's commit through the `events`
+// stream and reads it without a request of its own; when the server goes away its queries pull
+// (and fail) instead of serving stale rows, and once the server is back it reconnects and
+// catches up; a Node program whose live replica is closed exits by itself.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createServer, request } from 'node:http';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 
 import { loadNode, PKG_NODE, sleep, within } from '../support/paths.mjs';
-import { scratchSpace, startServer } from './support.mjs';
+import { scratchSpace, startRelay, startServer } from './support.mjs';
 
 const { Database } = loadNode();
 const { scratch } = scratchSpace('cambium-live-');
-/** The token the replica is opened with; the server checks none, the proxy sees it sent. */
+/** The token the replica is opened with; the server checks none, the relay sees it sent. */
 const TOKEN = 'live-replica-token-0123';
 /** How long the replica may take to hear a commit, or to reconnect after a restart. */
 const HEAR_MS_MAX = 20_000;
-
-/**
- * A proxy on 127.0.0.1 in front of the server on `port`, which `retarget` changes: it keeps the
- * requests it forwarded (`{ method, path, authorization }`), streams answers as they come, and
- * cuts the client's connection when the server's breaks.
- */
-async function startProxy(port) {
-  let target = port;
-  const seen = [];
-  const server = createServer((req, res) => {
-    seen.push({ method: req.method, path: req.url, authorization: req.headers.authorization });
-    const upstream = request(
-      { host: '127.0.0.1', port: target, method: req.method, path: req.url, headers: req.headers },
-      (answer) => {
-        res.writeHead(answer.statusCode, answer.headers);
-        answer.pipe(res);
-        answer.on('close', () => {
-          if (!answer.complete) res.destroy();
-        });
-      },
-    );
-    upstream.on('error', () => res.destroy());
-    req.pipe(upstream);
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${server.address().port}`,
-    seen,
-    retarget: (next) => (target = next),
-    close: () => {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
 
 /** Resolves at the database's next `change` event. */
 function nextChange(db) {
@@ -69,12 +33,12 @@ function nextChange(db) {
 const ids = async (db) => (await db.query('SELECT id FROM t ORDER BY id')).rows.map((row) => row.id);
 
 let server = await startServer(join(scratch, 'remote'));
-const proxy = await startProxy(server.port);
+const relay = await startRelay(server.port);
 after(async () => {
-  await proxy.close();
+  await relay.close();
   await server.stop();
 });
-const url = `${proxy.url}/live`;
+const url = `${relay.url}/live`;
 
 /** A primary replicating every commit to `url`, with table `t` holding row 1. */
 async function primary() {
@@ -102,17 +66,17 @@ test('a live replica hears a commit, reads it without a request, and catches up 
   const reader = await replica('reader');
   await reader.subscribe();
   await reader.subscribe();
-  const events = proxy.seen.filter((r) => r.path === '/live/events');
+  const events = relay.seen.filter((r) => r.path === '/live/events');
   assert.equal(events.length, 1, 'one events stream, however often subscribe is called');
   assert.equal(events[0].authorization, `Bearer ${TOKEN}`, 'the token goes on the events request');
 
   const changed = nextChange(reader);
   await writer.exec("INSERT INTO t VALUES (2); CALL dolt_commit('-am', 'two')");
   assert.deepEqual(await within(HEAR_MS_MAX, 'the change event', changed), { type: 'change', database: 'reader' });
-  const before = proxy.seen.length;
+  const before = relay.seen.length;
   assert.deepEqual(await ids(reader), [1, 2]);
   assert.deepEqual(await ids(reader), [1, 2]);
-  assert.equal(proxy.seen.length, before, 'a live replica reads without asking the remote');
+  assert.equal(relay.seen.length, before, 'a live replica reads without asking the remote');
 
   // The server goes away: the stream breaks, and the replica's queries pull again, which fails,
   // rather than answer from a copy nothing keeps current.
@@ -130,15 +94,15 @@ test('a live replica hears a commit, reads it without a request, and catches up 
   })());
 
   server = await startServer(join(scratch, 'remote'));
-  proxy.retarget(server.port);
+  relay.retarget(server.port);
   const caughtUp = nextChange(reader);
   await writer.exec("INSERT INTO t VALUES (3); CALL dolt_commit('-am', 'three')");
   await within(HEAR_MS_MAX, 'the change after reconnecting', caughtUp);
   // The pull of the reconnect and that of the commit's event may be two; wait for the last.
   for (let at = Date.now(); (await ids(reader)).length < 3 && Date.now() - at < HEAR_MS_MAX; ) await sleep(20);
-  const settled = proxy.seen.length;
+  const settled = relay.seen.length;
   assert.deepEqual(await ids(reader), [1, 2, 3]);
-  assert.equal(proxy.seen.length, settled, 'live again: reads make no request');
+  assert.equal(relay.seen.length, settled, 'live again: reads make no request');
 
   await reader.close();
   await writer.close();

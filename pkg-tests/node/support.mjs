@@ -5,11 +5,12 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
 
-import { ROOT, within } from '../support/paths.mjs';
+import { ROOT, sleep, within } from '../support/paths.mjs';
 
 /** The command of the built package. */
 export const BIN = join(ROOT, 'pkg', 'bin', 'cambium.js');
@@ -123,6 +124,69 @@ export async function startServer(dir, env, args = []) {
     async stop() {
       child.kill('SIGTERM');
       return within(10_000, 'the remote server stopping', exited);
+    },
+  };
+}
+
+/**
+ * An HTTP relay on 127.0.0.1 in front of the server on `port`, which `retarget` changes. It keeps
+ * the requests it forwarded (`{ method, path, authorization }`) in `seen` and streams answers as
+ * they come, cutting the client's connection when the server's breaks. `fault(request)` picks,
+ * per request, what the link does to it: `undefined` or `{ kind: 'pass' }` forwards it;
+ * `{ kind: 'delay', ms }` forwards it late; `{ kind: 'lose-request' }` cuts the connection before
+ * the server sees the request; `{ kind: 'lose-answer' }` lets the server carry it out, then cuts
+ * the connection before the answer; `{ kind: 'truncate' }` passes half of the answer's body, then
+ * cuts; `{ kind: 'kill', kill }` forwards the request and calls `kill()` (which stops the server)
+ * once the whole request went out.
+ */
+export async function startRelay(port, fault = () => undefined) {
+  let target = port;
+  const seen = [];
+  const server = createServer(async (req, res) => {
+    seen.push({ method: req.method, path: req.url, authorization: req.headers.authorization });
+    const chosen = fault(req) ?? { kind: 'pass' };
+    if (chosen.kind === 'lose-request') {
+      req.socket.destroy();
+      return;
+    }
+    if (chosen.kind === 'delay') await sleep(chosen.ms);
+    const upstream = request(
+      { host: '127.0.0.1', port: target, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        if (chosen.kind === 'lose-answer') {
+          answer.resume();
+          answer.on('end', () => res.destroy());
+          return;
+        }
+        res.writeHead(answer.statusCode, answer.headers);
+        if (chosen.kind === 'truncate') {
+          const parts = [];
+          answer.on('data', (part) => parts.push(part));
+          answer.on('end', () => {
+            const body = Buffer.concat(parts);
+            res.write(body.subarray(0, body.length >> 1));
+            res.destroy();
+          });
+          return;
+        }
+        answer.pipe(res);
+        answer.on('close', () => {
+          if (!answer.complete) res.destroy();
+        });
+      },
+    );
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+    if (chosen.kind === 'kill') req.on('end', () => chosen.kill());
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    seen,
+    retarget: (next) => (target = next),
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(resolve));
     },
   };
 }
