@@ -52,6 +52,11 @@ fn push_clone_and_pull_carry_commits_both_ways() {
     );
     assert_eq!(run(&mut b, "SELECT name FROM dolt_remote_branches"), [["remotes/origin/main"]]);
     assert_eq!(run(&mut b, "SELECT active_branch()"), [["main"]]);
+    // The branch a clone checks out tracks the remote's.
+    assert_eq!(
+        run(&mut b, "SELECT name, remote, branch FROM dolt_branches"),
+        [["main", "origin", "main"]]
+    );
     let head_a = run(&mut a, "SELECT hashof('main')");
     assert_eq!(run(&mut b, "SELECT hashof('main')"), head_a, "the clone has the same commit");
 
@@ -113,6 +118,10 @@ fn branches_and_tags_push_fetch_and_prune() {
     run(&mut a, "INSERT INTO t VALUES (5, 'five')");
     run(&mut a, "CALL dolt_commit('-am', 'five')");
     run(&mut a, "CALL dolt_push('--set-upstream', 'origin', 'feature')");
+    assert_eq!(
+        run(&mut a, "SELECT name, remote, branch FROM dolt_branches ORDER BY name"),
+        [["feature", "origin", "feature"], ["main", "", ""]]
+    );
     run(&mut a, "CALL dolt_tag('v1', 'main')");
     run(&mut a, "CALL dolt_push('origin', 'v1')");
 

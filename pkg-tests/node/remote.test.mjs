@@ -84,9 +84,16 @@ describe('cambium with a remote server', () => {
       head: 'refs/heads/main',
     });
 
+    // The branch a clone checks out tracks the remote's, and status says how the two stand.
+    const standing = (dir) => ok(dir, ['status']).split('\n')[1];
+    assert.equal(standing(b), "Your branch is up to date with 'origin/main'.");
+
     // The upstream set by push --set-upstream (and by clone) lets push and pull go without arguments.
     commitRow(a, 3, 'three');
+    assert.equal(standing(a), "Your branch is ahead of 'origin/main' by 1 commit.");
     assert.match(ok(a, ['push']), / \* main -> main/);
+    ok(b, ['fetch']);
+    assert.equal(standing(b), "Your branch is behind 'origin/main' by 1 commit, and can be fast-forwarded.");
     const pulled = ok(b, ['pull']);
     assert.match(pulled, /^Updating [0-9a-v]{32}\.\.[0-9a-v]{32}\nFast-forward\n$/);
     assert.deepEqual(rowsOf(b), ['1,one', '2,two', '3,three']);

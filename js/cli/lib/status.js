@@ -57,12 +57,45 @@ function unstagedSections({ unstaged, conflicted }, help) {
   return sections;
 }
 
+/**
+ * How `branch` stands against its upstream, as Dolt (and git) says it: up to date, ahead,
+ * behind or diverged, counted in commits; no lines when the branch tracks nothing.
+ */
+async function upstreamLines(session, branch) {
+  const upstream = (await session.records('SELECT remote, branch FROM dolt_branches WHERE name = ?', [branch]))[0];
+  if (!upstream || !upstream.remote) return [];
+  const tracking = `${upstream.remote}/${upstream.branch}`;
+  const known = await session.value('SELECT COUNT(*) FROM dolt_remote_branches WHERE name = ?', [`remotes/${tracking}`]);
+  if (Number(known) === 0) {
+    return [`Your branch is based on '${tracking}', but the upstream is gone.`];
+  }
+  const count = async (range) => Number(await session.value('SELECT COUNT(*) FROM dolt_log(?)', [range]));
+  const ahead = await count(`${tracking}..${branch}`);
+  const behind = await count(`${branch}..${tracking}`);
+  const commits = (n) => `${n} commit${n === 1 ? '' : 's'}`;
+  if (ahead && behind) {
+    return [
+      `Your branch and '${tracking}' have diverged,`,
+      `and have ${ahead} and ${behind} different commits each, respectively.`,
+      '  (use "cambium pull" to merge the remote branch into yours)',
+    ];
+  }
+  if (ahead) return [`Your branch is ahead of '${tracking}' by ${commits(ahead)}.`, '  (use "cambium push" to publish your local commits)'];
+  if (behind) {
+    return [
+      `Your branch is behind '${tracking}' by ${commits(behind)}, and can be fast-forwarded.`,
+      '  (use "cambium pull" to update your local branch)',
+    ];
+  }
+  return [`Your branch is up to date with '${tracking}'.`];
+}
+
 /** The whole of `cambium status`. */
 async function statusReport(session) {
   const branch = await session.branch();
   const found = await changes(session);
   const merging = Number(await session.value('SELECT is_merging FROM dolt_merge_status')) === 1;
-  const lines = [`On branch ${branch}`];
+  const lines = [`On branch ${branch}`, ...(await upstreamLines(session, branch))];
   if (merging) {
     lines.push(
       ...(found.conflicted.length

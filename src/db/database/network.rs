@@ -702,6 +702,10 @@ impl Database {
                         let mut repo = Repo::adopt(cache, refs.clone())?;
                         remotes::add(&mut repo, REMOTES_DOCUMENT, remote, url)?;
                         remotes::set_seen(&mut repo, remote, &crate::sync::manifest_hex(&current))?;
+                        // As in git and Dolt, the branch a clone checks out tracks the
+                        // remote's branch of that name.
+                        let checked_out = refs.head.clone();
+                        remotes::set_upstream(&mut repo, &checked_out, remote, &checked_out)?;
                         repo.publish().map_err(sql::Error::from)
                     })
                     .await?;

@@ -377,9 +377,11 @@ fn branches(exec: &mut Exec) -> Result<Listing, Error> {
             } else {
                 set.working != commit.root
             };
+        let (remote, remote_branch) =
+            crate::history::remotes::upstream(&repo, &name)?.unwrap_or_default();
         let mut row = vec![Datum::Text(name)];
         row.extend(commit_cells(&commit));
-        row.extend([Datum::Text(String::new()), Datum::Text(String::new()), flag(dirty)]);
+        row.extend([Datum::Text(remote), Datum::Text(remote_branch), flag(dirty)]);
         rows.push(row);
     }
     Ok(listing(BRANCH_COLUMNS, rows))
