@@ -44,9 +44,10 @@ export function scratchSpace(prefix) {
   const env = { ...process.env, HOME: home, TZ: 'UTC' };
   let dirs = 0;
 
-  /** Runs `cambium args…` in `cwd`; returns `{ status, stdout, stderr }`. */
-  function run(cwd, args) {
-    const child = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env });
+  /** Runs `cambium args…` in `cwd`, with `extraEnv` added to the environment; returns
+   *  `{ status, stdout, stderr }`. */
+  function run(cwd, args, extraEnv = {}) {
+    const child = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...env, ...extraEnv } });
     if (child.error) throw child.error;
     return { status: child.status, stdout: child.stdout, stderr: child.stderr };
   }
@@ -80,10 +81,10 @@ export function scratchSpace(prefix) {
     runAsync,
 
     /** Runs a command that must succeed and returns its stdout. */
-    ok: (cwd, args) => succeeded(args, run(cwd, args)),
+    ok: (cwd, args, extraEnv) => succeeded(args, run(cwd, args, extraEnv)),
 
     /** Runs a command that must fail, with its stderr matching `pattern`; returns the result. */
-    fails: (cwd, args, pattern) => failed(args, run(cwd, args), pattern),
+    fails: (cwd, args, pattern, extraEnv) => failed(args, run(cwd, args, extraEnv), pattern),
 
     /** `ok` without blocking: resolves to the stdout of a command that must succeed. */
     okAsync: async (cwd, args) => succeeded(args, await runAsync(cwd, args)),
@@ -96,7 +97,8 @@ export function scratchSpace(prefix) {
 /**
  * Starts `cambium remote-server --port 0` on 127.0.0.1 over `dir` with the environment `env` and
  * the further arguments `args` (such as `['--cors', origin]`), and resolves once it listens (to
- * its URL, port, child process, a promise of its exit, and `stop`).
+ * its URL, port, child process, a promise of its exit, `output()`, all it printed on stdout and
+ * stderr so far, and `stop`).
  */
 export async function startServer(dir, env, args = []) {
   const child = spawn(process.execPath, [BIN, 'remote-server', '--dir', dir, '--port', '0', '--host', '127.0.0.1', ...args], {
@@ -121,6 +123,7 @@ export async function startServer(dir, env, args = []) {
     port,
     child,
     exited,
+    output: () => stdout + stderr,
     async stop() {
       child.kill('SIGTERM');
       return within(10_000, 'the remote server stopping', exited);

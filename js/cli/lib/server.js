@@ -23,6 +23,10 @@ const { engine } = require('./repo');
 const BODY_BYTES_MAX = 32 * 1024 * 1024 + 64 * 1024;
 /** A request whose headers or body make no progress for this long is dropped. */
 const IDLE_MS_MAX = 30_000;
+/** Past its first `IDLE_MS_MAX`, a request body must keep arriving at this average rate: a
+ *  client trickling a byte now and then never stalls long enough for the idle limit, and would
+ *  otherwise hold its place in flight for ever. A 32 MiB put at this rate takes 34 minutes. */
+const BODY_BYTES_PER_SECOND_MIN = 16 * 1024;
 /** Requests being read or answered at once; more are turned away with 503 `busy`. */
 const REQUESTS_IN_FLIGHT_MAX = 256;
 /** Open `events` streams at once; more are turned away with 503 `busy`. */
@@ -65,6 +69,45 @@ function corsPolicy(cors) {
   }
   const any = origins.includes('*');
   return (origin) => typeof origin === 'string' && (any || origins.includes(origin));
+}
+
+/** Whether `req` comes from a page of the server's own origin (the `Origin` header names the
+ *  host the request was sent to), as when a program mounts the handler beside its pages. */
+function sameOrigin(req) {
+  try {
+    return new URL(req.headers.origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Cuts `req` off through `tooSlow()` once its body arrives slower than
+ * `BODY_BYTES_PER_SECOND_MIN` on average, counted from `IDLE_MS_MAX` after it began; returns a
+ * function that stops watching. One timer per request, set for the moment the bytes received so
+ * far stop being enough.
+ */
+function watchRate(req, tooSlow) {
+  const started = Date.now();
+  let received = 0;
+  let timer;
+  const count = (part) => (received += part.length);
+  const check = () => {
+    const due = started + IDLE_MS_MAX + (received / BODY_BYTES_PER_SECOND_MIN) * 1000;
+    if (Date.now() >= due) {
+      stop();
+      tooSlow();
+      return;
+    }
+    timer = setTimeout(check, due - Date.now());
+  };
+  const stop = () => {
+    clearTimeout(timer);
+    req.off('data', count);
+  };
+  req.on('data', count);
+  timer = setTimeout(check, IDLE_MS_MAX);
+  return stop;
 }
 
 /**
@@ -228,11 +271,17 @@ function createHandler({ dir, auth, cors, prefix = '' } = {}) {
       refuse(req, res, 503, 'busy', 'the server is shutting down', { close: true });
       return;
     }
-    if (allowed && req.method === 'OPTIONS') {
-      if (!allowed(req.headers.origin)) {
-        refuse(req, res, 403, 'forbidden', 'this origin may not call the server');
-        return;
-      }
+    // A browser names the page's origin on every cross-origin request, even those it sends
+    // without a preflight (a form's POST, a no-cors fetch), whose answers the page cannot read
+    // but whose writes would still be made; so another origin is refused before anything is
+    // read, not only denied the answer.
+    if (req.headers.origin !== undefined && !(allowed && allowed(req.headers.origin)) && !sameOrigin(req)) {
+      refuse(req, res, 403, 'forbidden', 'this origin may not call the server; --cors allows an origin', {
+        close: true,
+      });
+      return;
+    }
+    if (allowed && req.method === 'OPTIONS' && allowed(req.headers.origin)) {
       res.writeHead(204, {
         ...corsHeaders(req),
         'Access-Control-Allow-Methods': 'GET, POST',
@@ -265,13 +314,22 @@ function createHandler({ dir, auth, cors, prefix = '' } = {}) {
       tooLarge();
       return;
     }
+    const unwatch = watchRate(req, () =>
+      refuse(req, res, 408, 'too_slow', `a request body must arrive at ${BODY_BYTES_PER_SECOND_MIN} bytes a second or more`, {
+        close: true,
+      }),
+    );
     let body;
     try {
       body = await readBody(req, BODY_BYTES_MAX);
     } catch {
       // The client went away or the connection broke; there is no one to answer.
       return;
+    } finally {
+      unwatch();
     }
+    // Cut off for its pace while the rest of its body still came in.
+    if (res.headersSent) return;
     if (body === null) {
       tooLarge();
       return;
@@ -292,6 +350,31 @@ function createHandler({ dir, auth, cors, prefix = '' } = {}) {
   return handle;
 }
 
+/** What Node's HTTP parser refuses before a request reaches the handler, as the protocol's
+ *  status and code: headers over Node's 16 KiB (a path too long for any database name among
+ *  them), headers that did not arrive in time, and anything malformed (a NUL or a byte outside
+ *  ASCII in the path, a broken request line). */
+function clientErrorAnswer(err) {
+  if (err.code === 'HPE_HEADER_OVERFLOW') return [431, 'too_large', 'the request line and headers pass 16 KiB'];
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return [408, 'too_slow', `the headers did not arrive within ${IDLE_MS_MAX} ms`];
+  return [400, 'bad_request', 'the request is not well-formed HTTP (a path holds only visible ASCII)'];
+}
+
+/** Answers a request Node's parser refused with the protocol's JSON error instead of Node's bare
+ *  status line, so every refusal carries a stable code; a connection already gone is dropped. */
+function answerClientError(err, socket) {
+  if (!socket.writable || err.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const [status, code, message] = clientErrorAnswer(err);
+  const body = errorBody(code, message);
+  socket.end(
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
 /**
  * Serves the databases under `dir` on `host:port` (port 0 picks a free one); resolves to
  * `{ url, port, close }`, `close()` resolving once the server has stopped. Options as
@@ -303,6 +386,7 @@ async function listen({ dir, port, host = '127.0.0.1', auth, cors }) {
   // which a large upload on a slow link could pass while making progress.
   const server = http.createServer({ requestTimeout: 0, headersTimeout: IDLE_MS_MAX }, handler);
   server.timeout = IDLE_MS_MAX;
+  server.on('clientError', answerClientError);
   try {
     await new Promise((resolve, reject) => {
       server.once('error', reject);
