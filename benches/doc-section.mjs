@@ -42,3 +42,17 @@ export function replaceSection(docPath, name, text) {
   if (start < 0 || stop < start) throw new Error(`${docPath} lacks the ${begin} … ${end} markers`);
   writeFileSync(docPath, `${doc.slice(0, start + begin.length)}\n${text}\n${doc.slice(stop)}`);
 }
+
+// A Markdown table of figures side by side: one row per figure name, one column per engine, in
+// the order they first appear.
+export function peerTable(figures) {
+  const engines = [...new Set(figures.map((f) => f.engine))];
+  const names = [...new Set(figures.map((f) => f.name))];
+  const lines = [`| figure | unit | ${engines.join(' | ')} |`, `| --- | --- | ${engines.map(() => '---').join(' | ')} |`];
+  for (const name of names) {
+    const own = figures.filter((f) => f.name === name);
+    const cells = engines.map((engine) => cell(own.find((f) => f.engine === engine)));
+    lines.push(`| ${name} | ${own[0].unit} | ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}

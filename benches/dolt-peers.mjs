@@ -73,6 +73,12 @@ const engines = [
     diff(hash) {
       return this.db.query(diffSql(hash), []).length;
     },
+    sql(statement) {
+      return this.db.query(statement, []);
+    },
+    merge(branch) {
+      return this.db.query(`CALL dolt_merge('${branch}')`, [])[0][0];
+    },
     close() {
       this.db.free();
     },
@@ -108,6 +114,12 @@ const engines = [
     diff(hash) {
       return this.db.selectArrays(diffSql(hash)).length;
     },
+    sql(statement) {
+      return this.db.selectArrays(statement.replace(/^CALL /, 'SELECT '));
+    },
+    merge(branch) {
+      return this.db.selectValue(`SELECT dolt_merge('${branch}')`);
+    },
     close() {
       this.db.close();
     },
@@ -126,6 +138,39 @@ const emit = (f) => {
   figures.push(f);
   console.log(JSON.stringify(f));
 };
+
+// A branch merge, as `history_suite` measures natively: from the committed table, a branch
+// changes column v of MERGE_CHANGES rows while main changes column k of as many rows, the two
+// ranges overlapping by half so those rows merge cell by cell; the time is that of
+// `dolt_merge` on main. Round 0 warms up; engines alternate and the first rotates.
+const MERGE_CHANGES = full ? 2_000 : 200;
+const mergeName = (rows) => `merge ${MERGE_CHANGES} + ${MERGE_CHANGES} changed rows (spread), ${rows} rows`;
+function mergeRounds(rows) {
+  const stride = Math.floor(rows / (2 * MERGE_CHANGES));
+  const ids = (from) => Array.from({ length: MERGE_CHANGES }, (_, i) => 1 + (from + i) * stride);
+  const samples = new Map(engines.map((e) => [e.name, []]));
+  for (let round = 0; round <= plan.repeats; round++) {
+    for (let i = 0; i < engines.length; i++) {
+      const engine = engines[(round + i) % engines.length];
+      const branch = `merge${round}`;
+      engine.sql(`CALL dolt_checkout('-b', '${branch}')`);
+      engine.sql('BEGIN');
+      for (const id of ids(MERGE_CHANGES / 2)) engine.sql(`UPDATE t SET v = 'branch ${round}' WHERE id = ${id}`);
+      engine.sql('COMMIT');
+      engine.sql(`CALL dolt_commit('-am', 'branch ${round}')`);
+      engine.sql("CALL dolt_checkout('main')");
+      engine.change(ids(0), -1_000_000 - round);
+      engine.sql(`CALL dolt_commit('-am', 'main ${round}')`);
+      globalThis.gc?.();
+      const [, ms] = timed(() => engine.merge(branch));
+      const merged = engine.sql(`SELECT COUNT(*) FROM t WHERE v = 'branch ${round}' AND k = ${-1_000_000 - round}`);
+      check(engine.name, `merge of round ${round} left ${merged[0][0]} rows changed on both sides`, Number(merged[0][0]) === MERGE_CHANGES / 2);
+      log(`${rows} rows, round ${round}, ${engine.name}: merge ${ms.toFixed(2)} ms`);
+      if (round > 0) samples.get(engine.name).push(ms);
+    }
+  }
+  for (const { name } of engines) emit(figure(name, mergeName(rows), 'ms', samples.get(name)));
+}
 
 for (const rows of plan.rows) {
   for (const engine of engines) {
@@ -163,6 +208,7 @@ for (const rows of plan.rows) {
       }
     });
   }
+  if (rows === plan.rows[0]) mergeRounds(rows);
   for (const engine of engines) engine.close();
   for (const { name } of engines) {
     plan.changes.forEach((changes, step) => {

@@ -4,8 +4,10 @@
 # DoltLite's wasm build (benches/dolt-peers.mjs), and the browser build on IndexedDB in headless
 # Chromium next to raw IndexedDB and PGlite (benches/idb-bench.mjs), clone, push and pull over
 # loopback HTTP (benches/remote-bench.mjs), replica lag and commit rates with replication
-# (benches/replication-bench.mjs), prints them side by side and
-# rewrites their tables in docs/benchmarks.md. Not part of the test command.
+# (benches/replication-bench.mjs), persisted workloads on disk next to better-sqlite3 and PGlite
+# (benches/persist-peers.mjs), prints them side by side and rewrites their tables in
+# docs/benchmarks.md, with a summary of Cambium against the best peer per workload and its chart
+# (benches/summary.mjs). Not part of the test command.
 #   bench.sh [--smoke]   --smoke runs small sizes, to check the harness quickly
 set -euo pipefail
 
@@ -56,3 +58,7 @@ node benches/replication-report.mjs target/bench-out/replication.jsonl docs/benc
 # benches/node_modules, the system's /usr/bin/chromium).
 node benches/idb-bench.mjs "$@" | tee target/bench-out/idb.jsonl
 node benches/idb-report.mjs target/bench-out/idb.jsonl docs/benchmarks.md
+# Persistence on disk in Node: the package on files next to better-sqlite3 and PGlite on disk.
+node benches/persist-peers.mjs "$@" | tee target/bench-out/persist-peers.jsonl
+# Where Cambium stands: every workload with peers in one table and one chart.
+node benches/summary.mjs target/bench-out docs/benchmarks.md
