@@ -15,14 +15,4 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-export const CONTENT_TYPES = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.json': 'application/json',
-  '.css': 'text/css; charset=utf-8',
-  '.map': 'application/json',
-  '.ts': 'text/plain; charset=utf-8',
-  '.txt': 'text/plain; charset=utf-8',
-};
+export { CONTENT_TYPES } from '../../www/static.mjs';
