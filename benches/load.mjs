@@ -6,12 +6,13 @@
 // engine's HTTP client calls for every request), pushes and pulls per second, client errors by
 // code (only `non_fast_forward` is expected; anything else is printed loudly), HTTP answers by
 // status, the server's resident memory (VmRSS, sampled every second) at the start, its maximum and
-// at the end, and whether every acknowledged commit and row is in a clone of the remote afterwards.
+// at the end and whether it held flat after the first third of the run, the remote's size on disk,
+// and whether every acknowledged commit and row is in a clone of the remote afterwards.
 //   node benches/load.mjs [--clients=50] [--seconds=30] [--workers=5] [--json]
 // Builds nothing: expects `bash scripts/build-pkg.sh` to have made pkg/. pkg-tests/node/
 // load.test.mjs runs `runLoad` with small numbers and checks correctness only.
 import { fork } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,8 +34,8 @@ const BACKOFF_MS_MAX = 50;
 /** Ids of one client's rows start at its number times this, so no two clients' rows collide
  *  and a merge never conflicts. */
 const ROWS_PER_CLIENT = 1_000_000;
-/** The server's memory counts as flat when the highest sample of the second half of the run is
- *  at most this much above the highest of the first half. */
+/** The server's memory counts as flat when no sample after the first third of the run (its
+ *  warm-up: stores opened, first allocations) is more than this much above the sample there. */
 const RSS_GROWTH_FLAT_MAX = 0.1;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -193,10 +194,11 @@ export async function runLoad({ clients = 50, seconds = 30, workers = 5 } = {}) 
     const stored = new Set((await clone.query('SELECT id FROM t')).rows.map((r) => Number(r.id)));
     await clone.close();
     const missing = total.acknowledged.filter(({ hash, id }) => !history.has(hash) || !stored.has(id));
+    // What the server holds on disk, beside which its memory's growth is read.
+    const remote = path.join(work, 'remote');
+    const remoteBytes = readdirSync(remote, { recursive: true }).reduce((sum, file) => sum + statSync(path.join(remote, file)).size, 0);
 
-    const half = Math.floor(rss.length / 2);
-    const firstHalfMax = Math.max(...rss.slice(0, Math.max(half, 1)));
-    const secondHalfMax = Math.max(...rss.slice(half));
+    const warm = Math.floor(rss.length / 3);
     return {
       clients,
       workers,
@@ -213,13 +215,15 @@ export async function runLoad({ clients = 50, seconds = 30, workers = 5 } = {}) 
       acknowledgedCommits: total.acknowledged.length,
       unpushedCommits: total.unpushed,
       commitsInRemote: history.size,
+      remoteBytes,
       missing,
       rss: {
         startBytes: rss[0],
         maxBytes: Math.max(...rss),
         endBytes: rss.at(-1),
         samples: rss,
-        flat: secondHalfMax <= firstHalfMax * (1 + RSS_GROWTH_FLAT_MAX),
+        warmBytes: rss[warm],
+        flat: Math.max(...rss.slice(warm)) <= rss[warm] * (1 + RSS_GROWTH_FLAT_MAX),
       },
     };
   } finally {
@@ -238,11 +242,13 @@ function describe(result) {
     `requests: ${result.requests} (${rate(result.requestsPerSecond)}/s); answers by status: ${JSON.stringify(result.answersByStatus)}`,
     `pushes: ${result.pushes} (${rate(result.pushesPerSecond)}/s); pulls: ${result.pulls} (${rate(result.pullsPerSecond)}/s)`,
     `client errors by code: ${JSON.stringify(result.errors)}`,
-    `server RSS: start ${mib(result.rss.startBytes)}, max ${mib(result.rss.maxBytes)}, end ${mib(result.rss.endBytes)} ` +
-      `over ${result.rss.samples.length} samples; ${result.rss.flat ? 'held flat' : 'GREW'}`,
+    `server RSS: start ${mib(result.rss.startBytes)}, after the first third ${mib(result.rss.warmBytes)}, ` +
+      `max ${mib(result.rss.maxBytes)}, end ${mib(result.rss.endBytes)} over ${result.rss.samples.length} samples; ` +
+      `${result.rss.flat ? 'held flat' : 'GREW more than 10% after the first third'}`,
     `server RSS every 5 s: ${result.rss.samples.filter((_, i) => i % 5 === 0).map(mib).join(', ')}`,
     `acknowledged commits: ${result.acknowledgedCommits} (${result.unpushedCommits} still unpushed at the end); ` +
-      `commits in the remote's history (merges included): ${result.commitsInRemote}; acknowledged but missing: ${result.missing.length}`,
+      `commits in the remote's history (merges included): ${result.commitsInRemote}, ${mib(result.remoteBytes)} on disk; ` +
+      `acknowledged but missing: ${result.missing.length}`,
   ];
   if (result.unexpectedErrors.length > 0) {
     lines.push('UNEXPECTED ERRORS:', ...result.unexpectedErrors.map((message) => `  ${message}`));
