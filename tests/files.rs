@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use cambium::chunk::{Chunk, ChunkStore, Error, Hash, Manifest};
 use cambium::platform::files::{
     FileStore, Files, NativeFiles, JOURNAL_HEADER_BYTES, LOCK_FILE, MANIFEST_FILE,
-    RECORD_HEADER_BYTES,
+    MANIFEST_FILE_BYTES, RECORD_HEADER_BYTES,
 };
 
 /// A directory of its own under the system's temporary directory, removed when dropped.
@@ -48,6 +48,9 @@ impl Drop for TempDir {
         let _ = fs::remove_dir_all(&self.0);
     }
 }
+
+/// Bytes of the commit record that ends every flush: a record header and a manifest file.
+const COMMIT_RECORD_BYTES: usize = RECORD_HEADER_BYTES + MANIFEST_FILE_BYTES;
 
 fn open(dir: &Path) -> Result<FileStore<NativeFiles>, Error> {
     FileStore::open(NativeFiles::open(dir)?)
@@ -222,9 +225,10 @@ fn a_flush_writes_chunks_in_the_order_they_were_put() {
     let offsets: Vec<usize> = put.iter().map(|c| record_offset(&journal, c.hash())).collect();
     assert!(offsets.windows(2).all(|pair| pair[0] < pair[1]), "journal order {offsets:?}");
     let record_bytes_sum: usize = put.iter().map(|c| RECORD_HEADER_BYTES + c.len()).sum();
+    // The chunks, then the commit record that publishes them.
     assert_eq!(
         fs::metadata(&journal).expect("journal").len() as usize,
-        offsets[0] + record_bytes_sum
+        offsets[0] + record_bytes_sum + COMMIT_RECORD_BYTES
     );
 }
 
@@ -273,8 +277,9 @@ fn record_bytes(c: &Chunk) -> Vec<u8> {
     store.put(c.clone()).expect("put");
     store.flush(&Manifest::EMPTY, &manifest(c, 0)).expect("flush");
     let bytes = fs::read(only_journal(dir.path())).expect("journal");
-    assert_eq!(bytes.len(), JOURNAL_HEADER_BYTES + RECORD_HEADER_BYTES + c.len());
-    bytes[JOURNAL_HEADER_BYTES..].to_vec()
+    let end = JOURNAL_HEADER_BYTES + RECORD_HEADER_BYTES + c.len();
+    assert_eq!(bytes.len(), end + COMMIT_RECORD_BYTES);
+    bytes[JOURNAL_HEADER_BYTES..end].to_vec()
 }
 
 #[test]
@@ -323,10 +328,21 @@ fn damage_inside_the_published_journal_is_reported() {
     fs::write(&journal, &pristine[..pristine.len() - 1]).expect("shorten");
     assert_eq!(open(dir.path()).err().expect("short journal").code(), "store_corrupt");
     fs::write(&journal, &pristine).expect("restore");
+    // A damaged manifest file, as a crash can leave one that was replaced without a sync, is
+    // rebuilt from the journal's last commit record, durably.
     let manifest_path = dir.path().join(MANIFEST_FILE);
-    let mut manifest_bytes = fs::read(&manifest_path).expect("manifest");
+    let good_manifest = fs::read(&manifest_path).expect("manifest");
+    let mut manifest_bytes = good_manifest.clone();
     manifest_bytes[30] ^= 1;
     fs::write(&manifest_path, &manifest_bytes).expect("damage the manifest");
+    let store = open(dir.path()).expect("a damaged manifest file is rebuilt");
+    assert_eq!(store.manifest().expect("manifest"), manifest(&all[0], 0));
+    assert_readable(&store, &all[..2]);
+    drop(store);
+    assert_eq!(fs::read(&manifest_path).expect("manifest"), good_manifest);
+    // Without a commit record to rebuild from, the damage is reported.
+    fs::write(&manifest_path, &manifest_bytes).expect("damage the manifest");
+    fs::write(&journal, &pristine[..pristine.len() - COMMIT_RECORD_BYTES]).expect("no commit");
     assert_eq!(open(dir.path()).err().expect("bad manifest").code(), "store_corrupt");
 }
 
@@ -447,6 +463,17 @@ impl Files for Faulty {
             Step::Fail => Err(Faulty::failure(name)),
         }
     }
+    fn replace_volatile(&mut self, name: &str, bytes: &[u8]) -> Result<(), Error> {
+        match self.step(Some(bytes.len() as u64)) {
+            Step::Go => self.inner.replace_volatile(name, bytes),
+            Step::Cut(written) => {
+                let temporary = self.dir.join(format!("{name}.tmp"));
+                fs::write(temporary, &bytes[..written as usize]).expect("partial temporary");
+                Err(Faulty::failure(name))
+            }
+            Step::Fail => Err(Faulty::failure(name)),
+        }
+    }
     fn create_new(&mut self, name: &str, bytes: &[u8]) -> Result<bool, Error> {
         self.simple(name, true, |files| files.create_new(name, bytes))
     }
@@ -506,7 +533,10 @@ fn a_failed_flush_leaves_the_previous_state() {
         // A failed directory fsync comes after the rename: the flush may be published.
         if published == before {
             assert_readable(&store, &old);
-            assert!(has_none(&open(dir.path()).expect("observer"), &new));
+            assert!(
+                has_none(&open(dir.path()).expect("observer"), &new),
+                "operation {op}: {error}"
+            );
             store.flush(&before, &after).expect("the buffer is kept: retry");
         } else {
             assert_eq!(published, after, "operation {op}");
@@ -732,4 +762,90 @@ fn opening_beside_a_live_writer_leaves_its_tail_alone() {
     let store = open(dir.path()).expect("open beside a writer");
     assert_eq!(fs::metadata(&journal).expect("journal").len(), len, "the writer's tail was cut");
     assert_readable(&store, &[a]);
+}
+
+/// A crash can leave the manifest file behind the journal, since it is replaced without a sync
+/// once the journal's commit record is durable: the opener adopts the last commit record, and
+/// writes the manifest file durably.
+#[test]
+fn a_commit_whose_manifest_file_did_not_reach_the_disk_is_adopted_at_open() {
+    let dir = TempDir::new("lagging");
+    let (first, second) = (chunks("first", 4), chunks("second", 4));
+    let manifest_path = dir.path().join(MANIFEST_FILE);
+    let mut store = open(dir.path()).expect("open");
+    put_all(&mut store, &first);
+    store.flush(&Manifest::EMPTY, &manifest(&first[0], 0)).expect("flush");
+    let stale = fs::read(&manifest_path).expect("manifest");
+    put_all(&mut store, &second);
+    store.flush(&manifest(&first[0], 0), &manifest(&second[0], 1)).expect("flush");
+    let current = fs::read(&manifest_path).expect("manifest");
+    drop(store);
+
+    fs::write(&manifest_path, &stale).expect("the manifest file as a crash left it");
+    let store = open(dir.path()).expect("reopen");
+    assert_eq!(store.manifest().expect("manifest"), manifest(&second[0], 1));
+    assert_readable(&store, &first);
+    assert_readable(&store, &second);
+    assert_eq!(fs::read(&manifest_path).expect("manifest"), current, "rewritten");
+    drop(store);
+
+    // The first flush's manifest file lost altogether: the journal alone says what it holds.
+    fs::remove_file(&manifest_path).expect("remove the manifest file");
+    let store = open(dir.path()).expect("reopen without a manifest file");
+    assert_eq!(store.manifest().expect("manifest"), manifest(&second[0], 1));
+    assert_readable(&store, &second);
+}
+
+/// A writer that opened while another process held the lock (so it could not repair) and then
+/// found the manifest file lagging adopts the journal's last commit before its compare-and-swap.
+#[test]
+fn a_writer_adopts_a_lagging_commit_before_its_compare_and_swap() {
+    let dir = TempDir::new("lagging-writer");
+    let (first, second, third) = (chunks("first", 3), chunks("second", 3), chunks("third", 3));
+    let manifest_path = dir.path().join(MANIFEST_FILE);
+    let mut store = open(dir.path()).expect("open");
+    put_all(&mut store, &first);
+    store.flush(&Manifest::EMPTY, &manifest(&first[0], 0)).expect("flush");
+    let stale = fs::read(&manifest_path).expect("manifest");
+    put_all(&mut store, &second);
+    store.flush(&manifest(&first[0], 0), &manifest(&second[0], 0)).expect("flush");
+    drop(store);
+    fs::write(&manifest_path, &stale).expect("the manifest file as a crash left it");
+
+    // This process's id: a live owner, so the opener leaves repairs to it.
+    fs::write(dir.path().join(LOCK_FILE), std::process::id().to_string()).expect("lock");
+    let mut writer = open(dir.path()).expect("open beside the lock");
+    assert_eq!(writer.manifest().expect("what the file says"), manifest(&first[0], 0));
+    bury(dir.path());
+
+    put_all(&mut writer, &third);
+    let refused = writer.flush(&manifest(&first[0], 0), &manifest(&third[0], 0));
+    assert_eq!(refused, Err(Error::Conflict { current: manifest(&second[0], 0) }));
+    writer.flush(&manifest(&second[0], 0), &manifest(&third[0], 0)).expect("flush");
+    drop(writer);
+    let store = open(dir.path()).expect("reopen");
+    assert_eq!(store.manifest().expect("manifest"), manifest(&third[0], 0));
+    assert_readable(&store, &first);
+    assert_readable(&store, &second);
+    assert_readable(&store, &third);
+}
+
+/// A collection's new journal ends with a commit record too, so a damaged manifest file after
+/// a collection is rebuilt from the new generation.
+#[test]
+fn a_damaged_manifest_file_after_a_collection_is_rebuilt_from_the_new_journal() {
+    let dir = TempDir::new("gc-rebuild");
+    let all = chunks("gc", 6);
+    let keep: HashSet<Hash> = all[..3].iter().map(Chunk::hash).collect();
+    let published = manifest(&all[0], 4);
+    let mut store = open(dir.path()).expect("open");
+    put_all(&mut store, &all);
+    store.flush(&Manifest::EMPTY, &published).expect("flush");
+    store.collect_garbage(&published, &keep).expect("gc");
+    drop(store);
+    fs::write(dir.path().join(MANIFEST_FILE), b"damaged").expect("damage the manifest file");
+    let store = open(dir.path()).expect("rebuilt");
+    assert_eq!(store.manifest().expect("manifest"), published);
+    assert_readable(&store, &all[..3]);
+    assert!(has_none(&store, &all[3..]));
 }

@@ -126,6 +126,9 @@ fn names_built_to_leave_the_directory_or_pass_for_another_are_refused() {
     assert_eq!(std::fs::read_to_string(dir.path().join("secret")).unwrap(), "not for clients");
 }
 
+/// A request and the refusal it must get: method, path, token, body, status and error code.
+type Case<'a> = (&'a str, &'a str, Option<&'a str>, &'a [u8], u16, &'a str);
+
 #[test]
 fn refused_writes_leave_every_file_as_it_was() {
     let dir = TempDir::new("security", "refused");
@@ -157,7 +160,7 @@ fn refused_writes_leave_every_file_as_it_was() {
     oversized.extend_from_slice(&(CHUNK_BYTES_MAX as u32 + 1).to_le_bytes());
     oversized.resize(oversized.len() + CHUNK_BYTES_MAX + 1, 0);
     let onward = encode_swap(&published, &Manifest { root: Some(second.hash()), epoch: 0 });
-    let cases: [(&str, &str, Option<&str>, &[u8], u16, &str); 9] = [
+    let cases: [Case; 9] = [
         ("POST", "/notes/put", None, &sound, 401, "unauthorized"),
         ("POST", "/notes/put", Some(STRANGER), &sound, 401, "unauthorized"),
         ("POST", "/notes/put", Some(READER), &sound, 403, "forbidden"),

@@ -1,6 +1,7 @@
 //! The byte layouts of the file store (`docs/format.md`, section "Files"): the journal header,
-//! the chunk record header and the manifest file. Pure encoding and decoding; decoders refuse
-//! bad bytes with an error and never panic.
+//! the record headers (chunks and commits) and the manifest file, which is also a commit
+//! record's body. Pure encoding and decoding; decoders refuse bad bytes with an error and never
+//! panic.
 
 use xxhash_rust::xxh3::xxh3_64;
 
@@ -8,7 +9,7 @@ use crate::chunk::{Error, Hash, Manifest, CHUNK_BYTES_MAX, HASH_BYTES, MANIFEST_
 
 /// Bytes at the start of every journal file: magic, version, reserved, generation.
 pub const JOURNAL_HEADER_BYTES: usize = 16;
-/// Bytes in front of every chunk in the journal: kind, reserved, length, hash, check.
+/// Bytes in front of every record in the journal: kind, reserved, length, hash, check.
 pub const RECORD_HEADER_BYTES: usize = 32;
 /// The largest record the journal holds: a chunk of the largest size with its header.
 pub const RECORD_BYTES_MAX: usize = RECORD_HEADER_BYTES + CHUNK_BYTES_MAX;
@@ -27,6 +28,7 @@ const JOURNAL_MAGIC: &[u8; 4] = b"CMBJ";
 const MANIFEST_MAGIC: &[u8; 4] = b"CMBF";
 const FORMAT_VERSION: u8 = 1;
 const RECORD_KIND_CHUNK: u8 = 0x01;
+const RECORD_KIND_COMMIT: u8 = 0x02;
 /// Where the check sits in a record header; it covers every byte before it.
 const RECORD_CHECK_AT: usize = 28;
 /// Where the check sits in the manifest file; it covers every byte before it.
@@ -87,20 +89,50 @@ pub fn check_journal_header(bytes: &[u8], generation: u64) -> Result<(), Error> 
     Ok(())
 }
 
-/// Appends the record header of `chunk_len` bytes under `hash` to `out`.
-pub fn encode_record_header(hash: Hash, chunk_len: usize, out: &mut Vec<u8>) {
+/// What a record header says follows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Record {
+    /// A chunk of `len` bytes under `hash`.
+    Chunk { hash: Hash, len: u32 },
+    /// A commit: a [`ManifestFile`] body of [`MANIFEST_FILE_BYTES`] bytes that publishes the
+    /// journal up to the record's end.
+    Commit,
+}
+
+impl Record {
+    /// The bytes after the header.
+    pub fn body_len(&self) -> u32 {
+        match self {
+            Record::Chunk { len, .. } => *len,
+            Record::Commit => MANIFEST_FILE_BYTES as u32,
+        }
+    }
+}
+
+fn encode_header(kind: u8, len: usize, hash: &[u8; HASH_BYTES], out: &mut Vec<u8>) {
     let start = out.len();
-    out.push(RECORD_KIND_CHUNK);
+    out.push(kind);
     out.extend_from_slice(&[0; 3]);
-    // Callers hold chunks of at most CHUNK_BYTES_MAX, which fits in a u32.
-    out.extend_from_slice(&(chunk_len as u32).to_le_bytes());
-    out.extend_from_slice(hash.as_bytes());
+    // Callers hold bodies of at most CHUNK_BYTES_MAX, which fits in a u32.
+    out.extend_from_slice(&(len as u32).to_le_bytes());
+    out.extend_from_slice(hash);
     let check = check32(&out[start..start + RECORD_CHECK_AT]);
     out.extend_from_slice(&check.to_le_bytes());
 }
 
-/// Reads a record header found at journal offset `offset`: the chunk's hash and length.
-pub fn decode_record_header(bytes: &[u8], offset: u64) -> Result<(Hash, u32), Error> {
+/// Appends the record header of `chunk_len` bytes under `hash` to `out`.
+pub fn encode_record_header(hash: Hash, chunk_len: usize, out: &mut Vec<u8>) {
+    encode_header(RECORD_KIND_CHUNK, chunk_len, hash.as_bytes(), out);
+}
+
+/// Appends a whole commit record publishing `file` to `out`.
+pub fn encode_commit_record(file: &ManifestFile, out: &mut Vec<u8>) {
+    encode_header(RECORD_KIND_COMMIT, MANIFEST_FILE_BYTES, &[0; HASH_BYTES], out);
+    out.extend_from_slice(&file.encode());
+}
+
+/// Reads a record header found at journal offset `offset`.
+pub fn decode_record_header(bytes: &[u8], offset: u64) -> Result<Record, Error> {
     let bad = |what: &str| corrupt(format!("the journal record at offset {offset} {what}"));
     if bytes.len() != RECORD_HEADER_BYTES {
         return Err(bad("is cut short"));
@@ -108,15 +140,25 @@ pub fn decode_record_header(bytes: &[u8], offset: u64) -> Result<(Hash, u32), Er
     if check32(&bytes[..RECORD_CHECK_AT]) != u32_at(bytes, RECORD_CHECK_AT) {
         return Err(bad("fails its header check"));
     }
-    if bytes[0] != RECORD_KIND_CHUNK || bytes[1..4] != [0; 3] {
-        return Err(bad("has an unknown kind or reserved bits set"));
+    if bytes[1..4] != [0; 3] {
+        return Err(bad("has reserved bits set"));
     }
     let len = u32_at(bytes, 4);
-    if len as usize > CHUNK_BYTES_MAX {
-        return Err(bad("is larger than CHUNK_BYTES_MAX"));
+    let hash = &bytes[8..8 + HASH_BYTES];
+    match bytes[0] {
+        RECORD_KIND_CHUNK => {
+            if len as usize > CHUNK_BYTES_MAX {
+                return Err(bad("is larger than CHUNK_BYTES_MAX"));
+            }
+            let hash = Hash::from_slice(hash).ok_or_else(|| bad("is cut short"))?;
+            Ok(Record::Chunk { hash, len })
+        }
+        RECORD_KIND_COMMIT if len as usize == MANIFEST_FILE_BYTES && hash == [0; HASH_BYTES] => {
+            Ok(Record::Commit)
+        }
+        RECORD_KIND_COMMIT => Err(bad("is a commit of the wrong length or with a hash")),
+        _ => Err(bad("has an unknown kind")),
     }
-    let hash = Hash::from_slice(&bytes[8..8 + HASH_BYTES]).ok_or_else(|| bad("is cut short"))?;
-    Ok((hash, len))
 }
 
 /// What the manifest file holds: the published manifest and where its chunks are.
@@ -198,11 +240,31 @@ mod tests {
         let mut bytes = Vec::new();
         encode_record_header(hash, 5, &mut bytes);
         assert_eq!(bytes.len(), RECORD_HEADER_BYTES);
-        assert_eq!(decode_record_header(&bytes, 16), Ok((hash, 5)));
+        assert_eq!(decode_record_header(&bytes, 16), Ok(Record::Chunk { hash, len: 5 }));
         for at in 0..RECORD_HEADER_BYTES {
             let mut bad = bytes.clone();
             bad[at] ^= 0x01;
             assert!(decode_record_header(&bad, 16).is_err(), "byte {at}");
+        }
+    }
+
+    #[test]
+    fn commit_record_round_trips_and_refuses_damage() {
+        let file = ManifestFile {
+            generation: 1,
+            covered: 16 + 2 * (RECORD_HEADER_BYTES + MANIFEST_FILE_BYTES) as u64,
+            manifest: Manifest { root: Some(Hash::of(b"root")), epoch: 2 },
+        };
+        let mut bytes = Vec::new();
+        encode_commit_record(&file, &mut bytes);
+        assert_eq!(bytes.len(), RECORD_HEADER_BYTES + MANIFEST_FILE_BYTES);
+        let header = decode_record_header(&bytes[..RECORD_HEADER_BYTES], 16);
+        assert_eq!(header, Ok(Record::Commit));
+        assert_eq!(ManifestFile::decode(&bytes[RECORD_HEADER_BYTES..]), Ok(file));
+        for at in 0..RECORD_HEADER_BYTES {
+            let mut bad = bytes.clone();
+            bad[at] ^= 0x01;
+            assert!(decode_record_header(&bad[..RECORD_HEADER_BYTES], 16).is_err(), "byte {at}");
         }
     }
 

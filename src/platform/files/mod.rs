@@ -61,6 +61,11 @@ pub trait Files {
     /// either its old bytes or all of the new ones, never a mix.
     fn replace(&mut self, name: &str, bytes: &[u8]) -> Result<(), Error>;
 
+    /// Replaces `name` with `bytes` atomically for every reader now (temporary file, rename)
+    /// but syncs nothing: after a crash `name` may hold its old bytes, the new ones, or damaged
+    /// ones. For a file that something durable can rebuild.
+    fn replace_volatile(&mut self, name: &str, bytes: &[u8]) -> Result<(), Error>;
+
     /// Creates `name` holding `bytes` only if it does not exist yet (`O_EXCL`); `false` when it
     /// already existed. This is the cross-process lock primitive.
     fn create_new(&mut self, name: &str, bytes: &[u8]) -> Result<bool, Error>;

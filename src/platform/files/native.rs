@@ -51,6 +51,23 @@ impl NativeFiles {
         Ok(self.open.get_mut(name).expect("inserted above"))
     }
 
+    /// Writes `bytes` to a temporary file (synced when `sync`) and renames it over `name`.
+    fn rename_into(&mut self, name: &str, bytes: &[u8], sync: bool) -> Result<(), Error> {
+        let temporary = format!("{name}{REPLACE_SUFFIX}");
+        let temporary_path = self.path(&temporary);
+        File::create(&temporary_path)
+            .and_then(|mut file| {
+                file.write_all(bytes)?;
+                if sync {
+                    file.sync_all()?;
+                }
+                Ok(())
+            })
+            .map_err(|e| io_error("writing", &temporary, e))?;
+        self.open.remove(name);
+        fs::rename(&temporary_path, self.path(name)).map_err(|e| io_error("renaming", name, e))
+    }
+
     fn sync_dir(&self) -> Result<(), Error> {
         // A rename is durable only once the directory holding it is; Unix lets a directory be
         // opened and fsynced. Elsewhere (Windows) the rename itself is what the OS offers.
@@ -105,17 +122,12 @@ impl Files for NativeFiles {
     }
 
     fn replace(&mut self, name: &str, bytes: &[u8]) -> Result<(), Error> {
-        let temporary = format!("{name}{REPLACE_SUFFIX}");
-        let temporary_path = self.path(&temporary);
-        File::create(&temporary_path)
-            .and_then(|mut file| {
-                file.write_all(bytes)?;
-                file.sync_all()
-            })
-            .map_err(|e| io_error("writing", &temporary, e))?;
-        self.open.remove(name);
-        fs::rename(&temporary_path, self.path(name)).map_err(|e| io_error("renaming", name, e))?;
+        self.rename_into(name, bytes, true)?;
         self.sync_dir()
+    }
+
+    fn replace_volatile(&mut self, name: &str, bytes: &[u8]) -> Result<(), Error> {
+        self.rename_into(name, bytes, false)
     }
 
     fn create_new(&mut self, name: &str, bytes: &[u8]) -> Result<bool, Error> {

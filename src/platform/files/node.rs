@@ -156,6 +156,21 @@ impl NodeFiles {
         Ok(())
     }
 
+    /// Writes `bytes` to a temporary file (synced when `sync`) and renames it over `name`.
+    fn rename_into(&mut self, name: &str, bytes: &[u8], sync: bool) -> Result<(), Error> {
+        let temporary = self.path(&format!("{name}{REPLACE_SUFFIX}"));
+        self.call("writeFileSync", &[temporary.clone().into(), Uint8Array::from(bytes).into()])
+            .map_err(|e| io_error("writing", name, &e))?;
+        if sync {
+            self.sync_path(&temporary, name)?;
+        }
+        self.close(name);
+        self.call("renameSync", &[temporary.into(), self.path(name).into()])
+            .map_err(|e| io_error("renaming into place", name, &e))?;
+        Watched::replaced(&self.path(name), bytes);
+        Ok(())
+    }
+
     /// Opens `path`, fsyncs it and closes it again (files and the directory alike).
     fn sync_path(&self, path: &str, what: &str) -> Result<(), Error> {
         let fd = self
@@ -375,16 +390,13 @@ impl Files for NodeFiles {
     }
 
     fn replace(&mut self, name: &str, bytes: &[u8]) -> Result<(), Error> {
-        let temporary = self.path(&format!("{name}{REPLACE_SUFFIX}"));
-        self.call("writeFileSync", &[temporary.clone().into(), Uint8Array::from(bytes).into()])
-            .map_err(|e| io_error("writing", name, &e))?;
-        self.sync_path(&temporary, name)?;
-        self.close(name);
-        self.call("renameSync", &[temporary.into(), self.path(name).into()])
-            .map_err(|e| io_error("renaming into place", name, &e))?;
-        Watched::replaced(&self.path(name), bytes);
+        self.rename_into(name, bytes, true)?;
         // A rename is durable only once the directory holding it is.
         self.sync_path(&self.dir, "the directory")
+    }
+
+    fn replace_volatile(&mut self, name: &str, bytes: &[u8]) -> Result<(), Error> {
+        self.rename_into(name, bytes, false)
     }
 
     fn create_new(&mut self, name: &str, bytes: &[u8]) -> Result<bool, Error> {
@@ -393,11 +405,8 @@ impl Files for NodeFiles {
             Err(e) if has_code(&e, "EEXIST") => return Ok(false),
             Err(e) => return Err(io_error("creating", name, &e)),
         };
-        let written = self.write_all(fd, name, bytes).and_then(|()| {
-            self.call("fsyncSync", &[fd.into()])
-                .map(|_| ())
-                .map_err(|e| io_error("syncing", name, &e))
-        });
+        // Not synced: the lock matters only to live processes, and a crash releases it anyway.
+        let written = self.write_all(fd, name, bytes);
         let _ = self.call("closeSync", &[fd.into()]);
         written.map(|()| true)
     }

@@ -3,10 +3,13 @@
 //!
 //! Layout: chunks are appended to the journal file of the current generation; the `manifest`
 //! file names that generation, how many journal bytes it covers and the published
-//! [`Manifest`]. Replacing the manifest file is the commit point: a flush appends its chunks,
-//! fsyncs the journal, then replaces the manifest (temporary file, fsync, rename, directory
-//! fsync), and only then reports success. Bytes past the covered length are an unacknowledged or
-//! torn tail; readers ignore them and the next writer cuts them off.
+//! [`Manifest`]. A flush appends its chunks and a commit record (the new manifest file's bytes)
+//! and fsyncs the journal once: that fsync is the commit point. It then replaces the manifest
+//! file by rename without syncing it, which is what readers in other processes look at, and
+//! only then reports success. After a crash the manifest file may lag behind the journal or be
+//! damaged; the next opener or writer holding `LOCK` adopts the last commit record past what
+//! the file covers (or rebuilds the file from the newest journal), writes the file durably, and
+//! cuts off what follows: a torn or unacknowledged tail.
 //!
 //! Concurrency: handles made by [`FileStore::handle`] share one index and see each other's
 //! flushes at once. Several processes coordinate through the `LOCK` file, created exclusively
@@ -21,9 +24,10 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::format::{
-    check_journal_header, decode_record_header, encode_journal_header, encode_record_header,
-    journal_generation, journal_name, ManifestFile, JOURNAL_HEADER_BYTES, LOCK_FILE, MANIFEST_FILE,
-    RECORD_BYTES_MAX, RECORD_HEADER_BYTES,
+    check_journal_header, decode_record_header, encode_commit_record, encode_journal_header,
+    encode_record_header, journal_generation, journal_name, ManifestFile, Record,
+    JOURNAL_HEADER_BYTES, LOCK_FILE, MANIFEST_FILE, MANIFEST_FILE_BYTES, RECORD_BYTES_MAX,
+    RECORD_HEADER_BYTES,
 };
 use super::Files;
 use crate::chunk::{
@@ -104,6 +108,16 @@ impl Appender {
         Ok(Location { offset, len: chunk.len() as u32 })
     }
 
+    /// Adds the commit record that publishes `manifest` and everything before it; returns
+    /// what the manifest file then says.
+    fn commit(&mut self, generation: u64, manifest: Manifest) -> ManifestFile {
+        let covered = self.end + (RECORD_HEADER_BYTES + MANIFEST_FILE_BYTES) as u64;
+        let file = ManifestFile { generation, covered, manifest };
+        encode_commit_record(&file, &mut self.pending);
+        self.end = covered;
+        file
+    }
+
     fn write<F: Files>(&mut self, files: &mut F) -> Result<(), Error> {
         if !self.pending.is_empty() {
             files.append(&self.name, &self.pending)?;
@@ -156,17 +170,71 @@ fn scan<F: Files>(
             window_start = position;
         }
         let at = (position - window_start) as usize;
-        let (hash, len) = decode_record_header(&window[at..at + RECORD_HEADER_BYTES], position)?;
+        let record = decode_record_header(&window[at..at + RECORD_HEADER_BYTES], position)?;
+        let len = record.body_len();
         let end = header_end + u64::from(len);
         if end > to {
             return Err(Error::StoreCorrupt(format!(
                 "the record at offset {position} of {name} runs past the covered length {to}"
             )));
         }
-        found.push((hash, Location { offset: header_end, len }));
+        if let Record::Chunk { hash, .. } = record {
+            found.push((hash, Location { offset: header_end, len }));
+        }
         position = end;
     }
     Ok(found)
+}
+
+/// A commit record found in a journal: what it publishes, and the chunk records before it.
+type FoundCommit = (ManifestFile, Vec<(Hash, Location)>);
+
+/// The last commit record of journal `generation` in `[from, to)` that publishes exactly the
+/// bytes up to its own end, with the chunk records before it; `None` when there is none. Reads
+/// record by record and stops at the first one that is damaged, cut short or runs past `to`: a
+/// crash leaves a journal whose end is anything, so nothing there is an error.
+fn last_commit<F: Files>(
+    files: &mut F,
+    generation: u64,
+    from: u64,
+    to: u64,
+) -> Result<Option<FoundCommit>, Error> {
+    let name = journal_name(generation);
+    let mut position = from;
+    if from == 0 {
+        if to < JOURNAL_HEADER_BYTES as u64
+            || check_journal_header(&files.read_at(&name, 0, JOURNAL_HEADER_BYTES)?, generation)
+                .is_err()
+        {
+            return Ok(None);
+        }
+        position = JOURNAL_HEADER_BYTES as u64;
+    }
+    let mut found = Vec::new();
+    let mut last = None;
+    while position + RECORD_HEADER_BYTES as u64 <= to {
+        let header = files.read_at(&name, position, RECORD_HEADER_BYTES)?;
+        let Ok(record) = decode_record_header(&header, position) else { break };
+        let body = position + RECORD_HEADER_BYTES as u64;
+        let end = body + u64::from(record.body_len());
+        if end > to {
+            break;
+        }
+        match record {
+            Record::Chunk { hash, len } => found.push((hash, Location { offset: body, len })),
+            Record::Commit => {
+                let bytes = files.read_at(&name, body, MANIFEST_FILE_BYTES)?;
+                match ManifestFile::decode(&bytes) {
+                    Ok(file) if file.generation == generation && file.covered == end => {
+                        last = Some((file, found.clone()));
+                    }
+                    _ => break,
+                }
+            }
+        }
+        position = end;
+    }
+    Ok(last)
 }
 
 impl<F: Files> Shared<F> {
@@ -183,6 +251,12 @@ impl<F: Files> Shared<F> {
         let current = &self.published;
         if file.generation == current.generation && file.covered == current.covered {
             self.published.manifest = file.manifest;
+            return Ok(());
+        }
+        if file.generation == current.generation && file.covered < current.covered {
+            // Within a generation the covered length only grows: the file lags behind a commit
+            // this process made durable (its write of the file failed), and the journal's
+            // commit record stands.
             return Ok(());
         }
         let grows = file.generation == current.generation
@@ -262,13 +336,14 @@ impl<F: Files> Shared<F> {
         result
     }
 
-    /// At open: cuts off a torn tail and removes journals no manifest names, if no other
-    /// process is writing (otherwise that writer does the same before it appends).
+    /// At open: reads the manifest file and, if no other process is writing (otherwise that
+    /// writer does the same before it appends), recovers what a crash left: a damaged manifest
+    /// file, commits past it, a torn tail, journals no manifest names.
     fn repair(&mut self) -> Result<(), Error> {
         // Repair can wait for the next writer, so a directory this process may only read (or a
         // lock it cannot take now) still opens.
         if !self.take_lock(false).unwrap_or(false) {
-            return Ok(());
+            return self.refresh();
         }
         let result = self.repair_locked();
         let _ = self.files.remove(LOCK_FILE);
@@ -276,25 +351,79 @@ impl<F: Files> Shared<F> {
     }
 
     fn repair_locked(&mut self) -> Result<(), Error> {
-        self.refresh()?;
-        self.cut_tail()?;
+        match self.refresh() {
+            Err(Error::StoreCorrupt(why)) if self.manifest_file_damaged()? => self.rebuild(&why)?,
+            refreshed => refreshed?,
+        }
+        self.recover_tail()?;
         self.remove_other_journals()
     }
 
-    /// Cuts the current journal back to the covered length. Holding `LOCK` only.
-    fn cut_tail(&mut self) -> Result<(), Error> {
-        let name = journal_name(self.published.generation);
-        let covered = self.published.covered;
-        match self.files.len(&name)? {
-            Some(len) if len > covered => self.files.truncate(&name, covered),
-            Some(len) if len < covered => Err(Error::StoreCorrupt(format!(
-                "{name} holds {len} bytes but the manifest covers {covered}"
-            ))),
-            None if covered > 0 => {
-                Err(Error::StoreCorrupt(format!("{name}, which the manifest names, is missing")))
+    /// Whether the manifest file exists but does not decode: a crash after its rename became
+    /// durable but before its bytes did.
+    fn manifest_file_damaged(&mut self) -> Result<bool, Error> {
+        Ok(self.files.read_all(MANIFEST_FILE)?.is_some_and(|b| ManifestFile::decode(&b).is_err()))
+    }
+
+    /// Rebuilds a damaged manifest file from the newest journal that holds a commit record, and
+    /// writes it durably. Holding `LOCK` only.
+    fn rebuild(&mut self, why: &str) -> Result<(), Error> {
+        let mut generations: Vec<u64> =
+            self.files.list()?.iter().filter_map(|name| journal_generation(name)).collect();
+        generations.sort_unstable_by(|a, b| b.cmp(a));
+        for generation in generations {
+            let len = self.files.len(&journal_name(generation))?.unwrap_or(0);
+            if let Some((file, found)) = last_commit(&mut self.files, generation, 0, len)? {
+                self.files.replace(MANIFEST_FILE, &file.encode())?;
+                let mut index = AddressMap::default();
+                for (hash, location) in found {
+                    index.entry(hash).or_insert(location);
+                }
+                let ManifestFile { generation, covered, manifest } = file;
+                self.published = Published { generation, covered, manifest, index };
+                return Ok(());
             }
-            _ => Ok(()),
         }
+        Err(Error::StoreCorrupt(format!("{why}, and no journal holds a commit to rebuild it from")))
+    }
+
+    /// Adopts the last commit record past the covered length, if any: a flush whose journal
+    /// fsync succeeded though the manifest file naming it did not reach the disk. Writes the
+    /// manifest file durably then, and cuts the journal back to what is published. Holding
+    /// `LOCK` only.
+    fn recover_tail(&mut self) -> Result<(), Error> {
+        let generation = self.published.generation;
+        let name = journal_name(generation);
+        let covered = self.published.covered;
+        let len = match self.files.len(&name)? {
+            Some(len) if len < covered => {
+                return Err(Error::StoreCorrupt(format!(
+                    "{name} holds {len} bytes but the manifest covers {covered}"
+                )))
+            }
+            None if covered > 0 => {
+                return Err(Error::StoreCorrupt(format!(
+                    "{name}, which the manifest names, is missing"
+                )))
+            }
+            None => return Ok(()),
+            Some(len) => len,
+        };
+        if len == covered {
+            return Ok(());
+        }
+        if let Some((file, found)) = last_commit(&mut self.files, generation, covered, len)? {
+            self.files.replace(MANIFEST_FILE, &file.encode())?;
+            for (hash, location) in found {
+                self.published.index.entry(hash).or_insert(location);
+            }
+            self.published.covered = file.covered;
+            self.published.manifest = file.manifest;
+        }
+        if len > self.published.covered {
+            self.files.truncate(&name, self.published.covered)?;
+        }
+        Ok(())
     }
 
     /// Removes journals of other generations: leftovers of a collection. Holding `LOCK` only.
@@ -315,38 +444,44 @@ impl<F: Files> Shared<F> {
         new: &Manifest,
     ) -> Result<(), Error> {
         self.refresh()?;
+        self.recover_tail()?;
         if self.published.manifest != *expected {
             return Err(Error::Conflict { current: self.published.manifest });
         }
-        self.cut_tail()?;
         let generation = self.published.generation;
-        let mut appender = Appender::new(journal_name(generation), self.published.covered);
-        if self.published.covered == 0 {
+        let name = journal_name(generation);
+        let before = self.published.covered;
+        let mut appender = Appender::new(name.clone(), before);
+        if before == 0 {
             appender.header(generation);
         }
         let mut added = Vec::new();
-        for chunk in buffer.chunks() {
+        let written = buffer.chunks().iter().try_for_each(|chunk| {
             if !self.published.index.contains_key(&chunk.hash()) {
                 added.push((chunk.hash(), appender.record(&mut self.files, chunk)?));
             }
+            Ok(())
+        });
+        let file = appender.commit(generation, *new);
+        if let Err(error) = written.and_then(|()| appender.finish(&mut self.files).map(|_| ())) {
+            // Bytes that were written but not synced must not be adopted as a commit later:
+            // this flush reports failure. A failed cut leaves them to the next writer, which
+            // may adopt them; the caller cannot tell either way after an IO error.
+            let _ = self.files.truncate(&name, before);
+            return Err(error);
         }
-        let covered = if appender.end == self.published.covered {
-            appender.end
-        } else {
-            appender.finish(&mut self.files)?
-        };
-        let file = ManifestFile { generation, covered, manifest: *new };
-        self.files.replace(MANIFEST_FILE, &file.encode())?;
-        self.published.covered = covered;
+        // Durable from here on, whatever happens to the manifest file.
+        self.published.covered = file.covered;
         self.published.manifest = *new;
         self.published.index.extend(added);
-        Ok(())
+        self.files.replace_volatile(MANIFEST_FILE, &file.encode())
     }
 
     /// Garbage collection: copies the kept chunks into the next generation's journal, publishes
     /// a manifest naming it, then removes the old journal. Holding `LOCK` only.
     fn compact(&mut self, expected: &Manifest, keep: &HashSet<Hash>) -> Result<GcStats, Error> {
         self.refresh()?;
+        self.recover_tail()?;
         if self.published.manifest != *expected {
             return Err(Error::Conflict { current: self.published.manifest });
         }
@@ -380,9 +515,10 @@ impl<F: Files> Shared<F> {
                 stats.removed_bytes += u64::from(location.len);
             }
         }
-        let covered = appender.finish(&mut self.files)?;
         let manifest = self.published.manifest;
-        let file = ManifestFile { generation, covered, manifest };
+        // The new journal ends with a commit too, so that it can rebuild a damaged manifest.
+        let file = appender.commit(generation, manifest);
+        let covered = appender.finish(&mut self.files)?;
         self.files.replace(MANIFEST_FILE, &file.encode())?;
         self.published = Published { generation, covered, manifest, index };
         // The collection is published; an old journal that cannot be removed now is removed by
@@ -464,7 +600,6 @@ impl<F: Files> FileStore<F> {
             index: AddressMap::default(),
         };
         let mut shared = Shared { files, published, verify_reads: true };
-        shared.refresh()?;
         shared.repair()?;
         Ok(FileStore { shared: Arc::new(Mutex::new(shared)), buffer: ChunkBuffer::default() })
     }
