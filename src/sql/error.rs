@@ -215,10 +215,11 @@ impl Error {
     }
 
     /// The stable code: the kind's, except that a refusal by the history layer keeps that
-    /// layer's more precise code (`branch_not_merged`, `dirty_working_set`, ...).
+    /// layer's more precise code (`branch_not_merged`, `dirty_working_set`, ...) and a failing
+    /// store its own (`io`, `chunk_corrupt`, `quota_exceeded`, ...).
     pub fn code(&self) -> &'static str {
         match (&self.kind, &self.source) {
-            (ErrorKind::History, Some(source)) => source.code(),
+            (ErrorKind::History | ErrorKind::Storage, Some(source)) => source.code(),
             _ => self.kind.code(),
         }
     }
