@@ -11,10 +11,10 @@ use crate::history::{Fsck, FsckReport, Repo};
 use crate::sql::ast::Statement;
 use crate::sql::{Datum, QueryResult, Saved, Session};
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 
 use super::backend::{AnyStore, Backend, WriteAhead};
-use super::cache::{Cache, Pending, CACHE_BYTES_MAX_DEFAULT};
+use super::cache::{Cache, Mark, Pending, CACHE_BYTES_MAX_DEFAULT};
 use super::changes::{Listener, Watch};
 use super::{Durability, Error};
 
@@ -342,7 +342,14 @@ impl<B: Backend> Engine<B> {
             }
             if let Some(pending) = self.cache.pending() {
                 match self.publish(pending).await {
-                    Ok(()) => self.cache.published(),
+                    Ok(collection) => {
+                        self.cache.published();
+                        // The write stands even when the collection after it fails: that only
+                        // leaves unreachable chunks behind, which the next collection removes.
+                        if let Some((manifest, keep)) = collection {
+                            self.backend.handle().collect_garbage(&manifest, &keep).await?;
+                        }
+                    }
                     Err(chunk::Error::Conflict { current }) if retries < STATEMENT_RETRIES_MAX => {
                         retries += 1;
                         state.restore(before);
@@ -351,18 +358,16 @@ impl<B: Backend> Engine<B> {
                         continue;
                     }
                     Err(chunk::Error::Conflict { .. }) => {
-                        let current = self.backend.manifest().await?;
                         state.restore(before);
-                        self.cache.rejected(mark, current);
+                        self.reject(mark).await;
                         return Err(Error::new(
                             "sql_serialization_failure",
                             "other writers kept publishing first; the statement changed nothing, retry it",
                         ));
                     }
                     Err(error) => {
-                        let current = self.backend.manifest().await?;
                         state.restore(before);
-                        self.cache.rejected(mark, current);
+                        self.reject(mark).await;
                         return Err(error.into());
                     }
                 }
@@ -371,6 +376,16 @@ impl<B: Backend> Engine<B> {
             return outcome.map_err(Into::into);
         }
         Err(Error::new("runaway", "a statement kept asking for chunks past its bound"))
+    }
+
+    /// Rewinds the cache to `mark` after its pending write failed, adopting the store's manifest.
+    /// When the store cannot say what it is, the cache stays at the mark's manifest: that is
+    /// safe, as a publish from it to a store that moved meanwhile is refused as a conflict.
+    async fn reject(&mut self, mark: Mark) {
+        match self.backend.manifest().await {
+            Ok(current) => self.cache.rejected(mark, current),
+            Err(_) => self.cache.rewind(mark),
+        }
     }
 
     /// Adopts the backend's manifest when it may have moved: always for stores other
@@ -433,20 +448,21 @@ impl<B: Backend> Engine<B> {
         }
     }
 
-    /// Writes a pending write to the backend in one flush, then runs the collection it asked
-    /// for, and tells other tabs.
-    async fn publish(&mut self, pending: Pending) -> Result<(), chunk::Error> {
+    /// Writes a pending write to the backend in one flush and tells other tabs; answers the
+    /// collection it asked for (the published manifest and what to keep), to run once the write
+    /// is accepted.
+    async fn publish(
+        &mut self,
+        pending: Pending,
+    ) -> Result<Option<(Manifest, HashSet<Hash>)>, chunk::Error> {
         let mut handle = self.backend.handle();
         for chunk in pending.chunks.into_iter().skip(pending.written_ahead) {
             handle.put(chunk)?;
         }
         handle.flush(&pending.expected, &pending.new, Durability::Strict).await?;
-        if let Some(keep) = pending.collect {
-            handle.collect_garbage(&pending.new, &keep).await?;
-        }
         self.backend.announce(&pending.new);
         self.watch.published();
-        Ok(())
+        Ok(pending.collect.map(|keep| (pending.new, keep)))
     }
 }
 
