@@ -546,16 +546,17 @@ describe('status, add, commit, log', () => {
     const empty = fails(dir, ['commit', '-m', 'nothing'], /^no changes added to commit \(use "cambium add"\)$/m);
     assert.equal(empty.status, 1);
     ok(dir, ['sql', '-q', 'CREATE TABLE t (id INT PRIMARY KEY)']);
-    // -a takes only tables the last commit has; a new table needs -A.
-    const untracked = fails(dir, ['commit', '-am', 'only new'], /no changes added to commit/);
+    // Without -a or -A only what is staged is committed: a new table stays untracked.
+    const untracked = fails(dir, ['commit', '-m', 'only new'], /no changes added to commit/);
     assert.match(untracked.stdout, /Untracked tables:\n\tnew table:        t/);
-    const printed = ok(dir, ['commit', '-Am', 'create t']);
+    // -a stages the new table too (as Dolt's replication document expects); -A does the same.
+    const printed = ok(dir, ['commit', '-am', 'create t']);
     assert.match(
       printed,
       /^commit [0-9a-v]{32} \(HEAD -> main\)\nAuthor: root <root@localhost>\nDate:  \w{3} \w{3} \d\d \d\d:\d\d:\d\d \+0000 \d{4}\n\n\tcreate t\n\n$/,
     );
     ok(dir, ['sql', '-q', 'INSERT INTO t VALUES (1)']);
-    ok(dir, ['commit', '-a', '-m', 'row 1']);
+    ok(dir, ['commit', '-A', '-m', 'row 1']);
     ok(dir, ['commit', '--allow-empty', '-m', 'nothing changed\nsecond line']);
     assert.match(ok(dir, ['log', '-n', '1']), /\n\n\tnothing changed\n\tsecond line\n\n$/);
     fails(dir, ['commit', '-m', 'x', 'stray'], /unexpected argument 'stray'/);

@@ -132,9 +132,8 @@ describe('replication through cambium remote-server', { concurrency: true }, () 
       await configure(master, 'dolt_replicate_to_remote', 'origin');
       await ok(master, ['sql', '-q', 'create table test (pk int, c1 int, primary key(pk))']);
       assert.match(await ok(master, ['sql', '-q', 'insert into test values (0,0)']), /^Query OK, 1 row affected/);
-      // The transcript writes '-am', which staged new tables in the Dolt it was recorded with;
-      // Dolt's `-a` now stages changed tables only, as Cambium's does, and `-A` stages new ones.
-      const hash = printedHash(await ok(master, ['sql', '-q', "call dolt_commit('-Am', 'trigger replication')"]));
+      // '-am' stages the new table too, as in the Dolt the transcript was recorded with.
+      const hash = printedHash(await ok(master, ['sql', '-q', "call dolt_commit('-am', 'trigger replication')"]));
 
       // The remote has the commit: a fresh clone of it is at that commit, with the row.
       const check = await cloneOf(NAME, 'check');

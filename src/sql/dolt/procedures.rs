@@ -152,17 +152,6 @@ fn branch_roots(repo: &Repo, branch: &str) -> Result<[RootValue; 3], Error> {
     Ok([repo.root(set.working)?, repo.root(set.staged)?, repo.root(head.root)?])
 }
 
-/// The tables `dolt_commit -a` stages: those the staged root already tracks, changed or gone.
-fn tracked_tables(repo: &Repo, branch: &str) -> Result<Vec<String>, Error> {
-    let [working, staged, _] = branch_roots(repo, branch)?;
-    Ok(staged
-        .tables
-        .iter()
-        .filter(|(name, hash)| working.tables.get(*name) != Some(hash))
-        .map(|(name, _)| name.clone())
-        .collect())
-}
-
 fn add(exec: &mut Exec, args: &[String]) -> Result<Rows, Error> {
     const FLAGS: &[Flag] = &[switch("all", Some('A')), switch("force", Some('f'))];
     let parsed = parse("dolt_add", FLAGS, args)?;
@@ -229,11 +218,11 @@ fn commit(exec: &mut Exec, args: &[String]) -> Result<Rows, Error> {
     let (author, committer) = commit_signatures(exec, &parsed)?;
     let made = change_history(exec, |repo, workspace| {
         let branch = workspace.branch.as_str();
-        if parsed.has("ALL") {
+        // `-a` stages new tables too, as Dolt's did when its replication documents were
+        // written (their transcripts create a table and commit it with `-am`); `-A` is kept
+        // for scripts written for Dolt since, where only it stages new tables.
+        if parsed.has("ALL") || parsed.has("all") {
             repo.add(branch, None)?;
-        } else if parsed.has("all") {
-            let tables = tracked_tables(repo, branch)?;
-            repo.add(branch, Some(&as_strs(&tables)))?;
         }
         let merging = repo.working_set(branch)?.merge.is_some();
         if amend && merging {

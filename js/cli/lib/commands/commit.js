@@ -13,7 +13,7 @@ module.exports = {
   usage: '[-a|-A] [--allow-empty] [--skip-empty] [--amend] [--author <author>] [--date <date>] [-f] -m <msg>',
   options: [
     { short: 'm', long: 'message', value: true, help: 'the commit message' },
-    { short: 'a', long: 'all', help: 'stage every changed table the last commit has, then commit' },
+    { short: 'a', long: 'all', help: 'stage every changed table, new ones too, then commit' },
     { short: 'A', long: 'ALL', help: 'stage every changed table, new ones too, then commit' },
     { long: 'allow-empty', help: 'commit even when nothing changed' },
     { long: 'skip-empty', help: 'do nothing, successfully, when nothing changed' },
