@@ -764,6 +764,23 @@ fn opening_beside_a_live_writer_leaves_its_tail_alone() {
     assert_readable(&store, &[a]);
 }
 
+/// Flushes `first` (epoch 0) then `second` (epoch 1) into a new store in `dir`, then puts back
+/// the manifest file of the first flush, as a crash that lost the second's unsynced manifest
+/// file leaves it. Returns the manifest file the second flush wrote.
+fn lose_the_last_manifest_file(dir: &Path, first: &[Chunk], second: &[Chunk]) -> Vec<u8> {
+    let manifest_path = dir.join(MANIFEST_FILE);
+    let mut store = open(dir).expect("open");
+    put_all(&mut store, first);
+    store.flush(&Manifest::EMPTY, &manifest(&first[0], 0)).expect("flush");
+    let stale = fs::read(&manifest_path).expect("manifest");
+    put_all(&mut store, second);
+    store.flush(&manifest(&first[0], 0), &manifest(&second[0], 1)).expect("flush");
+    let current = fs::read(&manifest_path).expect("manifest");
+    drop(store);
+    fs::write(&manifest_path, &stale).expect("the manifest file as a crash left it");
+    current
+}
+
 /// A crash can leave the manifest file behind the journal, since it is replaced without a sync
 /// once the journal's commit record is durable: the opener adopts the last commit record, and
 /// writes the manifest file durably.
@@ -772,16 +789,7 @@ fn a_commit_whose_manifest_file_did_not_reach_the_disk_is_adopted_at_open() {
     let dir = TempDir::new("lagging");
     let (first, second) = (chunks("first", 4), chunks("second", 4));
     let manifest_path = dir.path().join(MANIFEST_FILE);
-    let mut store = open(dir.path()).expect("open");
-    put_all(&mut store, &first);
-    store.flush(&Manifest::EMPTY, &manifest(&first[0], 0)).expect("flush");
-    let stale = fs::read(&manifest_path).expect("manifest");
-    put_all(&mut store, &second);
-    store.flush(&manifest(&first[0], 0), &manifest(&second[0], 1)).expect("flush");
-    let current = fs::read(&manifest_path).expect("manifest");
-    drop(store);
-
-    fs::write(&manifest_path, &stale).expect("the manifest file as a crash left it");
+    let current = lose_the_last_manifest_file(dir.path(), &first, &second);
     let store = open(dir.path()).expect("reopen");
     assert_eq!(store.manifest().expect("manifest"), manifest(&second[0], 1));
     assert_readable(&store, &first);
@@ -802,15 +810,7 @@ fn a_commit_whose_manifest_file_did_not_reach_the_disk_is_adopted_at_open() {
 fn a_writer_adopts_a_lagging_commit_before_its_compare_and_swap() {
     let dir = TempDir::new("lagging-writer");
     let (first, second, third) = (chunks("first", 3), chunks("second", 3), chunks("third", 3));
-    let manifest_path = dir.path().join(MANIFEST_FILE);
-    let mut store = open(dir.path()).expect("open");
-    put_all(&mut store, &first);
-    store.flush(&Manifest::EMPTY, &manifest(&first[0], 0)).expect("flush");
-    let stale = fs::read(&manifest_path).expect("manifest");
-    put_all(&mut store, &second);
-    store.flush(&manifest(&first[0], 0), &manifest(&second[0], 0)).expect("flush");
-    drop(store);
-    fs::write(&manifest_path, &stale).expect("the manifest file as a crash left it");
+    lose_the_last_manifest_file(dir.path(), &first, &second);
 
     // This process's id: a live owner, so the opener leaves repairs to it.
     fs::write(dir.path().join(LOCK_FILE), std::process::id().to_string()).expect("lock");
@@ -820,8 +820,8 @@ fn a_writer_adopts_a_lagging_commit_before_its_compare_and_swap() {
 
     put_all(&mut writer, &third);
     let refused = writer.flush(&manifest(&first[0], 0), &manifest(&third[0], 0));
-    assert_eq!(refused, Err(Error::Conflict { current: manifest(&second[0], 0) }));
-    writer.flush(&manifest(&second[0], 0), &manifest(&third[0], 0)).expect("flush");
+    assert_eq!(refused, Err(Error::Conflict { current: manifest(&second[0], 1) }));
+    writer.flush(&manifest(&second[0], 1), &manifest(&third[0], 0)).expect("flush");
     drop(writer);
     let store = open(dir.path()).expect("reopen");
     assert_eq!(store.manifest().expect("manifest"), manifest(&third[0], 0));
