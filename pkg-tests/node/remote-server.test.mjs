@@ -66,7 +66,8 @@ const presence = (body, count) => Array.from({ length: count }, (_, i) => (body[
 /**
  * The published chunks and manifest of the file store in `dir`, read as docs/format.md lays
  * them out: the manifest file names the journal and how much of it is published; each record
- * is a 32-byte header (length at 4, hash at 8) and the chunk's bytes.
+ * is a 32-byte header (kind at 0, length at 4, hash at 8) and its body: a chunk's bytes (kind 1)
+ * or a commit's manifest file (kind 2, skipped here).
  */
 function readStore(dir) {
   const manifestFile = readFileSync(join(dir, 'manifest'));
@@ -76,7 +77,9 @@ function readStore(dir) {
   const chunks = [];
   for (let at = 16; at < covered; ) {
     const length = journal.readUInt32LE(at + 4);
-    chunks.push({ hash: journal.subarray(at + 8, at + 28), data: journal.subarray(at + 32, at + 32 + length) });
+    if (journal[at] === 1) {
+      chunks.push({ hash: journal.subarray(at + 8, at + 28), data: journal.subarray(at + 32, at + 32 + length) });
+    }
     at += 32 + length;
   }
   return { manifest: manifestFile.subarray(24, 64), chunks };
