@@ -163,11 +163,19 @@ function refused(answer, status, code) {
   assert.equal(typeof answer.json.message, 'string');
 }
 
+/** Servers still running; a test that fails before it stops its own leaves it here. */
+const running = new Set();
+after(() => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /** Starts `cambium remote-server --port 0` on `dir`; resolves once it printed where it listens. */
 function startServer(dir, args = []) {
   const child = spawn(process.execPath, [BIN, 'remote-server', '--dir', dir, '--port', '0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.on('exit', () => running.delete(child));
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   let stdout = '';
   let stderr = '';
