@@ -69,7 +69,9 @@ function ratioText(ratio, unit) {
 }
 
 const table = [
-  machineLine(),
+  // Each program's figures may come from an earlier run than this summary's; the sections
+  // below say when each ran.
+  `${machineLine().replace(/^Measured/, 'Summarised')} From each program's last run; each section below says when it ran.`,
   'Medians with the range of the runs in brackets (every figure is repeated at least 5 times,',
   'engines alternating); lower is better throughout. "Cambium vs best peer" compares Cambium with',
   'the best of DoltLite, sql.js and PGlite on that workload; better-sqlite3 is the native',
