@@ -94,12 +94,6 @@ export function scratchSpace(prefix) {
   };
 }
 
-/** Servers still running; a test that fails before it stops its own leaves it here. */
-const running = new Set();
-after(() => {
-  for (const child of running) child.kill('SIGKILL');
-});
-
 /**
  * Starts `cambium remote-server --port 0` on 127.0.0.1 over `dir` with the environment `env` and
  * the further arguments `args` (such as `['--cors', origin]`), and resolves once it listens (to
@@ -111,8 +105,6 @@ export async function startServer(dir, env, args = []) {
     stdio: ['ignore', 'pipe', 'pipe'],
     env,
   });
-  running.add(child);
-  child.on('exit', () => running.delete(child));
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   let stdout = '';
   let stderr = '';
