@@ -223,11 +223,15 @@ pub fn set_seen(repo: &mut Repo, name: &str, hex: &str) -> Result<(), Error> {
 
 /// The remote and remote branch `branch` tracks, if any.
 pub fn upstream(repo: &Repo, branch: &str) -> Result<Option<(String, String)>, Error> {
-    let list = List::read(repo, UPSTREAMS_DOCUMENT)?;
-    Ok(match list.get(branch) {
+    Ok(upstream_in(&List::read(repo, UPSTREAMS_DOCUMENT)?, branch))
+}
+
+/// The upstream of `branch` in the upstreams document `list`, read once for many branches.
+pub fn upstream_in(list: &List, branch: &str) -> Option<(String, String)> {
+    match list.get(branch) {
         Some([remote, remote_branch]) => Some((remote.clone(), remote_branch.clone())),
         _ => None,
-    })
+    }
 }
 
 /// Makes `branch` track `remote_branch` of `remote` (`push --set-upstream`).

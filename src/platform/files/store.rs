@@ -211,7 +211,8 @@ fn last_commit<F: Files>(
         position = JOURNAL_HEADER_BYTES as u64;
     }
     let mut found = Vec::new();
-    let mut last = None;
+    // The last sound commit, and how many of the chunk records found precede it.
+    let mut last: Option<(ManifestFile, usize)> = None;
     while position + RECORD_HEADER_BYTES as u64 <= to {
         let header = files.read_at(&name, position, RECORD_HEADER_BYTES)?;
         let Ok(record) = decode_record_header(&header, position) else { break };
@@ -226,7 +227,7 @@ fn last_commit<F: Files>(
                 let bytes = files.read_at(&name, body, MANIFEST_FILE_BYTES)?;
                 match ManifestFile::decode(&bytes) {
                     Ok(file) if file.generation == generation && file.covered == end => {
-                        last = Some((file, found.clone()));
+                        last = Some((file, found.len()));
                     }
                     _ => break,
                 }
@@ -234,7 +235,10 @@ fn last_commit<F: Files>(
         }
         position = end;
     }
-    Ok(last)
+    Ok(last.map(|(file, chunks)| {
+        found.truncate(chunks);
+        (file, found)
+    }))
 }
 
 impl<F: Files> Shared<F> {

@@ -8,7 +8,7 @@
 //! ([`pinned`]), so the rows returned are always a superset of the answer.
 
 use crate::chunk::Hash;
-use crate::history::{Commit, Repo, RootValue, Signature};
+use crate::history::{remotes, Commit, Repo, RootValue, Signature};
 
 use super::super::ast::{BinaryOp, Expr, OrderItem};
 use super::super::error::{Error, ErrorKind};
@@ -367,6 +367,7 @@ fn branches(exec: &mut Exec) -> Result<Listing, Error> {
     let own = exec.workspace.branch.clone();
     let own_working = working_root(exec)?;
     let repo = Repo::open(&mut *exec.store)?;
+    let upstreams = remotes::List::read(&repo, remotes::UPSTREAMS_DOCUMENT)?;
     let mut rows = Vec::new();
     for (name, hash) in repo.branches() {
         let commit = repo.commit(hash)?;
@@ -377,8 +378,7 @@ fn branches(exec: &mut Exec) -> Result<Listing, Error> {
             } else {
                 set.working != commit.root
             };
-        let (remote, remote_branch) =
-            crate::history::remotes::upstream(&repo, &name)?.unwrap_or_default();
+        let (remote, remote_branch) = remotes::upstream_in(&upstreams, &name).unwrap_or_default();
         let mut row = vec![Datum::Text(name)];
         row.extend(commit_cells(&commit));
         row.extend([Datum::Text(remote), Datum::Text(remote_branch), flag(dirty)]);
